@@ -1,0 +1,80 @@
+//! The eight functions of the app. Each module is one function: its `function.json` lives in
+//! `handlers/functions/<name>/` (embedded here for `handler package`), and its route is
+//! the path the host uses to reach it — `/api/<route>` for forwarded HTTP triggers,
+//! `POST /<name>` for queue and timer invocations.
+
+pub mod agent;
+pub mod api;
+pub mod health;
+pub mod instagram_oauth;
+pub mod instagram_webhook;
+pub mod meta_callbacks;
+pub mod nightly;
+pub mod sweeper;
+
+use crate::http::recover;
+use shared::app::App;
+use warp::filters::BoxedFilter;
+use warp::{Filter, Reply};
+
+pub struct FunctionDef {
+    pub name: &'static str,
+    pub function_json: &'static str,
+}
+
+macro_rules! function {
+    ($name:literal) => {
+        FunctionDef { name: $name, function_json: include_str!(concat!("../../functions/", $name, "/function.json")) }
+    };
+}
+
+pub const FUNCTIONS: [FunctionDef; 8] = [
+    function!("api"),
+    function!("instagram-webhook"),
+    function!("instagram-oauth"),
+    function!("meta-callbacks"),
+    function!("health"),
+    function!("agent"),
+    function!("nightly"),
+    function!("sweeper"),
+];
+
+/// Every route of the eight functions.
+pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
+    health::route(app.clone())
+        .or(api::route(app.clone()))
+        .unify()
+        .or(instagram_webhook::route(app.clone()))
+        .unify()
+        .or(instagram_oauth::route(app.clone()))
+        .unify()
+        .or(meta_callbacks::route(app.clone()))
+        .unify()
+        .or(agent::route(app.clone()))
+        .unify()
+        .or(nightly::route(app.clone()))
+        .unify()
+        .or(sweeper::route(app))
+        .unify()
+        .boxed()
+}
+
+/// `GET /`: the host polls it until the handler answers.
+pub fn readiness_probe() -> BoxedFilter<(warp::reply::Response,)> {
+    warp::path::end().and(warp::get()).map(|| "ok".into_response()).boxed()
+}
+
+/// What the Functions host talks to: the probe and every function route, with rejections
+/// turned into JSON errors and a tracing span per request.
+pub fn host_service(app: App) -> BoxedFilter<(warp::reply::Response,)> {
+    with_plumbing(readiness_probe().or(routes(app)).unify().boxed())
+}
+
+pub fn with_plumbing(routes: BoxedFilter<(warp::reply::Response,)>) -> BoxedFilter<(warp::reply::Response,)> {
+    routes
+        .recover(recover)
+        .unify()
+        .with(warp::trace(crate::telemetry::request_span))
+        .map(Reply::into_response)
+        .boxed()
+}

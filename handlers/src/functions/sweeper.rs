@@ -1,0 +1,18 @@
+//! `sweeper` (timer): see `shared::jobs::sweeper`. Decodes the timer envelope and runs the job.
+
+use crate::host::{invocation_route, Invocation};
+use shared::app::App;
+use warp::filters::BoxedFilter;
+
+pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
+    invocation_route("sweeper", move |inv: Invocation| {
+        let app = app.clone();
+        async move {
+            let timer = inv.timer("timer").map_err(|e| e.to_string())?;
+            if timer.is_past_due {
+                tracing::info!("sweeper is running late");
+            }
+            shared::jobs::sweeper(&app).await.map(|report| report.lines)
+        }
+    })
+}

@@ -1,0 +1,96 @@
+//! `handler`: the Azure Functions custom handler, and the same binary's local commands.
+
+mod functions;
+mod host;
+mod http;
+mod package;
+mod serve;
+mod telemetry;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "handler", version, about = "IG-Shop-Agent: Azure Functions custom handler and local server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole product locally on PORT (default 7071): API, SPA, queue poller, timers.
+    Serve,
+    /// Apply database migrations (as DATABASE_ADMIN_URL) and grant the application role.
+    Migrate,
+    /// Assemble host.json, this binary and the function folders into a folder `func start` runs.
+    Package {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Answer the Functions host on FUNCTIONS_CUSTOMHANDLER_PORT (the default when the host starts us).
+    Host,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("handler: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "handler failed");
+            eprintln!("handler: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = match cli.command {
+        Some(c) => c,
+        None if std::env::var_os("FUNCTIONS_CUSTOMHANDLER_PORT").is_some() => Command::Host,
+        None => anyhow::bail!("no command given; try `handler serve`, `handler migrate` or `handler --help`"),
+    };
+    match command {
+        Command::Package { out } => {
+            package::package(&out)?;
+            println!("packaged into {}", out.display());
+            Ok(())
+        }
+        Command::Migrate => {
+            let settings = shared::settings::Settings::load()?;
+            let report = shared::db::migrate(&settings.database_admin_url, &settings.database_url).await?;
+            if report.applied.is_empty() {
+                println!("database is up to date");
+            } else {
+                for m in report.applied {
+                    println!("applied {m}");
+                }
+            }
+            Ok(())
+        }
+        Command::Serve => serve::run(shared::settings::Settings::load()?).await,
+        Command::Host => {
+            let settings = shared::settings::Settings::load()?;
+            let port = settings
+                .customhandler_port
+                .context("FUNCTIONS_CUSTOMHANDLER_PORT is not set: the Functions host sets it when it starts the handler")?;
+            let app = shared::app::App::build(settings)?;
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+            tracing::info!(%addr, "custom handler listening");
+            warp::serve(functions::host_service(app)).incoming(listener).run().await;
+            Ok(())
+        }
+    }
+}

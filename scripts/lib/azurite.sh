@@ -1,0 +1,164 @@
+# shellcheck shell=bash
+#
+# Local Azure Blob Storage emulator (Azurite, blob service only) for tests and local runs.
+# No Docker: Azurite is installed from npm into $ROOT/.data/tools.
+#
+# Usage (source it, do not execute it):
+#   source scripts/lib/azurite.sh
+#   start_azurite      # installs if needed, starts if the port is not answering, waits, exports
+#                      # AZURE_STORAGE_CONNECTION_STRING
+#   stop_azurite       # stops the Azurite process that start_azurite started (pid file)
+#
+# Environment:
+#   AZURITE_BLOB_PORT  blob port on 127.0.0.1 (default 10000)
+#   AZURITE_VERSION    npm version to install (default below)
+#
+# Both functions are idempotent. They return non-zero (never `exit`) on failure, so a sourcing
+# shell is not killed.
+
+# Pinned Azurite version. 3.35.0 is the newest release that still runs on Node 20
+# (3.36 needs Node >= 21, 3.37 needs Node >= 22).
+AZURITE_DEFAULT_VERSION="3.35.0"
+
+# Repository root, from this file's location (scripts/lib/azurite.sh -> repo root).
+AZURITE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# Azurite's well-known development account. The key is public and documented by Microsoft
+# ("Use the Azurite emulator for local Azure Storage development"); it only works against the emulator.
+AZURITE_ACCOUNT_NAME="devstoreaccount1"
+AZURITE_ACCOUNT_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+_azurite_port() { printf '%s' "${AZURITE_BLOB_PORT:-10000}"; }
+_azurite_tools_dir() { printf '%s' "$AZURITE_ROOT/.data/tools"; }
+_azurite_bin() { printf '%s' "$(_azurite_tools_dir)/node_modules/.bin/azurite-blob"; }
+_azurite_pid_file() { printf '%s' "$AZURITE_ROOT/.data/azurite-$(_azurite_port).pid"; }
+_azurite_log_file() { printf '%s' "$AZURITE_ROOT/.data/azurite.log"; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1 (bounded to 1 s).
+_azurite_port_answers() {
+    timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# True when the server on 127.0.0.1:$1 identifies itself as Azurite's blob service.
+_azurite_is_azurite() {
+    local headers
+    headers="$(curl -sS -m 3 -o /dev/null -D - "http://127.0.0.1:$1/$AZURITE_ACCOUNT_NAME?comp=list" 2>/dev/null)" || return 1
+    printf '%s' "$headers" | grep -qi '^server: *azurite-blob'
+}
+
+_azurite_installed_version() {
+    local pkg
+    pkg="$(_azurite_tools_dir)/node_modules/azurite/package.json"
+    [ -f "$pkg" ] || return 1
+    node -p "require(process.argv[1]).version" "$pkg" 2>/dev/null
+}
+
+_azurite_install() {
+    local version tools installed
+    version="${AZURITE_VERSION:-$AZURITE_DEFAULT_VERSION}"
+    tools="$(_azurite_tools_dir)"
+    installed="$(_azurite_installed_version || true)"
+    if [ "$installed" = "$version" ] && [ -x "$(_azurite_bin)" ]; then
+        return 0
+    fi
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "azurite: node and npm are required to install Azurite (npm package 'azurite')" >&2
+        return 1
+    fi
+    mkdir -p "$tools" || return 1
+    echo "azurite: installing azurite@$version into $tools ..." >&2
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "azurite@$version" >&2 || {
+        echo "azurite: npm install azurite@$version failed" >&2
+        return 1
+    }
+    [ -x "$(_azurite_bin)" ] || {
+        echo "azurite: $(_azurite_bin) missing after install" >&2
+        return 1
+    }
+}
+
+_azurite_export_env() {
+    local port
+    port="$(_azurite_port)"
+    export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZURITE_ACCOUNT_NAME;AccountKey=$AZURITE_ACCOUNT_KEY;BlobEndpoint=http://127.0.0.1:$port/$AZURITE_ACCOUNT_NAME;"
+}
+
+start_azurite() {
+    local port pid_file log_file pid deadline
+    port="$(_azurite_port)"
+    pid_file="$(_azurite_pid_file)"
+    log_file="$(_azurite_log_file)"
+
+    if _azurite_port_answers "$port"; then
+        if _azurite_is_azurite "$port"; then
+            _azurite_export_env
+            return 0
+        fi
+        echo "azurite: 127.0.0.1:$port is in use by something that is not Azurite; set AZURITE_BLOB_PORT to a free port" >&2
+        return 1
+    fi
+
+    _azurite_install || return 1
+    mkdir -p "$AZURITE_ROOT/.data/azurite" || return 1
+
+    # --silent: no access log (request URLs carry SAS query strings); --disableTelemetry: no
+    # outbound calls from the emulator.
+    # Detached from this shell (own session via `setsid -f`, no stdin), so it survives the caller
+    # and never holds the caller's stdout/stderr open. The inner shell records its own pid, then
+    # execs Azurite under that same pid.
+    rm -f "$pid_file"
+    setsid -f bash -c 'echo $$ >"$0"; exec "$@"' "$pid_file" \
+        "$(_azurite_bin)" \
+        --blobHost 127.0.0.1 \
+        --blobPort "$port" \
+        --location "$AZURITE_ROOT/.data/azurite" \
+        --skipApiVersionCheck \
+        --loose \
+        --silent \
+        --disableTelemetry \
+        </dev/null >>"$log_file" 2>&1 || {
+        echo "azurite: failed to launch $(_azurite_bin)" >&2
+        return 1
+    }
+
+    # Poll until the port answers (bounded: 30 s).
+    deadline=$((SECONDS + 30))
+    until _azurite_port_answers "$port"; do
+        pid="$(cat "$pid_file" 2>/dev/null || true)"
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            echo "azurite: process exited during start-up; last log lines ($log_file):" >&2
+            tail -n 20 "$log_file" >&2
+            rm -f "$pid_file"
+            return 1
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "azurite: 127.0.0.1:$port did not answer within 30 s; see $log_file" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+
+    _azurite_export_env
+}
+
+stop_azurite() {
+    local port pid_file pid deadline
+    port="$(_azurite_port)"
+    pid_file="$(_azurite_pid_file)"
+    [ -f "$pid_file" ] || return 0
+    pid="$(cat "$pid_file")"
+    # Only stop the process this script started, and only if it still is Azurite.
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
+        && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'azurite'; then
+        kill "$pid" 2>/dev/null
+        deadline=$((SECONDS + 10))
+        while kill -0 "$pid" 2>/dev/null; do
+            if [ "$SECONDS" -ge "$deadline" ]; then
+                kill -9 "$pid" 2>/dev/null
+                break
+            fi
+            sleep 0.1
+        done
+    fi
+    rm -f "$pid_file"
+}

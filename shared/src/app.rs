@@ -1,0 +1,63 @@
+//! The running application's parts, built once from the settings and shared by every
+//! function: the database, the queue, the blob store.
+
+use crate::blob::{AzureBlobStore, BlobConfig, BlobStore};
+use crate::db::Database;
+use crate::queue::{PostgresQueue, Queue, ServiceBusAuth, ServiceBusSender};
+use crate::settings::{QueueBackend, Settings};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct App {
+    pub settings: Arc<Settings>,
+    pub db: Database,
+    /// Where the webhook sends work for the agent.
+    pub queue: Arc<dyn Queue>,
+    /// The same queue seen as the local backend, for `serve`'s poller; `None` on Service Bus.
+    pub local_queue: Option<PostgresQueue>,
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] crate::db::DbError),
+    #[error("queue: {0}")]
+    Queue(String),
+    #[error("blob store: {0}")]
+    Blob(String),
+}
+
+impl App {
+    /// Builds every client without touching the network, so the handler answers the host's
+    /// first probe at once; connections open on first use.
+    pub fn build(settings: Settings) -> Result<Self, StartError> {
+        let db = Database::connect(&settings.database_url, &settings.database_admin_url, settings.database_pool_size)?;
+        let (queue, local_queue): (Arc<dyn Queue>, Option<PostgresQueue>) = match settings.queue.backend {
+            QueueBackend::Postgres => {
+                let q = PostgresQueue::new(db.clone(), settings.queue.name.clone(), settings.queue.max_deliveries);
+                (Arc::new(q.clone()), Some(q))
+            }
+            QueueBackend::ServiceBus => {
+                let sender = if let Some(conn) = &settings.queue.servicebus_connection_string {
+                    ServiceBusSender::from_connection_string(conn, settings.queue.name.clone())
+                } else {
+                    let namespace = settings.queue.servicebus_namespace.clone().unwrap_or_default();
+                    let credential = crate::azure_identity::managed_identity(settings.blob.managed_identity_client_id.as_deref())
+                        .map_err(StartError::Queue)?;
+                    ServiceBusSender::new(namespace, settings.queue.name.clone(), ServiceBusAuth::ManagedIdentity(credential))
+                }
+                .map_err(|e| StartError::Queue(e.to_string()))?;
+                (Arc::new(sender), None)
+            }
+        };
+        let blobs = AzureBlobStore::from_config(&BlobConfig {
+            connection_string: settings.blob.connection_string.clone(),
+            account_url: settings.blob.account_url.clone(),
+            managed_identity_client_id: settings.blob.managed_identity_client_id.clone(),
+            container: settings.blob.container.clone(),
+        })
+        .map_err(|e| StartError::Blob(e.to_string()))?;
+        Ok(App { settings: Arc::new(settings), db, queue, local_queue, blobs: Arc::new(blobs) })
+    }
+}

@@ -1,0 +1,14 @@
+//! Domain and adapters of IG-Shop-Agent. No HTTP server lives here: the `handlers` crate
+//! turns host invocations into calls of the plain async functions below.
+
+pub mod agent;
+pub mod app;
+pub mod azure_identity;
+pub mod blob;
+pub mod db;
+pub mod health;
+pub mod jobs;
+pub mod schedule;
+pub mod settings;
+pub mod tenants;
+pub mod queue;

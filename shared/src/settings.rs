@@ -1,0 +1,424 @@
+//! The one typed settings struct. Values come from, lowest priority first: built-in defaults,
+//! the `Values` of `local.settings.json` (the Functions host's local file, if present), and the
+//! process environment. Names are the same everywhere: `local.settings.example.json` lists them.
+//! Secrets are `SecretString`s: `Debug` prints `[REDACTED]`, and connection strings are shown
+//! without their password.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Local,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueBackend {
+    /// A Postgres table with leases (local runs and tests).
+    Postgres,
+    /// Azure Service Bus; the Functions host receives, we only send.
+    ServiceBus,
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    /// `handler serve` listens here (default 7071).
+    pub port: u16,
+    /// `handler serve`'s interface (default 127.0.0.1; 0.0.0.0 to reach it from elsewhere).
+    pub bind_address: String,
+    /// Set by the Functions host when it starts us as a custom handler.
+    pub customhandler_port: Option<u16>,
+    pub database_url: SecretString,
+    pub database_admin_url: SecretString,
+    pub database_pool_size: usize,
+    pub queue: QueueSettings,
+    pub blob: BlobSettings,
+    /// Folder of the built SPA that `serve` hands out at `/`.
+    pub frontend_dist: PathBuf,
+    /// Where `serve`'s local timers fire; NCRONTAB with seconds, UTC (as in function.json).
+    pub nightly_schedule: String,
+    pub sweeper_schedule: String,
+    /// Largest request body any endpoint accepts unless it sets a smaller cap.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone)]
+pub struct QueueSettings {
+    pub backend: QueueBackend,
+    pub name: String,
+    pub visibility_timeout_secs: u64,
+    pub max_deliveries: i32,
+    /// Fully qualified namespace, e.g. `myns.servicebus.windows.net` (managed identity).
+    pub servicebus_namespace: Option<String>,
+    /// Alternative to managed identity: a SAS connection string.
+    pub servicebus_connection_string: Option<SecretString>,
+}
+
+#[derive(Clone)]
+pub struct BlobSettings {
+    /// Azurite or a storage account by connection string (local).
+    pub connection_string: Option<SecretString>,
+    /// `https://<account>.blob.core.windows.net` with managed identity (Azure).
+    pub account_url: Option<String>,
+    pub container: String,
+    /// Client id of a user-assigned managed identity, if one is used.
+    pub managed_identity_client_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("setting {name} is missing: {hint}")]
+    Missing { name: &'static str, hint: &'static str },
+    #[error("setting {name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+    #[error("could not read {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+/// Where values are looked up: the environment over the settings file over defaults.
+pub struct Source {
+    values: HashMap<String, String>,
+}
+
+impl Source {
+    /// The process environment over `local.settings.json` (or the file named by
+    /// `IGSHOP_SETTINGS_FILE`) in the working directory, if it exists.
+    pub fn from_process() -> Result<Self, SettingsError> {
+        let file = std::env::var("IGSHOP_SETTINGS_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("local.settings.json"));
+        let mut values = if file.exists() { read_settings_file(&file)? } else { HashMap::new() };
+        values.extend(std::env::vars());
+        Ok(Source { values })
+    }
+
+    pub fn from_map<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        Source { values: pairs.into_iter().collect() }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+}
+
+fn read_settings_file(path: &Path) -> Result<HashMap<String, String>, SettingsError> {
+    let err = |reason: String| SettingsError::File { path: path.display().to_string(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON: {e}")))?;
+    let values = doc
+        .get("Values")
+        .and_then(|v| v.as_object())
+        .ok_or_else(|| err("expected an object with a \"Values\" object, as in local.settings.example.json".into()))?;
+    Ok(values
+        .iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some((k.clone(), s.clone())),
+            serde_json::Value::Number(n) => Some((k.clone(), n.to_string())),
+            serde_json::Value::Bool(b) => Some((k.clone(), b.to_string())),
+            _ => None,
+        })
+        .collect())
+}
+
+const DB_HINT: &str = "set it in the environment or local.settings.json (see local.settings.example.json); ./scripts/dev sets it for the local Postgres";
+
+impl Settings {
+    pub fn load() -> Result<Self, SettingsError> {
+        Self::from_source(&Source::from_process()?)
+    }
+
+    pub fn from_source(src: &Source) -> Result<Self, SettingsError> {
+        let environment = match src.get("IGSHOP_ENV").unwrap_or("local") {
+            "local" => Environment::Local,
+            "production" => Environment::Production,
+            other => {
+                return Err(SettingsError::Malformed {
+                    name: "IGSHOP_ENV",
+                    reason: format!("expected \"local\" or \"production\", got {other:?}"),
+                })
+            }
+        };
+        let database_url = postgres_url(src, "DATABASE_URL")?;
+        let database_admin_url = postgres_url(src, "DATABASE_ADMIN_URL")?;
+
+        let queue_backend = match src.get("QUEUE_BACKEND").unwrap_or("postgres") {
+            "postgres" => QueueBackend::Postgres,
+            "servicebus" => QueueBackend::ServiceBus,
+            other => {
+                return Err(SettingsError::Malformed {
+                    name: "QUEUE_BACKEND",
+                    reason: format!("expected \"postgres\" or \"servicebus\", got {other:?}"),
+                })
+            }
+        };
+        let servicebus_namespace = src
+            .get("SERVICEBUS_NAMESPACE")
+            .or_else(|| src.get("ServiceBusConnection__fullyQualifiedNamespace"))
+            .map(str::to_owned);
+        let servicebus_connection_string = src.get("SERVICEBUS_CONNECTION_STRING").map(secret);
+        if queue_backend == QueueBackend::ServiceBus
+            && servicebus_namespace.is_none()
+            && servicebus_connection_string.is_none()
+        {
+            return Err(SettingsError::Missing {
+                name: "SERVICEBUS_NAMESPACE",
+                hint: "QUEUE_BACKEND=servicebus needs SERVICEBUS_NAMESPACE (managed identity) or SERVICEBUS_CONNECTION_STRING",
+            });
+        }
+        let queue = QueueSettings {
+            backend: queue_backend,
+            name: src.get("QUEUE_NAME").unwrap_or("dm-inbound").to_owned(),
+            visibility_timeout_secs: number(src, "QUEUE_VISIBILITY_TIMEOUT_SECS", 300u64, 1, 86_400)?,
+            max_deliveries: number(src, "QUEUE_MAX_DELIVERIES", 10i32, 1, 1000)?,
+            servicebus_namespace,
+            servicebus_connection_string,
+        };
+
+        let blob = BlobSettings {
+            connection_string: src.get("AZURE_STORAGE_CONNECTION_STRING").map(secret),
+            account_url: src.get("AZURE_STORAGE_BLOB_ENDPOINT").map(str::to_owned),
+            container: src.get("BLOB_CONTAINER").unwrap_or("igshop").to_owned(),
+            managed_identity_client_id: src.get("AZURE_CLIENT_ID").map(str::to_owned),
+        };
+        if blob.connection_string.is_none() && blob.account_url.is_none() {
+            return Err(SettingsError::Missing {
+                name: "AZURE_STORAGE_CONNECTION_STRING",
+                hint: "set AZURE_STORAGE_CONNECTION_STRING (Azurite locally; ./scripts/dev sets it) or AZURE_STORAGE_BLOB_ENDPOINT (managed identity)",
+            });
+        }
+        if let Some(url) = &blob.account_url {
+            url::Url::parse(url).map_err(|e| SettingsError::Malformed {
+                name: "AZURE_STORAGE_BLOB_ENDPOINT",
+                reason: format!("not a URL: {e}"),
+            })?;
+        }
+        if !valid_container_name(&blob.container) {
+            return Err(SettingsError::Malformed {
+                name: "BLOB_CONTAINER",
+                reason: "3-63 characters: lower-case letters, digits and single hyphens".into(),
+            });
+        }
+
+        let nightly_schedule = src.get("NIGHTLY_SCHEDULE").unwrap_or("0 0 2 * * *").to_owned();
+        let sweeper_schedule = src.get("SWEEPER_SCHEDULE").unwrap_or("0 */3 * * * *").to_owned();
+        for (name, value) in [("NIGHTLY_SCHEDULE", &nightly_schedule), ("SWEEPER_SCHEDULE", &sweeper_schedule)] {
+            crate::schedule::Schedule::parse(value)
+                .map_err(|reason| SettingsError::Malformed { name, reason })?;
+        }
+
+        Ok(Settings {
+            environment,
+            port: number(src, "PORT", 7071u16, 1, u16::MAX)?,
+            bind_address: {
+                let raw = src.get("BIND_ADDRESS").unwrap_or("127.0.0.1");
+                raw.parse::<std::net::IpAddr>().map_err(|_| SettingsError::Malformed {
+                    name: "BIND_ADDRESS",
+                    reason: format!("expected an IP address such as 127.0.0.1 or 0.0.0.0, got {raw:?}"),
+                })?;
+                raw.to_owned()
+            },
+            customhandler_port: match src.get("FUNCTIONS_CUSTOMHANDLER_PORT") {
+                None => None,
+                Some(_) => Some(number(src, "FUNCTIONS_CUSTOMHANDLER_PORT", 0u16, 1, u16::MAX)?),
+            },
+            database_url,
+            database_admin_url,
+            database_pool_size: number(src, "DATABASE_POOL_SIZE", 16usize, 1, 500)?,
+            queue,
+            blob,
+            frontend_dist: PathBuf::from(src.get("FRONTEND_DIST").unwrap_or("frontend/dist")),
+            nightly_schedule,
+            sweeper_schedule,
+            max_body_bytes: number(src, "MAX_BODY_BYTES", 1024 * 1024usize, 1024, 64 * 1024 * 1024)?,
+        })
+    }
+}
+
+fn secret(s: &str) -> SecretString {
+    SecretString::from(s.to_owned())
+}
+
+fn postgres_url(src: &Source, name: &'static str) -> Result<SecretString, SettingsError> {
+    let value = src.get(name).ok_or(SettingsError::Missing { name, hint: DB_HINT })?;
+    value.parse::<tokio_postgres::Config>().map_err(|e| SettingsError::Malformed {
+        name,
+        // tokio-postgres errors do not echo the password.
+        reason: format!("not a Postgres connection string ({e}); expected postgres://user:password@host:port/db"),
+    })?;
+    Ok(secret(value))
+}
+
+fn number<T>(src: &Source, name: &'static str, default: T, min: T, max: T) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(raw) = src.get(name) else { return Ok(default) };
+    let value: T = raw.parse().map_err(|_| SettingsError::Malformed {
+        name,
+        reason: format!("expected a whole number, got {raw:?}"),
+    })?;
+    if value < min || value > max {
+        return Err(SettingsError::Malformed { name, reason: format!("must be between {min} and {max}, got {value}") });
+    }
+    Ok(value)
+}
+
+fn valid_container_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+/// A Postgres URL with the password replaced, for logs and `Debug`.
+pub fn redact_url(url: &SecretString) -> String {
+    match url::Url::parse(url.expose_secret()) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("REDACTED"));
+            }
+            u.to_string()
+        }
+        Err(_) => "[REDACTED]".into(),
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("environment", &self.environment)
+            .field("port", &self.port)
+            .field("bind_address", &self.bind_address)
+            .field("customhandler_port", &self.customhandler_port)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_admin_url", &redact_url(&self.database_admin_url))
+            .field("database_pool_size", &self.database_pool_size)
+            .field("queue", &self.queue)
+            .field("blob", &self.blob)
+            .field("frontend_dist", &self.frontend_dist)
+            .field("nightly_schedule", &self.nightly_schedule)
+            .field("sweeper_schedule", &self.sweeper_schedule)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+impl fmt::Debug for QueueSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueSettings")
+            .field("backend", &self.backend)
+            .field("name", &self.name)
+            .field("visibility_timeout_secs", &self.visibility_timeout_secs)
+            .field("max_deliveries", &self.max_deliveries)
+            .field("servicebus_namespace", &self.servicebus_namespace)
+            .field("servicebus_connection_string", &self.servicebus_connection_string.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+impl fmt::Debug for BlobSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlobSettings")
+            .field("connection_string", &self.connection_string.as_ref().map(|_| "[REDACTED]"))
+            .field("account_url", &self.account_url)
+            .field("container", &self.container)
+            .field("managed_identity_client_id", &self.managed_identity_client_id)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Vec<(String, String)> {
+        vec![
+            ("DATABASE_URL".into(), "postgres://igshop_app:s3cr3t-app@127.0.0.1:5432/igshop".into()),
+            ("DATABASE_ADMIN_URL".into(), "postgres://igshop_admin:s3cr3t-admin@127.0.0.1:5432/igshop".into()),
+            ("AZURE_STORAGE_CONNECTION_STRING".into(), "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=S0meKey==;".into()),
+        ]
+    }
+
+    fn with(extra: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let mut pairs = base();
+        for (k, v) in extra {
+            pairs.retain(|(name, _)| name != k);
+            pairs.push((k.to_string(), v.to_string()));
+        }
+        Settings::from_source(&Source::from_map(pairs))
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let s = with(&[]).unwrap();
+        assert_eq!(s.port, 7071);
+        assert_eq!(s.environment, Environment::Local);
+        assert_eq!(s.queue.backend, QueueBackend::Postgres);
+        assert_eq!(s.queue.name, "dm-inbound");
+        assert_eq!(s.queue.max_deliveries, 10);
+        assert_eq!(s.blob.container, "igshop");
+    }
+
+    #[test]
+    fn missing_database_url_is_named() {
+        let pairs = base().into_iter().filter(|(k, _)| k != "DATABASE_URL");
+        let err = Settings::from_source(&Source::from_map(pairs)).unwrap_err();
+        assert!(matches!(err, SettingsError::Missing { name: "DATABASE_URL", .. }), "{err}");
+        assert!(err.to_string().contains("DATABASE_URL"));
+    }
+
+    #[test]
+    fn malformed_values_are_named() {
+        let cases: &[(&str, &str)] = &[
+            ("PORT", "seventy"),
+            ("PORT", "0"),
+            ("IGSHOP_ENV", "staging"),
+            ("DATABASE_ADMIN_URL", "mysql://x"),
+            ("QUEUE_BACKEND", "rabbit"),
+            ("BLOB_CONTAINER", "Bad_Name"),
+            ("SWEEPER_SCHEDULE", "every five minutes"),
+        ];
+        for (name, value) in cases {
+            let err = with(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn servicebus_needs_a_namespace() {
+        let err = with(&[("QUEUE_BACKEND", "servicebus")]).unwrap_err();
+        assert!(err.to_string().contains("SERVICEBUS_NAMESPACE"));
+        let ok = with(&[("QUEUE_BACKEND", "servicebus"), ("SERVICEBUS_NAMESPACE", "ns.servicebus.windows.net")]).unwrap();
+        assert_eq!(ok.queue.servicebus_namespace.as_deref(), Some("ns.servicebus.windows.net"));
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let s = with(&[("SERVICEBUS_CONNECTION_STRING", "Endpoint=sb://x/;SharedAccessKey=TOPSECRETKEY")]).unwrap();
+        let printed = format!("{s:?}");
+        for secret in ["s3cr3t-app", "s3cr3t-admin", "S0meKey", "TOPSECRETKEY"] {
+            assert!(!printed.contains(secret), "{secret} leaked in {printed}");
+        }
+        assert!(printed.contains("igshop_app"), "user names stay visible: {printed}");
+    }
+
+    #[test]
+    fn environment_overrides_the_settings_file() {
+        let dir = std::env::temp_dir().join(format!("igshop-settings-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("local.settings.json");
+        std::fs::write(&file, r#"{"IsEncrypted":false,"Values":{"PORT":"8080","BLOB_CONTAINER":"fromfile"}}"#).unwrap();
+        let mut values = read_settings_file(&file).unwrap();
+        values.extend(base());
+        values.insert("PORT".into(), "9090".into()); // as the environment would
+        let s = Settings::from_source(&Source { values }).unwrap();
+        assert_eq!(s.port, 9090);
+        assert_eq!(s.blob.container, "fromfile");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
