@@ -39,11 +39,16 @@ _azurite_port_answers() {
     timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 }
 
-# True when the server on 127.0.0.1:$1 identifies itself as Azurite's blob service.
+# True when the server on 127.0.0.1:$1 identifies itself as Azurite's blob service
+# (plain bash HTTP request: no curl needed; bounded to 3 s).
 _azurite_is_azurite() {
-    local headers
-    headers="$(curl -sS -m 3 -o /dev/null -D - "http://127.0.0.1:$1/$AZURITE_ACCOUNT_NAME?comp=list" 2>/dev/null)" || return 1
-    printf '%s' "$headers" | grep -qi '^server: *azurite-blob'
+    local response
+    response="$(timeout 3 bash -c '
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf "GET /%s?comp=list HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n" "$2" "$1" >&3
+        cat <&3
+    ' _ "$1" "$AZURITE_ACCOUNT_NAME" 2>/dev/null)" || true
+    grep -qi '^server: *azurite-blob' <<<"$response"
 }
 
 _azurite_installed_version() {
@@ -142,19 +147,18 @@ start_azurite() {
 }
 
 stop_azurite() {
-    local port pid_file pid deadline
-    port="$(_azurite_port)"
+    local pid_file pid cmdline deadline
     pid_file="$(_azurite_pid_file)"
     [ -f "$pid_file" ] || return 0
-    pid="$(cat "$pid_file")"
+    pid="$(cat "$pid_file" 2>/dev/null || true)"
     # Only stop the process this script started, and only if it still is Azurite.
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
-        && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'azurite'; then
-        kill "$pid" 2>/dev/null
+    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    if [ -n "$pid" ] && [[ "$cmdline" == *azurite* ]]; then
+        kill "$pid" 2>/dev/null || true
         deadline=$((SECONDS + 10))
         while kill -0 "$pid" 2>/dev/null; do
             if [ "$SECONDS" -ge "$deadline" ]; then
-                kill -9 "$pid" 2>/dev/null
+                kill -9 "$pid" 2>/dev/null || true
                 break
             fi
             sleep 0.1

@@ -6,14 +6,17 @@
 --   igshop_platform - granted to the login that runs migrations (DATABASE_ADMIN_URL). A policy
 --                     lets it see every tenant (admin console, nightly jobs) without needing the
 --                     BYPASSRLS attribute, which managed Postgres services do not hand out.
+-- Roles are cluster-wide: two databases migrating at once may race to create them.
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'igshop_app_rw') THEN
+    BEGIN
         CREATE ROLE igshop_app_rw NOLOGIN NOBYPASSRLS;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'igshop_platform') THEN
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+    BEGIN
         CREATE ROLE igshop_platform NOLOGIN;
-    END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
 END
 $$;
 
@@ -469,7 +472,7 @@ DECLARE
 BEGIN
     -- Every tenant-owned table: isolation for the application, full view for the platform.
     FOREACH t IN ARRAY ARRAY[
-        'users', 'meta_tokens', 'categories', 'catalog_items', 'conversations', 'agent_turns',
+        'users', 'sessions', 'meta_tokens', 'categories', 'catalog_items', 'conversations', 'agent_turns',
         'messages', 'inbound_events', 'outbound_messages', 'orders', 'order_items',
         'order_status_history', 'return_requests', 'kb_documents', 'kb_chunks', 'profiles',
         'ai_settings', 'business_rules', 'onboarding_progress', 'delivery_hooks',
@@ -496,7 +499,24 @@ CREATE POLICY platform_all ON tenants TO igshop_platform USING (true) WITH CHECK
 GRANT SELECT, UPDATE ON tenants TO igshop_app_rw;
 
 -- Platform tables the application reaches directly: not tenant data.
-GRANT SELECT, INSERT, UPDATE, DELETE ON sessions, oauth_states, data_deletion_requests, queue_messages TO igshop_app_rw;
+GRANT SELECT, INSERT, UPDATE, DELETE ON oauth_states, data_deletion_requests, queue_messages TO igshop_app_rw;
 GRANT SELECT ON licence_cache TO igshop_app_rw;
 GRANT USAGE ON SEQUENCE queue_messages_id_seq, audit_log_id_seq TO igshop_app_rw;
 -- admin_users: platform role only.
+
+-- ---------------------------------------------------------------- the two cross-tenant lookups
+-- The application must find a tenant before it can set one: a webhook names an Instagram
+-- account, a request carries a session cookie. These definer functions answer exactly that
+-- question and nothing more; everything after runs under the tenant's row-level security.
+CREATE FUNCTION tenant_for_instagram_account(p_ig_user_id text) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$ SELECT id FROM tenants WHERE ig_user_id = p_ig_user_id AND status <> 'disabled' $$;
+
+CREATE FUNCTION merchant_session(p_token_hash bytea)
+    RETURNS TABLE (tenant_id uuid, user_id uuid, csrf_token_hash bytea, expires_at timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$ SELECT s.tenant_id, s.user_id, s.csrf_token_hash, s.expires_at FROM sessions s
+          WHERE s.token_hash = p_token_hash AND s.kind = 'merchant' AND s.expires_at > now() $$;
+
+REVOKE ALL ON FUNCTION tenant_for_instagram_account(text), merchant_session(bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_for_instagram_account(text), merchant_session(bytea) TO igshop_app_rw;

@@ -18,7 +18,8 @@ use shared::blob::{AzureBlobStore, BlobConfig, BlobError, BlobStore};
 use std::time::{Duration, Instant};
 use url::Url;
 
-const AZURITE_KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 fn connection_string() -> String {
     match std::env::var("AZURE_STORAGE_CONNECTION_STRING") {
@@ -47,7 +48,8 @@ fn config(connection_string: String, container: &str) -> BlobConfig {
 /// A store on Azurite with its own, already created, container.
 async fn new_store() -> (AzureBlobStore, String) {
     let container = random_container();
-    let store = AzureBlobStore::from_config(&config(connection_string(), &container)).expect("store from config");
+    let store = AzureBlobStore::from_config(&config(connection_string(), &container))
+        .expect("store from config");
     store.ensure_container().await.expect("ensure_container");
     (store, container)
 }
@@ -63,16 +65,25 @@ fn raw_container(container: &str) -> BlobContainerClient {
             .map(|(_, v)| v.to_owned())
     };
     let account = field("AccountName").expect("AccountName in the connection string");
-    let key = BASE64.decode(field("AccountKey").expect("AccountKey in the connection string")).unwrap();
+    let key = BASE64
+        .decode(field("AccountKey").expect("AccountKey in the connection string"))
+        .unwrap();
     let endpoint = field("BlobEndpoint").expect("BlobEndpoint in the connection string");
-    let sas = AccountSas::blob_read_write(&account, Utc::now() + chrono::Duration::hours(1), SasProtocol::HttpsAndHttp);
+    let sas = AccountSas::blob_read_write(
+        &account,
+        Utc::now() + chrono::Duration::hours(1),
+        SasProtocol::HttpsAndHttp,
+    );
     let mut url = Url::parse(&format!("{}/{container}", endpoint.trim_end_matches('/'))).unwrap();
     url.set_query(Some(&sas.to_query(&key)));
     BlobContainerClient::new(url, None, None).unwrap()
 }
 
 async fn drop_container(container: &str) {
-    raw_container(container).delete(None).await.expect("delete test container");
+    raw_container(container)
+        .delete(None)
+        .await
+        .expect("delete test container");
 }
 
 /// Deterministic pseudo-random bytes (xorshift64*).
@@ -107,9 +118,18 @@ fn dead_store() -> AzureBlobStore {
 #[tokio::test]
 async fn ensure_container_twice_is_fine() {
     let (store, container) = new_store().await;
-    store.ensure_container().await.expect("second ensure_container");
-    store.ensure_container().await.expect("third ensure_container");
-    store.check_ready().await.expect("ready after ensure_container");
+    store
+        .ensure_container()
+        .await
+        .expect("second ensure_container");
+    store
+        .ensure_container()
+        .await
+        .expect("third ensure_container");
+    store
+        .check_ready()
+        .await
+        .expect("ready after ensure_container");
     drop_container(&container).await;
 }
 
@@ -119,27 +139,62 @@ async fn put_get_round_trips_bytes() {
 
     let arabic = "مرحباً بكم في متجرنا! الأسعار: ١٢٣ ر.س — شكراً 🛍️\nسطر ثانٍ";
     store
-        .put("tenants/5f0c1b9e-0000-4000-8000-000000000001/kb/ترحيب.txt", Bytes::from(arabic), "text/plain; charset=utf-8")
+        .put(
+            "tenants/5f0c1b9e-0000-4000-8000-000000000001/kb/ترحيب.txt",
+            Bytes::from(arabic),
+            "text/plain; charset=utf-8",
+        )
         .await
         .unwrap();
-    let got = store.get("tenants/5f0c1b9e-0000-4000-8000-000000000001/kb/ترحيب.txt").await.unwrap().expect("present");
+    let got = store
+        .get("tenants/5f0c1b9e-0000-4000-8000-000000000001/kb/ترحيب.txt")
+        .await
+        .unwrap()
+        .expect("present");
     assert_eq!(std::str::from_utf8(&got).unwrap(), arabic);
 
     let big = Bytes::from(pseudo_random(3 * 1024 * 1024, 0x9E37_79B9_7F4A_7C15));
-    store.put("tenants/t1/kb/big.bin", big.clone(), "application/octet-stream").await.unwrap();
-    let got = store.get("tenants/t1/kb/big.bin").await.unwrap().expect("present");
+    store
+        .put(
+            "tenants/t1/kb/big.bin",
+            big.clone(),
+            "application/octet-stream",
+        )
+        .await
+        .unwrap();
+    let got = store
+        .get("tenants/t1/kb/big.bin")
+        .await
+        .unwrap()
+        .expect("present");
     assert_eq!(got.len(), big.len());
     assert!(got == big, "3 MB blob differs after the round trip");
 
-    store.put("tenants/t1/kb/empty.txt", Bytes::new(), "").await.unwrap();
-    assert_eq!(store.get("tenants/t1/kb/empty.txt").await.unwrap().expect("present"), Bytes::new());
+    store
+        .put("tenants/t1/kb/empty.txt", Bytes::new(), "")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get("tenants/t1/kb/empty.txt")
+            .await
+            .unwrap()
+            .expect("present"),
+        Bytes::new()
+    );
 
     // Names keep their '/' (virtual folders) and content types are stored.
     let raw = raw_container(&container);
     let mut pages = raw.list_blobs(None).unwrap().into_pages();
     let mut names = Vec::new();
     while let Some(page) = pages.try_next().await.unwrap() {
-        names.extend(page.into_model().unwrap().blob_items.into_iter().filter_map(|b| b.name));
+        names.extend(
+            page.into_model()
+                .unwrap()
+                .blob_items
+                .into_iter()
+                .filter_map(|b| b.name),
+        );
     }
     names.sort();
     assert_eq!(
@@ -150,10 +205,24 @@ async fn put_get_round_trips_bytes() {
             "tenants/t1/kb/empty.txt",
         ]
     );
-    let props = raw.blob_client("tenants/5f0c1b9e-0000-4000-8000-000000000001/kb/ترحيب.txt").get_properties(None).await.unwrap();
-    assert_eq!(props.content_type().unwrap().as_deref(), Some("text/plain; charset=utf-8"));
-    let props = raw.blob_client("tenants/t1/kb/empty.txt").get_properties(None).await.unwrap();
-    assert_eq!(props.content_type().unwrap().as_deref(), Some("application/octet-stream"));
+    let props = raw
+        .blob_client("tenants/5f0c1b9e-0000-4000-8000-000000000001/kb/ترحيب.txt")
+        .get_properties(None)
+        .await
+        .unwrap();
+    assert_eq!(
+        props.content_type().unwrap().as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
+    let props = raw
+        .blob_client("tenants/t1/kb/empty.txt")
+        .get_properties(None)
+        .await
+        .unwrap();
+    assert_eq!(
+        props.content_type().unwrap().as_deref(),
+        Some("application/octet-stream")
+    );
 
     drop_container(&container).await;
 }
@@ -162,16 +231,32 @@ async fn put_get_round_trips_bytes() {
 async fn put_overwrites() {
     let (store, container) = new_store().await;
     let path = "tenants/t2/kb/doc.pdf";
-    store.put(path, Bytes::from_static(b"first version, longer than the second"), "application/pdf").await.unwrap();
-    store.put(path, Bytes::from_static(b"second"), "application/pdf").await.unwrap();
-    assert_eq!(store.get(path).await.unwrap().unwrap(), Bytes::from_static(b"second"));
+    store
+        .put(
+            path,
+            Bytes::from_static(b"first version, longer than the second"),
+            "application/pdf",
+        )
+        .await
+        .unwrap();
+    store
+        .put(path, Bytes::from_static(b"second"), "application/pdf")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(path).await.unwrap().unwrap(),
+        Bytes::from_static(b"second")
+    );
     drop_container(&container).await;
 }
 
 #[tokio::test]
 async fn get_missing_is_none() {
     let (store, container) = new_store().await;
-    assert_eq!(store.get("tenants/t3/kb/never-written.pdf").await.unwrap(), None);
+    assert_eq!(
+        store.get("tenants/t3/kb/never-written.pdf").await.unwrap(),
+        None
+    );
     drop_container(&container).await;
 }
 
@@ -179,12 +264,18 @@ async fn get_missing_is_none() {
 async fn delete_then_get_is_none_and_delete_is_idempotent() {
     let (store, container) = new_store().await;
     let path = "tenants/t4/kb/gone.txt";
-    store.put(path, Bytes::from_static(b"bye"), "text/plain").await.unwrap();
+    store
+        .put(path, Bytes::from_static(b"bye"), "text/plain")
+        .await
+        .unwrap();
     assert!(store.get(path).await.unwrap().is_some());
     store.delete(path).await.unwrap();
     assert_eq!(store.get(path).await.unwrap(), None);
     store.delete(path).await.expect("deleting again is Ok");
-    store.delete("tenants/t4/kb/never-existed.txt").await.expect("deleting a missing blob is Ok");
+    store
+        .delete("tenants/t4/kb/never-existed.txt")
+        .await
+        .expect("deleting a missing blob is Ok");
     drop_container(&container).await;
 }
 
@@ -198,7 +289,10 @@ async fn concurrent_operations() {
             tokio::spawn(async move {
                 let path = format!("tenants/t{i}/kb/doc-{i}.bin");
                 let data = Bytes::from(pseudo_random(10_000 + i as usize, i + 1));
-                store.put(&path, data.clone(), "application/octet-stream").await.unwrap();
+                store
+                    .put(&path, data.clone(), "application/octet-stream")
+                    .await
+                    .unwrap();
                 assert_eq!(store.get(&path).await.unwrap().unwrap(), data);
                 store.delete(&path).await.unwrap();
             })
@@ -216,15 +310,37 @@ async fn invalid_paths_are_rejected_without_a_network_call() {
     let store = dead_store();
     let long = "a".repeat(1025);
     let started = Instant::now();
-    for bad in ["", "/tenants/t/kb/a.pdf", "tenants/../other/kb/a.pdf", "..", "tenants\\t\\a.pdf", "tenants//a", "tenants/t/", &long] {
+    for bad in [
+        "",
+        "/tenants/t/kb/a.pdf",
+        "tenants/../other/kb/a.pdf",
+        "..",
+        "tenants\\t\\a.pdf",
+        "tenants//a",
+        "tenants/t/",
+        &long,
+    ] {
         let put = store.put(bad, Bytes::from_static(b"x"), "text/plain").await;
-        assert!(matches!(put, Err(BlobError::InvalidPath(_))), "put {bad:?}: {put:?}");
+        assert!(
+            matches!(put, Err(BlobError::InvalidPath(_))),
+            "put {bad:?}: {put:?}"
+        );
         let get = store.get(bad).await;
-        assert!(matches!(get, Err(BlobError::InvalidPath(_))), "get {bad:?}: {get:?}");
+        assert!(
+            matches!(get, Err(BlobError::InvalidPath(_))),
+            "get {bad:?}: {get:?}"
+        );
         let del = store.delete(bad).await;
-        assert!(matches!(del, Err(BlobError::InvalidPath(_))), "delete {bad:?}: {del:?}");
+        assert!(
+            matches!(del, Err(BlobError::InvalidPath(_))),
+            "delete {bad:?}: {del:?}"
+        );
     }
-    assert!(started.elapsed() < Duration::from_millis(500), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -236,9 +352,12 @@ async fn check_ready_ok() {
 
 #[tokio::test]
 async fn check_ready_fails_for_a_missing_container() {
-    let store = AzureBlobStore::from_config(&config(connection_string(), &random_container())).unwrap();
-    let err = store.check_ready().await.expect_err("container was never created");
-    eprintln!("MISSING: {err}");
+    let store =
+        AzureBlobStore::from_config(&config(connection_string(), &random_container())).unwrap();
+    let err = store
+        .check_ready()
+        .await
+        .expect_err("container was never created");
     assert!(matches!(err, BlobError::Unavailable(_)), "{err:?}");
 }
 
@@ -248,16 +367,21 @@ async fn check_ready_fails_quickly_when_nothing_listens() {
     let started = Instant::now();
     let err = store.check_ready().await.expect_err("nothing listens");
     let elapsed = started.elapsed();
-    eprintln!("DEAD: {elapsed:?} {err}");
     assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
     assert!(matches!(err, BlobError::Unavailable(_)), "{err:?}");
     let text = format!("{err} {err:?}");
     assert!(!text.contains(AZURITE_KEY), "{text}");
-    assert!(!text.contains("sig=") || text.contains("sig=<redacted>"), "{text}");
-    assert!(!text.to_lowercase().contains("&sig=") , "{text}");
+    assert!(
+        !text.contains("sig=") || text.contains("sig=<redacted>"),
+        "{text}"
+    );
+    assert!(!text.to_lowercase().contains("&sig="), "{text}");
 
     // The other operations fail the same way (and also without leaking secrets).
-    let err = store.get("tenants/t/kb/a.pdf").await.expect_err("nothing listens");
+    let err = store
+        .get("tenants/t/kb/a.pdf")
+        .await
+        .expect_err("nothing listens");
     assert!(matches!(err, BlobError::Unavailable(_)), "{err:?}");
     assert!(!format!("{err:?}").contains("sig=") || format!("{err:?}").contains("sig=<redacted>"));
 }
@@ -269,14 +393,18 @@ async fn wrong_key_is_unauthorized() {
     let wrong = cs
         .split(';')
         .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("AccountKey") => format!("AccountKey={}", BASE64.encode([7u8; 64])),
+            Some((k, _)) if k.eq_ignore_ascii_case("AccountKey") => {
+                format!("AccountKey={}", BASE64.encode([7u8; 64]))
+            }
             _ => kv.to_owned(),
         })
         .collect::<Vec<_>>()
         .join(";");
     let store = AzureBlobStore::from_config(&config(wrong, &random_container())).unwrap();
-    let err = store.ensure_container().await.expect_err("signature must not match");
-    eprintln!("WRONGKEY: {err}");
+    let err = store
+        .ensure_container()
+        .await
+        .expect_err("signature must not match");
     assert!(matches!(err, BlobError::Unauthorized(_)), "{err:?}");
     assert!(!format!("{err:?}").contains(&BASE64.encode([7u8; 64])));
 }
@@ -318,8 +446,16 @@ fn account_sas_signature_for_fixed_inputs() {
     assert_eq!(pairs["sp"], "rwdlac");
     assert_eq!(pairs["se"], "2030-05-06T11:08:09Z");
     assert_eq!(pairs["spr"], "https,http");
-    assert_eq!(pairs["sig"], expected_sig, "sig must survive percent-encoding");
+    assert_eq!(
+        pairs["sig"], expected_sig,
+        "sig must survive percent-encoding"
+    );
     // Base64 '+', '/' and '=' are percent-encoded in the raw query.
-    let raw_sig = url.query().unwrap().split('&').find_map(|kv| kv.strip_prefix("sig=")).unwrap();
+    let raw_sig = url
+        .query()
+        .unwrap()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("sig="))
+        .unwrap();
     assert!(!raw_sig.contains(['+', '/', '=']), "{raw_sig}");
 }

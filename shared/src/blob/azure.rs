@@ -5,9 +5,13 @@ use super::sas::{AccountSas, SasProtocol};
 use super::{validate_container_name, validate_path, BlobConfig, BlobError, BlobStore};
 use azure_core::credentials::TokenCredential;
 use azure_core::error::ErrorKind;
-use azure_core::http::{ExponentialRetryOptions, NoFormat, RequestContent, RetryOptions, StatusCode, Url};
+use azure_core::http::{
+    ExponentialRetryOptions, NoFormat, RequestContent, RetryOptions, StatusCode, Url,
+};
 use azure_identity::{ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId};
-use azure_storage_blob::models::{BlobClientDeleteOptions, BlobClientUploadOptions, DeleteSnapshotsOptionType};
+use azure_storage_blob::models::{
+    BlobClientDeleteOptions, BlobClientUploadOptions, DeleteSnapshotsOptionType,
+};
 use azure_storage_blob::{BlobContainerClient, BlobContainerClientOptions, StorageError};
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
 use chrono::{DateTime, Utc};
@@ -67,8 +71,13 @@ impl fmt::Debug for AzureBlobStore {
         let auth = match &self.auth {
             Auth::AccountKey { .. } => "account key (account SAS, redacted)".to_owned(),
             Auth::Sas { .. } => "shared access signature (redacted)".to_owned(),
-            Auth::ManagedIdentity { client_id: Some(id), .. } => format!("managed identity (client id {id})"),
-            Auth::ManagedIdentity { client_id: None, .. } => "managed identity (system-assigned)".to_owned(),
+            Auth::ManagedIdentity {
+                client_id: Some(id),
+                ..
+            } => format!("managed identity (client id {id})"),
+            Auth::ManagedIdentity {
+                client_id: None, ..
+            } => "managed identity (system-assigned)".to_owned(),
         };
         f.debug_struct("AzureBlobStore")
             .field("container", &self.container)
@@ -106,11 +115,14 @@ impl AzureBlobStore {
                 .map_err(|e| BlobError::InvalidConfig(format!("account_url is not a URL: {e}")))?;
             if url.scheme() != "https" {
                 return Err(BlobError::InvalidConfig(
-                    "account_url must use https (managed identity tokens are only sent over https)".into(),
+                    "account_url must use https (managed identity tokens are only sent over https)"
+                        .into(),
                 ));
             }
             if url.query().is_some() || url.fragment().is_some() {
-                return Err(BlobError::InvalidConfig("account_url must not have a query or fragment".into()));
+                return Err(BlobError::InvalidConfig(
+                    "account_url must not have a query or fragment".into(),
+                ));
             }
             let client_id = cfg
                 .managed_identity_client_id
@@ -122,9 +134,20 @@ impl AzureBlobStore {
                 user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
                 ..Default::default()
             };
-            let credential: Arc<dyn TokenCredential> = ManagedIdentityCredential::new(Some(options))
-                .map_err(|e| BlobError::InvalidConfig(format!("managed identity: {}", redact_secrets(&describe(&e)))))?;
-            (url, Auth::ManagedIdentity { credential, client_id })
+            let credential: Arc<dyn TokenCredential> =
+                ManagedIdentityCredential::new(Some(options)).map_err(|e| {
+                    BlobError::InvalidConfig(format!(
+                        "managed identity: {}",
+                        redact_secrets(&describe(&e))
+                    ))
+                })?;
+            (
+                url,
+                Auth::ManagedIdentity {
+                    credential,
+                    client_id,
+                },
+            )
         } else {
             return Err(BlobError::InvalidConfig(
                 "set a storage connection string or an account URL (managed identity)".into(),
@@ -180,7 +203,9 @@ impl AzureBlobStore {
 
     fn map_error(&self, what: &str, error: azure_core::Error) -> BlobError {
         match error.kind() {
-            ErrorKind::HttpResponse { status, error_code, .. } => {
+            ErrorKind::HttpResponse {
+                status, error_code, ..
+            } => {
                 let status = *status;
                 let mut code = error_code.clone();
                 let message = match StorageError::try_from(error) {
@@ -200,15 +225,25 @@ impl AzureBlobStore {
                 let code_part = code.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
                 let message = self.scrub(&format!("{what}: {message}"));
                 match n {
-                    401 | 403 => BlobError::Unauthorized(format!("{message} (HTTP {n}{code_part})")),
-                    429 | 500..=599 => BlobError::Unavailable(format!("{message} (HTTP {n}{code_part})")),
-                    _ => BlobError::Service { status: n, code, message },
+                    401 | 403 => {
+                        BlobError::Unauthorized(format!("{message} (HTTP {n}{code_part})"))
+                    }
+                    429 | 500..=599 => {
+                        BlobError::Unavailable(format!("{message} (HTTP {n}{code_part})"))
+                    }
+                    _ => BlobError::Service {
+                        status: n,
+                        code,
+                        message,
+                    },
                 }
             }
             ErrorKind::Connection | ErrorKind::Io => {
                 BlobError::Unavailable(self.scrub(&format!("{what}: {}", describe(&error))))
             }
-            ErrorKind::Credential => BlobError::Unauthorized(self.scrub(&format!("{what}: {}", describe(&error)))),
+            ErrorKind::Credential => {
+                BlobError::Unauthorized(self.scrub(&format!("{what}: {}", describe(&error))))
+            }
             _ => BlobError::Other(self.scrub(&format!("{what}: {}", describe(&error)))),
         }
     }
@@ -222,20 +257,31 @@ impl AzureBlobStore {
     ) -> Result<Result<T, azure_core::Error>, BlobError> {
         match tokio::time::timeout(limit, fut).await {
             Ok(result) => Ok(result),
-            Err(_) => Err(BlobError::Unavailable(format!("{what}: timed out after {} s", limit.as_secs()))),
+            Err(_) => Err(BlobError::Unavailable(format!(
+                "{what}: timed out after {} s",
+                limit.as_secs()
+            ))),
         }
     }
 }
 
 #[async_trait::async_trait]
 impl BlobStore for AzureBlobStore {
-    async fn put(&self, path: &str, bytes: bytes::Bytes, content_type: &str) -> Result<(), BlobError> {
+    async fn put(
+        &self,
+        path: &str,
+        bytes: bytes::Bytes,
+        content_type: &str,
+    ) -> Result<(), BlobError> {
         validate_path(path)?;
         let content_type = match content_type.trim() {
             "" => DEFAULT_CONTENT_TYPE,
             ct => ct,
         };
-        if !content_type.chars().all(|c| c.is_ascii() && !c.is_ascii_control()) {
+        if !content_type
+            .chars()
+            .all(|c| c.is_ascii() && !c.is_ascii_control())
+        {
             return Err(BlobError::InvalidContentType(format!(
                 "{content_type:?} must be printable ASCII"
             )));
@@ -260,7 +306,9 @@ impl BlobStore for AzureBlobStore {
         let what = format!("get {path:?}");
         let blob = self.client()?.blob_client(path);
         let result = self
-            .bounded(&what, DATA_TIMEOUT, async move { blob.download(None).await?.body.collect().await })
+            .bounded(&what, DATA_TIMEOUT, async move {
+                blob.download(None).await?.body.collect().await
+            })
             .await?;
         match result {
             Ok(bytes) => Ok(Some(bytes)),
@@ -277,7 +325,10 @@ impl BlobStore for AzureBlobStore {
             delete_snapshots: Some(DeleteSnapshotsOptionType::Include),
             ..Default::default()
         };
-        match self.bounded(&what, CONTROL_TIMEOUT, blob.delete(Some(options))).await? {
+        match self
+            .bounded(&what, CONTROL_TIMEOUT, blob.delete(Some(options)))
+            .await?
+        {
             Ok(_) => Ok(()),
             Err(e) if e.http_status() == Some(StatusCode::NotFound) => Ok(()),
             Err(e) => Err(self.map_error(&what, e)),
@@ -287,11 +338,14 @@ impl BlobStore for AzureBlobStore {
     async fn check_ready(&self) -> Result<(), BlobError> {
         let what = format!("check container {:?}", self.container);
         let client = self.client()?;
-        match self.bounded(&what, READY_TIMEOUT, client.get_properties(None)).await? {
+        match self
+            .bounded(&what, READY_TIMEOUT, client.get_properties(None))
+            .await?
+        {
             Ok(_) => Ok(()),
-            Err(e) if e.http_status() == Some(StatusCode::NotFound) => {
-                Err(BlobError::Unavailable(format!("{what}: the container does not exist")))
-            }
+            Err(e) if e.http_status() == Some(StatusCode::NotFound) => Err(BlobError::Unavailable(
+                format!("{what}: the container does not exist"),
+            )),
             Err(e) => Err(self.map_error(&what, e)),
         }
     }
@@ -299,7 +353,10 @@ impl BlobStore for AzureBlobStore {
     async fn ensure_container(&self) -> Result<(), BlobError> {
         let what = format!("create container {:?}", self.container);
         let client = self.client()?;
-        match self.bounded(&what, CONTROL_TIMEOUT, client.create(None)).await? {
+        match self
+            .bounded(&what, CONTROL_TIMEOUT, client.create(None))
+            .await?
+        {
             Ok(_) => {
                 tracing::info!(container = %self.container, "blob container created");
                 Ok(())
@@ -343,7 +400,11 @@ fn build_client(
 ) -> Result<ClientSlot, BlobError> {
     let mut url = container_url.clone();
     let (credential, renew_at) = match auth {
-        Auth::AccountKey { account_name, key, protocol } => {
+        Auth::AccountKey {
+            account_name,
+            key,
+            protocol,
+        } => {
             let expiry = now + SAS_LIFETIME;
             let sas = AccountSas::blob_read_write(account_name, expiry, *protocol);
             url.set_query(Some(&sas.to_query(key.expose_secret())));
@@ -357,14 +418,21 @@ fn build_client(
     };
     let client = BlobContainerClient::new(url, credential, Some(options.clone()))
         .map_err(|e| BlobError::InvalidConfig(auth.scrub(&describe(&e))))?;
-    Ok(ClientSlot { client: Arc::new(client), renew_at })
+    Ok(ClientSlot {
+        client: Arc::new(client),
+        renew_at,
+    })
 }
 
 fn is_container_already_exists(e: &azure_core::Error) -> bool {
     match e.kind() {
-        ErrorKind::HttpResponse { status: StatusCode::Conflict, error_code, .. } => {
-            error_code.as_deref().is_none_or(|c| c == "ContainerAlreadyExists")
-        }
+        ErrorKind::HttpResponse {
+            status: StatusCode::Conflict,
+            error_code,
+            ..
+        } => error_code
+            .as_deref()
+            .is_none_or(|c| c == "ContainerAlreadyExists"),
         _ => false,
     }
 }
@@ -431,7 +499,9 @@ pub(crate) fn redact_secrets(message: &str) -> String {
         let value_start = i + 4;
         result.push_str(&rest[..value_start]);
         let value = &rest[value_start..];
-        let end = value.find(|c: char| c == '&' || is_url_end(c)).unwrap_or(value.len());
+        let end = value
+            .find(|c: char| c == '&' || is_url_end(c))
+            .unwrap_or(value.len());
         result.push_str("<redacted>");
         rest = &value[end..];
     }
@@ -476,12 +546,23 @@ mod tests {
         for k in ["sv", "ss", "srt", "sp", "se", "spr", "sig"] {
             assert!(keys.iter().any(|x| x == k), "missing {k} in {keys:?}");
         }
-        let spr = url.query_pairs().find(|(k, _)| k == "spr").unwrap().1.into_owned();
+        let spr = url
+            .query_pairs()
+            .find(|(k, _)| k == "spr")
+            .unwrap()
+            .1
+            .into_owned();
         assert_eq!(spr, "https,http");
         // The blob URL keeps the SAS and percent-encodes the name as one segment.
         let blob = store.client().unwrap().blob_client("tenants/t1/kb/a b.pdf");
         assert!(blob.url().query().unwrap().contains("sig="));
-        assert!(blob.url().path().ends_with("/unit-test/tenants%2Ft1%2Fkb%2Fa%20b.pdf"), "{}", blob.url().path());
+        assert!(
+            blob.url()
+                .path()
+                .ends_with("/unit-test/tenants%2Ft1%2Fkb%2Fa%20b.pdf"),
+            "{}",
+            blob.url().path()
+        );
     }
 
     #[test]
@@ -489,7 +570,10 @@ mod tests {
         let store = AzureBlobStore::from_config(&azurite_config()).unwrap();
         let renew_at = store.slot.read().unwrap().renew_at.unwrap();
         let left = renew_at - Utc::now();
-        assert!(left > chrono::Duration::hours(3) && left <= SAS_LIFETIME - SAS_RENEW_BEFORE, "{left}");
+        assert!(
+            left > chrono::Duration::hours(3) && left <= SAS_LIFETIME - SAS_RENEW_BEFORE,
+            "{left}"
+        );
 
         // Not due: same client.
         let a = store.client().unwrap();
@@ -502,12 +586,20 @@ mod tests {
             slot.renew_at = Some(Utc::now() - chrono::Duration::seconds(1));
             // Pretend the old SAS was minted earlier, so the new `se` must differ.
             let mut old = before.clone();
-            old.query_pairs_mut().clear().append_pair("se", "2000-01-01T00:00:00Z");
+            old.query_pairs_mut()
+                .clear()
+                .append_pair("se", "2000-01-01T00:00:00Z");
             slot.client = Arc::new(BlobContainerClient::new(old, None, None).unwrap());
         }
         let renewed = store.client().unwrap();
         assert!(!Arc::ptr_eq(&a, &renewed));
-        let se = renewed.url().query_pairs().find(|(k, _)| k == "se").unwrap().1.into_owned();
+        let se = renewed
+            .url()
+            .query_pairs()
+            .find(|(k, _)| k == "se")
+            .unwrap()
+            .1
+            .into_owned();
         assert_ne!(se, "2000-01-01T00:00:00Z");
         assert!(store.slot.read().unwrap().renew_at.unwrap() > Utc::now());
     }
@@ -516,7 +608,12 @@ mod tests {
     fn debug_output_has_no_key_and_no_signature() {
         let cfg = azurite_config();
         let store = AzureBlobStore::from_config(&cfg).unwrap();
-        for dbg in [format!("{store:?}"), format!("{cfg:?}"), format!("{store:#?}"), format!("{cfg:#?}")] {
+        for dbg in [
+            format!("{store:?}"),
+            format!("{cfg:?}"),
+            format!("{store:#?}"),
+            format!("{cfg:#?}"),
+        ] {
             assert!(!dbg.contains(AZURITE_ACCOUNT_KEY), "{dbg}");
             assert!(!dbg.contains(&AZURITE_ACCOUNT_KEY[..20]), "{dbg}");
             assert!(!dbg.contains("sig="), "{dbg}");
@@ -528,13 +625,30 @@ mod tests {
     fn config_errors() {
         let mut cfg = azurite_config();
         cfg.container = "Bad_Name".into();
-        assert!(matches!(AzureBlobStore::from_config(&cfg), Err(BlobError::InvalidConfig(_))));
+        assert!(matches!(
+            AzureBlobStore::from_config(&cfg),
+            Err(BlobError::InvalidConfig(_))
+        ));
 
-        let none = BlobConfig { connection_string: None, account_url: None, managed_identity_client_id: None, container: "abc".into() };
-        assert!(matches!(AzureBlobStore::from_config(&none), Err(BlobError::InvalidConfig(_))));
+        let none = BlobConfig {
+            connection_string: None,
+            account_url: None,
+            managed_identity_client_id: None,
+            container: "abc".into(),
+        };
+        assert!(matches!(
+            AzureBlobStore::from_config(&none),
+            Err(BlobError::InvalidConfig(_))
+        ));
 
-        let http_mi = BlobConfig { account_url: Some("http://acct.blob.core.windows.net".into()), ..none.clone() };
-        assert!(matches!(AzureBlobStore::from_config(&http_mi), Err(BlobError::InvalidConfig(_))));
+        let http_mi = BlobConfig {
+            account_url: Some("http://acct.blob.core.windows.net".into()),
+            ..none.clone()
+        };
+        assert!(matches!(
+            AzureBlobStore::from_config(&http_mi),
+            Err(BlobError::InvalidConfig(_))
+        ));
     }
 
     #[test]
@@ -546,7 +660,10 @@ mod tests {
             container: "igshop".into(),
         };
         let store = AzureBlobStore::from_config(&cfg).unwrap();
-        assert_eq!(current_url(&store).as_str(), "https://acct.blob.core.windows.net/igshop");
+        assert_eq!(
+            current_url(&store).as_str(),
+            "https://acct.blob.core.windows.net/igshop"
+        );
         assert!(format!("{store:?}").contains("00000000-0000-0000-0000-000000000001"));
     }
 
@@ -555,7 +672,13 @@ mod tests {
         let msg = "error sending request for url (http://127.0.0.1:1/devstoreaccount1/c?restype=container&sig=AbC%2B%2F%3D&sv=1): tcp connect error";
         let r = redact_secrets(msg);
         assert_eq!(r, "error sending request for url (http://127.0.0.1:1/devstoreaccount1/c?<query redacted>): tcp connect error");
-        assert_eq!(redact_secrets("x SIG=abc&y=1 sig=def"), "x SIG=<redacted>&y=1 sig=<redacted>");
-        assert_eq!(redact_secrets("no secrets https://a/b here"), "no secrets https://a/b here");
+        assert_eq!(
+            redact_secrets("x SIG=abc&y=1 sig=def"),
+            "x SIG=<redacted>&y=1 sig=<redacted>"
+        );
+        assert_eq!(
+            redact_secrets("no secrets https://a/b here"),
+            "no secrets https://a/b here"
+        );
     }
 }

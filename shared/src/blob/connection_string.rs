@@ -34,7 +34,10 @@ impl fmt::Debug for StorageConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StorageConnection")
             .field("account_name", &self.account_name)
-            .field("account_key", &self.account_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "account_key",
+                &self.account_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("sas_token", &self.sas_token.as_ref().map(|_| "<redacted>"))
             .field("blob_endpoint", &self.blob_endpoint.as_str())
             .finish()
@@ -62,7 +65,10 @@ impl StorageConnection {
                 continue;
             }
             let Some((key, value)) = segment.split_once('=') else {
-                return Err(invalid(format!("segment {} is not of the form Key=Value", index + 1)));
+                return Err(invalid(format!(
+                    "segment {} is not of the form Key=Value",
+                    index + 1
+                )));
             };
             let value = value.trim();
             match key.trim().to_ascii_lowercase().as_str() {
@@ -105,7 +111,7 @@ impl StorageConnection {
                 Some(SecretSlice::from(bytes))
             }
         };
-        if account_key.is_some() && account_name.map_or(true, str::is_empty) {
+        if account_key.is_some() && account_name.is_none_or(str::is_empty) {
             return Err(invalid("AccountKey needs AccountName"));
         }
         let sas_token = match sas {
@@ -121,7 +127,8 @@ impl StorageConnection {
 
         let blob_endpoint = match blob_endpoint {
             Some(e) => {
-                let url = Url::parse(e).map_err(|err| invalid(format!("BlobEndpoint is not a URL: {err}")))?;
+                let url = Url::parse(e)
+                    .map_err(|err| invalid(format!("BlobEndpoint is not a URL: {err}")))?;
                 if url.query().is_some() || url.fragment().is_some() {
                     return Err(invalid("BlobEndpoint must not have a query or fragment"));
                 }
@@ -165,7 +172,10 @@ mod tests {
     fn development_storage_shortcut() {
         let c = parse("UseDevelopmentStorage=true").unwrap();
         assert_eq!(c.account_name.as_deref(), Some("devstoreaccount1"));
-        assert_eq!(c.blob_endpoint.as_str(), "http://127.0.0.1:10000/devstoreaccount1");
+        assert_eq!(
+            c.blob_endpoint.as_str(),
+            "http://127.0.0.1:10000/devstoreaccount1"
+        );
         assert_eq!(
             c.account_key.unwrap().expose_secret(),
             BASE64.decode(AZURITE_ACCOUNT_KEY).unwrap().as_slice()
@@ -178,7 +188,10 @@ mod tests {
             "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_ACCOUNT_KEY};BlobEndpoint=http://127.0.0.1:10123/devstoreaccount1;"
         ))
         .unwrap();
-        assert_eq!(c.blob_endpoint.as_str(), "http://127.0.0.1:10123/devstoreaccount1");
+        assert_eq!(
+            c.blob_endpoint.as_str(),
+            "http://127.0.0.1:10123/devstoreaccount1"
+        );
         assert!(c.sas_token.is_none());
     }
 
@@ -188,9 +201,18 @@ mod tests {
             "DefaultEndpointsProtocol=https;AccountName=myacct;AccountKey={AZURITE_ACCOUNT_KEY};EndpointSuffix=core.chinacloudapi.cn"
         ))
         .unwrap();
-        assert_eq!(c.blob_endpoint.as_str(), "https://myacct.blob.core.chinacloudapi.cn/");
-        let c = parse(&format!("AccountName=myacct;AccountKey={AZURITE_ACCOUNT_KEY}")).unwrap();
-        assert_eq!(c.blob_endpoint.as_str(), "https://myacct.blob.core.windows.net/");
+        assert_eq!(
+            c.blob_endpoint.as_str(),
+            "https://myacct.blob.core.chinacloudapi.cn/"
+        );
+        let c = parse(&format!(
+            "AccountName=myacct;AccountKey={AZURITE_ACCOUNT_KEY}"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.blob_endpoint.as_str(),
+            "https://myacct.blob.core.windows.net/"
+        );
     }
 
     #[test]
@@ -198,19 +220,35 @@ mod tests {
         let c = parse("BlobEndpoint=https://myacct.blob.core.windows.net/;SharedAccessSignature=?sv=2022-11-02&sig=abc")
             .unwrap();
         assert!(c.account_key.is_none());
-        assert_eq!(c.sas_token.unwrap().expose_secret(), "sv=2022-11-02&sig=abc");
+        assert_eq!(
+            c.sas_token.unwrap().expose_secret(),
+            "sv=2022-11-02&sig=abc"
+        );
     }
 
     #[test]
     fn errors_name_keys_but_never_values() {
         let secretish = "NotBase64!!SuperSecretValue";
-        let err = parse(&format!("AccountName=a;AccountKey={secretish}")).unwrap_err().to_string();
-        assert!(err.contains("AccountKey") && !err.contains(secretish), "{err}");
-        let err = parse(&format!("AccountName=a;{secretish}")).unwrap_err().to_string();
+        let err = parse(&format!("AccountName=a;AccountKey={secretish}"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("AccountKey") && !err.contains(secretish),
+            "{err}"
+        );
+        let err = parse(&format!("AccountName=a;{secretish}"))
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains(secretish), "{err}");
         assert!(parse("AccountName=a").is_err());
         assert!(parse("").is_err());
-        assert!(parse(&format!("AccountKey={AZURITE_ACCOUNT_KEY};BlobEndpoint=http://x/")).is_err());
-        assert!(parse(&format!("AccountName=a;AccountKey={AZURITE_ACCOUNT_KEY};BlobEndpoint=ftp://x/")).is_err());
+        assert!(parse(&format!(
+            "AccountKey={AZURITE_ACCOUNT_KEY};BlobEndpoint=http://x/"
+        ))
+        .is_err());
+        assert!(parse(&format!(
+            "AccountName=a;AccountKey={AZURITE_ACCOUNT_KEY};BlobEndpoint=ftp://x/"
+        ))
+        .is_err());
     }
 }

@@ -26,7 +26,12 @@ use std::fmt;
 #[async_trait::async_trait]
 pub trait BlobStore: Send + Sync {
     /// Stores bytes under `path` (e.g. "tenants/<uuid>/kb/<doc>.pdf"), overwriting, with a content type.
-    async fn put(&self, path: &str, bytes: bytes::Bytes, content_type: &str) -> Result<(), BlobError>;
+    async fn put(
+        &self,
+        path: &str,
+        bytes: bytes::Bytes,
+        content_type: &str,
+    ) -> Result<(), BlobError>;
     /// Ok(None) when the blob does not exist.
     async fn get(&self, path: &str) -> Result<Option<bytes::Bytes>, BlobError>;
     /// Deleting a missing blob is Ok (idempotent).
@@ -54,9 +59,15 @@ pub struct BlobConfig {
 impl fmt::Debug for BlobConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlobConfig")
-            .field("connection_string", &self.connection_string.as_ref().map(|_| "<redacted>"))
+            .field(
+                "connection_string",
+                &self.connection_string.as_ref().map(|_| "<redacted>"),
+            )
             .field("account_url", &self.account_url)
-            .field("managed_identity_client_id", &self.managed_identity_client_id)
+            .field(
+                "managed_identity_client_id",
+                &self.managed_identity_client_id,
+            )
             .field("container", &self.container)
             .finish()
     }
@@ -83,7 +94,11 @@ pub enum BlobError {
     Unauthorized(String),
     /// Any other error answer of the service.
     #[error("blob storage error (HTTP {status}{}): {message}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default())]
-    Service { status: u16, code: Option<String>, message: String },
+    Service {
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
     /// Anything else (e.g. a malformed response).
     #[error("blob storage failure: {0}")]
     Other(String),
@@ -96,7 +111,12 @@ pub const MAX_PATH_CHARS: usize = 1024;
 /// empty, `.` or `..` segment (so no `//` and no trailing `/`), no trailing `.`, no backslash,
 /// no control characters.
 pub fn validate_path(path: &str) -> Result<(), BlobError> {
-    let bad = |why: &str| Err(BlobError::InvalidPath(format!("{why}: {:?}", truncate_for_message(path))));
+    let bad = |why: &str| {
+        Err(BlobError::InvalidPath(format!(
+            "{why}: {:?}",
+            truncate_for_message(path)
+        )))
+    };
     if path.is_empty() {
         return bad("empty");
     }
@@ -139,7 +159,9 @@ fn truncate_for_message(s: &str) -> String {
 /// hyphens, starting and ending with a letter or digit.
 pub fn validate_container_name(name: &str) -> Result<(), BlobError> {
     let ok = (3..=63).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-')
         && !name.contains("--");
@@ -158,15 +180,29 @@ mod tests {
 
     #[test]
     fn paths() {
-        for ok in ["a", "tenants/0b6e/kb/doc.pdf", "a..b.pdf", "مستندات/ملف.txt", "x y/z?#%.bin"] {
+        for ok in [
+            "a",
+            "tenants/0b6e/kb/doc.pdf",
+            "a..b.pdf",
+            "مستندات/ملف.txt",
+            "x y/z?#%.bin",
+        ] {
             assert!(validate_path(ok).is_ok(), "{ok}");
         }
         let long_ok = "a".repeat(1024);
         assert!(validate_path(&long_ok).is_ok());
-        for bad in ["", "/a", "a/../b", "..", "a/./b", "a//b", "a/", "a\\b", "a\u{0}b", "a\nb", "a.", "a/."] {
-            assert!(matches!(validate_path(bad), Err(BlobError::InvalidPath(_))), "{bad:?}");
+        for bad in [
+            "", "/a", "a/../b", "..", "a/./b", "a//b", "a/", "a\\b", "a\u{0}b", "a\nb", "a.", "a/.",
+        ] {
+            assert!(
+                matches!(validate_path(bad), Err(BlobError::InvalidPath(_))),
+                "{bad:?}"
+            );
         }
-        assert!(matches!(validate_path(&"a".repeat(1025)), Err(BlobError::InvalidPath(_))));
+        assert!(matches!(
+            validate_path(&"a".repeat(1025)),
+            Err(BlobError::InvalidPath(_))
+        ));
     }
 
     #[test]
@@ -182,13 +218,18 @@ mod tests {
     #[test]
     fn config_debug_is_redacted() {
         let cfg = BlobConfig {
-            connection_string: Some(SecretString::from("AccountName=a;AccountKey=c2VjcmV0LWtleQ==".to_owned())),
+            connection_string: Some(SecretString::from(
+                "AccountName=a;AccountKey=c2VjcmV0LWtleQ==".to_owned(),
+            )),
             account_url: None,
             managed_identity_client_id: None,
             container: "igshop".into(),
         };
         let dbg = format!("{cfg:?}");
-        assert!(!dbg.contains("c2VjcmV0LWtleQ") && !dbg.contains("AccountKey"), "{dbg}");
+        assert!(
+            !dbg.contains("c2VjcmV0LWtleQ") && !dbg.contains("AccountKey"),
+            "{dbg}"
+        );
         assert!(dbg.contains("igshop"));
     }
 }

@@ -72,7 +72,11 @@ pub struct AccountSas {
 impl AccountSas {
     /// Blob service, all resource types (service, container, object), permissions
     /// read/write/delete/list/add/create, no start time, [`SAS_VERSION`].
-    pub fn blob_read_write(account_name: &str, expiry: DateTime<Utc>, protocol: SasProtocol) -> Self {
+    pub fn blob_read_write(
+        account_name: &str,
+        expiry: DateTime<Utc>,
+        protocol: SasProtocol,
+    ) -> Self {
         AccountSas {
             account_name: account_name.to_owned(),
             services: "b".into(),
@@ -112,7 +116,8 @@ impl AccountSas {
 
     /// Base64 HMAC-SHA256 of [`Self::string_to_sign`] under the (already base64-decoded) key.
     pub fn signature(&self, account_key: &[u8]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(account_key).expect("HMAC accepts any key length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(account_key).expect("HMAC accepts any key length");
         mac.update(self.string_to_sign().as_bytes());
         BASE64.encode(mac.finalize().into_bytes())
     }
@@ -153,7 +158,8 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    const KEY_B64: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    const KEY_B64: &str =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     fn fixed() -> AccountSas {
         AccountSas::blob_read_write(
@@ -201,10 +207,17 @@ mod tests {
         let q = sas.to_query(&key);
         assert!(q.starts_with("sv=2022-11-02&ss=b&srt=sco&sp=rwdlac&se=2030-01-02T03%3A04%3A05Z&spr=https%2Chttp&sig="), "{q}");
         let sig_encoded = q.rsplit_once("sig=").unwrap().1;
-        assert!(!sig_encoded.contains('+') && !sig_encoded.contains('/') && !sig_encoded.contains('='));
-        let pairs: Vec<(String, String)> =
-            url::form_urlencoded::parse(q.as_bytes()).into_owned().collect();
-        let sig = pairs.iter().find(|(k, _)| k == "sig").map(|(_, v)| v.clone()).unwrap();
+        assert!(
+            !sig_encoded.contains('+') && !sig_encoded.contains('/') && !sig_encoded.contains('=')
+        );
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect();
+        let sig = pairs
+            .iter()
+            .find(|(k, _)| k == "sig")
+            .map(|(_, v)| v.clone())
+            .unwrap();
         assert_eq!(sig, sas.signature(&key));
     }
 }

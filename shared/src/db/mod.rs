@@ -173,7 +173,7 @@ pub async fn migrate(admin_url: &SecretString, app_url: &SecretString) -> Result
         let report = embedded::migrations::runner()
             .run_async(&mut client)
             .await
-            .map_err(|e| DbError::Migration(e.to_string()))?;
+            .map_err(|e| DbError::Migration(error_chain(&e)))?;
         grant_roles(&client, app_url).await?;
         Ok(MigrationReport {
             applied: report.applied_migrations().iter().map(|m| m.to_string()).collect(),
@@ -183,6 +183,17 @@ pub async fn migrate(admin_url: &SecretString, app_url: &SecretString) -> Result
     // The lock also ends with the session; unlocking early lets the next instance go on.
     let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).await;
     outcome
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 async fn grant_roles(admin: &tokio_postgres::Client, app_url: &SecretString) -> Result<(), DbError> {
