@@ -1,11 +1,6 @@
 //! `handler`: the Azure Functions custom handler, and the same binary's local commands.
 
-mod functions;
-mod host;
-mod http;
-mod package;
-mod serve;
-mod telemetry;
+use handlers::{functions, package, serve, telemetry};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -86,6 +81,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .customhandler_port
                 .context("FUNCTIONS_CUSTOMHANDLER_PORT is not set: the Functions host sets it when it starts the handler")?;
             let app = shared::app::App::build(settings)?;
+            // The infrastructure creates the container; making sure costs one request and must
+            // not delay the answer to the host's first probe.
+            let blobs = app.blobs.clone();
+            tokio::spawn(async move {
+                if let Err(e) = blobs.ensure_container().await {
+                    tracing::warn!(error = %e, "could not make sure the blob container exists");
+                }
+            });
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
             tracing::info!(%addr, "custom handler listening");

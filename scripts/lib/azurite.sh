@@ -33,6 +33,15 @@ _azurite_tools_dir() { printf '%s' "$AZURITE_ROOT/.data/tools"; }
 _azurite_bin() { printf '%s' "$(_azurite_tools_dir)/node_modules/.bin/azurite-blob"; }
 _azurite_pid_file() { printf '%s' "$AZURITE_ROOT/.data/azurite-$(_azurite_port).pid"; }
 _azurite_log_file() { printf '%s' "$AZURITE_ROOT/.data/azurite.log"; }
+# Data folder: .data/azurite for the default port; another port gets its own folder, so two
+# instances never share one.
+_azurite_location() {
+    if [ "$(_azurite_port)" = "10000" ]; then
+        printf '%s' "$AZURITE_ROOT/.data/azurite"
+    else
+        printf '%s' "$AZURITE_ROOT/.data/azurite-$(_azurite_port)"
+    fi
+}
 
 # True when something accepts TCP connections on 127.0.0.1:$1 (bounded to 1 s).
 _azurite_port_answers() {
@@ -104,7 +113,7 @@ start_azurite() {
     fi
 
     _azurite_install || return 1
-    mkdir -p "$AZURITE_ROOT/.data/azurite" || return 1
+    mkdir -p "$(_azurite_location)" || return 1
 
     # --silent: no access log (request URLs carry SAS query strings); --disableTelemetry: no
     # outbound calls from the emulator.
@@ -116,7 +125,7 @@ start_azurite() {
         "$(_azurite_bin)" \
         --blobHost 127.0.0.1 \
         --blobPort "$port" \
-        --location "$AZURITE_ROOT/.data/azurite" \
+        --location "$(_azurite_location)" \
         --skipApiVersionCheck \
         --loose \
         --silent \

@@ -31,7 +31,11 @@ pub enum InvocationError {
 
 impl Invocation {
     pub fn parse(body: &[u8]) -> Result<Self, InvocationError> {
-        serde_json::from_slice(body).map_err(|e| InvocationError::Malformed(e.to_string()))
+        let value: Value = serde_json::from_slice(body).map_err(|e| InvocationError::Malformed(e.to_string()))?;
+        if !value.is_object() {
+            return Err(InvocationError::Malformed("the envelope is not a JSON object".into()));
+        }
+        serde_json::from_value(value).map_err(|e| InvocationError::Malformed(e.to_string()))
     }
 
     fn binding(&self, name: &str) -> Result<&Value, InvocationError> {

@@ -100,15 +100,19 @@ impl AzureBlobStore {
             } else {
                 SasProtocol::HttpsAndHttp
             };
-            let auth = match (conn.account_key, conn.sas_token) {
-                (Some(key), _) => Auth::AccountKey {
-                    account_name: conn.account_name.unwrap_or_default(),
-                    key,
-                    protocol,
-                },
-                (None, Some(token)) => Auth::Sas { token },
-                (None, None) => unreachable!("StorageConnection::parse requires a key or a SAS"),
-            };
+            let auth =
+                match (conn.account_key, conn.sas_token) {
+                    (Some(key), _) => Auth::AccountKey {
+                        account_name: conn.account_name.unwrap_or_default(),
+                        key,
+                        protocol,
+                    },
+                    (None, Some(token)) => Auth::Sas { token },
+                    (None, None) => return Err(BlobError::InvalidConfig(
+                        "storage connection string: needs an AccountKey or a SharedAccessSignature"
+                            .into(),
+                    )),
+                };
             (conn.blob_endpoint, auth)
         } else if let Some(account_url) = &cfg.account_url {
             let url = Url::parse(account_url.trim())

@@ -25,7 +25,7 @@ use std::fmt;
 /// Storage of opaque blobs under `/`-separated paths.
 #[async_trait::async_trait]
 pub trait BlobStore: Send + Sync {
-    /// Stores bytes under `path` (e.g. "tenants/<uuid>/kb/<doc>.pdf"), overwriting, with a content type.
+    /// Stores bytes under `path` (e.g. `"tenants/<uuid>/kb/<doc>.pdf"`), overwriting, with a content type.
     async fn put(
         &self,
         path: &str,
@@ -49,7 +49,7 @@ pub struct BlobConfig {
     /// "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=...;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"),
     /// or None to use `account_url` with managed identity (production).
     pub connection_string: Option<SecretString>,
-    /// e.g. https://myacct.blob.core.windows.net  (used when connection_string is None)
+    /// e.g. `https://myacct.blob.core.windows.net`  (used when connection_string is None)
     pub account_url: Option<String>,
     /// Optional client id of a user-assigned managed identity.
     pub managed_identity_client_id: Option<String>,

@@ -123,7 +123,7 @@ impl AccountSas {
     }
 
     /// The SAS token as a URL query string (no leading `?`), every value percent-encoded:
-    /// `sv`, `ss`, `srt`, `sp`, [`st`], `se`, [`sip`], `spr`, [`ses`], `sig`.
+    /// `sv`, `ss`, `srt`, `sp`, `st` (if set), `se`, `sip` (if set), `spr`, `ses` (if set), `sig`.
     ///
     /// The result contains the signature: treat it as a secret.
     pub fn to_query(&self, account_key: &[u8]) -> String {

@@ -1,0 +1,9 @@
+//! The `handler` binary's routes and commands: one module per function under `functions`,
+//! the host protocol under `host`, and the local server under `serve`.
+
+pub mod functions;
+pub mod host;
+pub mod http;
+pub mod package;
+pub mod serve;
+pub mod telemetry;
