@@ -63,8 +63,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let settings = shared::settings::Settings::load()?;
-            let report = shared::db::migrate(&settings.database_admin_url, &settings.database_url).await?;
+            let source = shared::settings::Source::from_process()?;
+            let (app_url, admin_url) = shared::settings::Settings::database_urls(&source)?;
+            let report = shared::db::migrate(&admin_url, &app_url).await?;
             if report.applied.is_empty() {
                 println!("database is up to date");
             } else {

@@ -19,6 +19,7 @@ fn offline_app() -> App {
         ("DATABASE_URL".to_string(), "postgres://app:x@127.0.0.1:9/none".to_string()),
         ("DATABASE_ADMIN_URL".to_string(), "postgres://admin:x@127.0.0.1:9/none".to_string()),
         ("AZURE_STORAGE_CONNECTION_STRING".to_string(), "UseDevelopmentStorage=true".to_string()),
+        ("TOKEN_ENCRYPTION_KEY".to_string(), testkit::test_key()),
     ]))
     .unwrap();
     App::build(settings).unwrap()

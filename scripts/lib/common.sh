@@ -20,3 +20,14 @@ ensure_curl() {
     command -v curl >/dev/null && return 0
     if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq curl >/dev/null; else sudo apt-get install -y -qq curl >/dev/null; fi
 }
+
+# A local TOKEN_ENCRYPTION_KEY, made once in .data/ (git-ignored), unless one is given.
+ensure_local_token_key() {
+    if [ -n "${TOKEN_ENCRYPTION_KEY:-}" ]; then return 0; fi
+    mkdir -p "$ROOT/.data"
+    if [ ! -s "$ROOT/.data/token-encryption-key" ]; then
+        (umask 077; head -c 32 /dev/urandom | base64 > "$ROOT/.data/token-encryption-key")
+    fi
+    TOKEN_ENCRYPTION_KEY="$(cat "$ROOT/.data/token-encryption-key")"
+    export TOKEN_ENCRYPTION_KEY
+}

@@ -7,6 +7,7 @@ pub mod azure_identity;
 pub mod blob;
 pub mod db;
 pub mod health;
+pub mod instagram;
 pub mod jobs;
 pub mod schedule;
 pub mod settings;

@@ -44,6 +44,40 @@ pub struct Settings {
     pub sweeper_schedule: String,
     /// Largest request body any endpoint accepts unless it sets a smaller cap.
     pub max_body_bytes: usize,
+    /// Where the product is reached from outside, e.g. `https://shop-agent.example.com`:
+    /// OAuth redirect URIs, the data-deletion status URL and redirects into the SPA use it.
+    pub public_base_url: String,
+    /// 32 bytes (base64) for AES-256-GCM of Meta tokens and tenants' API keys, and for
+    /// signing OAuth state. In Azure it comes from Key Vault through an app-setting reference.
+    pub token_encryption_key: SecretString,
+    pub session_ttl_hours: u64,
+    pub instagram: InstagramSettings,
+}
+
+#[derive(Clone)]
+pub struct InstagramSettings {
+    pub app_id: Option<String>,
+    pub app_secret: Option<SecretString>,
+    /// Either secret may sign webhooks, depending on how the Meta app is set up.
+    pub meta_app_secret: Option<SecretString>,
+    pub verify_token: Option<SecretString>,
+    pub authorize_url: String,
+    pub api_base: String,
+    pub graph_base: String,
+    pub graph_version: String,
+    /// Sends per second per Instagram account.
+    pub send_rate_per_second: u32,
+}
+
+impl InstagramSettings {
+    /// Sign-in needs the app id and secret; without them it answers that it is not configured.
+    pub fn oauth_configured(&self) -> bool {
+        self.app_id.is_some() && self.app_secret.is_some()
+    }
+    /// The secrets that may sign a webhook or a signed_request.
+    pub fn signing_secrets(&self) -> Vec<&SecretString> {
+        self.app_secret.iter().chain(self.meta_app_secret.iter()).collect()
+    }
 }
 
 #[derive(Clone)]
@@ -131,6 +165,11 @@ impl Settings {
         Self::from_source(&Source::from_process()?)
     }
 
+    /// Only the two database URLs, for `handler migrate` (a deploy step that needs nothing else).
+    pub fn database_urls(src: &Source) -> Result<(SecretString, SecretString), SettingsError> {
+        Ok((postgres_url(src, "DATABASE_URL")?, postgres_url(src, "DATABASE_ADMIN_URL")?))
+    }
+
     pub fn from_source(src: &Source) -> Result<Self, SettingsError> {
         let environment = match src.get("IGSHOP_ENV").unwrap_or("local") {
             "local" => Environment::Local,
@@ -210,9 +249,70 @@ impl Settings {
                 .map_err(|reason| SettingsError::Malformed { name, reason })?;
         }
 
+        let port = number(src, "PORT", 7071u16, 1, u16::MAX)?;
+        let public_base_url = src.get("PUBLIC_BASE_URL").map(|s| s.trim_end_matches('/').to_owned()).unwrap_or_else(|| format!("http://localhost:{port}"));
+        match url::Url::parse(&public_base_url) {
+            Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
+            _ => {
+                return Err(SettingsError::Malformed {
+                    name: "PUBLIC_BASE_URL",
+                    reason: format!("expected an http(s) URL such as https://shop-agent.example.com, got {public_base_url:?}"),
+                })
+            }
+        }
+        if environment == Environment::Production && !public_base_url.starts_with("https://") {
+            return Err(SettingsError::Malformed { name: "PUBLIC_BASE_URL", reason: "must be https in production".into() });
+        }
+        let token_encryption_key = {
+            let raw = src.get("TOKEN_ENCRYPTION_KEY").ok_or(SettingsError::Missing {
+                name: "TOKEN_ENCRYPTION_KEY",
+                hint: "32 random bytes in base64 (e.g. `openssl rand -base64 32`); ./scripts/dev makes a local one in .data/",
+            })?;
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(raw).map_err(|_| SettingsError::Malformed {
+                name: "TOKEN_ENCRYPTION_KEY",
+                reason: "not base64; expected 32 random bytes in base64".into(),
+            })?;
+            if bytes.len() != 32 {
+                return Err(SettingsError::Malformed {
+                    name: "TOKEN_ENCRYPTION_KEY",
+                    reason: format!("expected 32 bytes after base64 decoding, got {}", bytes.len()),
+                });
+            }
+            secret(raw)
+        };
+        let url_setting = |name: &'static str, default: &str| -> Result<String, SettingsError> {
+            let v = src.get(name).unwrap_or(default).trim_end_matches('/').to_owned();
+            url::Url::parse(&v).map_err(|e| SettingsError::Malformed { name, reason: format!("not a URL: {e}") })?;
+            Ok(v)
+        };
+        let instagram = InstagramSettings {
+            app_id: src.get("INSTAGRAM_APP_ID").map(str::to_owned),
+            app_secret: src.get("INSTAGRAM_APP_SECRET").map(secret),
+            meta_app_secret: src.get("META_APP_SECRET").map(secret),
+            verify_token: src.get("META_VERIFY_TOKEN").map(secret),
+            authorize_url: url_setting("INSTAGRAM_AUTHORIZE_URL", "https://www.instagram.com/oauth/authorize")?,
+            api_base: url_setting("INSTAGRAM_API_BASE", "https://api.instagram.com")?,
+            graph_base: url_setting("INSTAGRAM_GRAPH_BASE", "https://graph.instagram.com")?,
+            graph_version: {
+                let v = src.get("INSTAGRAM_GRAPH_VERSION").unwrap_or("v23.0");
+                let ok = v.strip_prefix('v').is_some_and(|rest| {
+                    let mut parts = rest.split('.');
+                    parts.next().is_some_and(|a| a.parse::<u32>().is_ok())
+                        && parts.next().is_some_and(|b| b.parse::<u32>().is_ok())
+                        && parts.next().is_none()
+                });
+                if !ok {
+                    return Err(SettingsError::Malformed { name: "INSTAGRAM_GRAPH_VERSION", reason: format!("expected a version like v23.0, got {v:?}") });
+                }
+                v.to_owned()
+            },
+            send_rate_per_second: number(src, "INSTAGRAM_SEND_RATE_PER_SECOND", 100u32, 1, 10_000)?,
+        };
+
         Ok(Settings {
             environment,
-            port: number(src, "PORT", 7071u16, 1, u16::MAX)?,
+            port,
             bind_address: {
                 let raw = src.get("BIND_ADDRESS").unwrap_or("127.0.0.1");
                 raw.parse::<std::net::IpAddr>().map_err(|_| SettingsError::Malformed {
@@ -234,6 +334,10 @@ impl Settings {
             nightly_schedule,
             sweeper_schedule,
             max_body_bytes: number(src, "MAX_BODY_BYTES", 1024 * 1024usize, 1024, 64 * 1024 * 1024)?,
+            public_base_url,
+            token_encryption_key,
+            session_ttl_hours: number(src, "SESSION_TTL_HOURS", 336u64, 1, 24 * 365)?,
+            instagram,
         })
     }
 }
@@ -304,6 +408,27 @@ impl fmt::Debug for Settings {
             .field("nightly_schedule", &self.nightly_schedule)
             .field("sweeper_schedule", &self.sweeper_schedule)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("public_base_url", &self.public_base_url)
+            .field("token_encryption_key", &"[REDACTED]")
+            .field("session_ttl_hours", &self.session_ttl_hours)
+            .field("instagram", &self.instagram)
+            .finish()
+    }
+}
+
+impl fmt::Debug for InstagramSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |s: &Option<SecretString>| s.as_ref().map(|_| "[REDACTED]");
+        f.debug_struct("InstagramSettings")
+            .field("app_id", &self.app_id)
+            .field("app_secret", &shown(&self.app_secret))
+            .field("meta_app_secret", &shown(&self.meta_app_secret))
+            .field("verify_token", &shown(&self.verify_token))
+            .field("authorize_url", &self.authorize_url)
+            .field("api_base", &self.api_base)
+            .field("graph_base", &self.graph_base)
+            .field("graph_version", &self.graph_version)
+            .field("send_rate_per_second", &self.send_rate_per_second)
             .finish()
     }
 }
@@ -341,6 +466,8 @@ mod tests {
             ("DATABASE_URL".into(), "postgres://igshop_app:s3cr3t-app@127.0.0.1:5432/igshop".into()),
             ("DATABASE_ADMIN_URL".into(), "postgres://igshop_admin:s3cr3t-admin@127.0.0.1:5432/igshop".into()),
             ("AZURE_STORAGE_CONNECTION_STRING".into(), "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=S0meKey==;".into()),
+            ("TOKEN_ENCRYPTION_KEY".into(), "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+            ("INSTAGRAM_APP_SECRET".into(), "igappsecret-value".into()),
         ]
     }
 
@@ -382,6 +509,11 @@ mod tests {
             ("QUEUE_BACKEND", "rabbit"),
             ("BLOB_CONTAINER", "Bad_Name"),
             ("SWEEPER_SCHEDULE", "every five minutes"),
+            ("TOKEN_ENCRYPTION_KEY", "c2hvcnQ="),
+            ("TOKEN_ENCRYPTION_KEY", "not base64!"),
+            ("PUBLIC_BASE_URL", "ftp://x"),
+            ("INSTAGRAM_GRAPH_BASE", "not a url"),
+            ("INSTAGRAM_GRAPH_VERSION", "23"),
         ];
         for (name, value) in cases {
             let err = with(&[(name, value)]).unwrap_err();
@@ -401,7 +533,7 @@ mod tests {
     fn debug_output_hides_secrets() {
         let s = with(&[("SERVICEBUS_CONNECTION_STRING", "Endpoint=sb://x/;SharedAccessKey=TOPSECRETKEY")]).unwrap();
         let printed = format!("{s:?}");
-        for secret in ["s3cr3t-app", "s3cr3t-admin", "S0meKey", "TOPSECRETKEY"] {
+        for secret in ["s3cr3t-app", "s3cr3t-admin", "S0meKey", "TOPSECRETKEY", "MDEyMzQ1Njc4OWFi", "igappsecret-value"] {
             assert!(!printed.contains(secret), "{secret} leaked in {printed}");
         }
         assert!(printed.contains("igshop_app"), "user names stay visible: {printed}");

@@ -60,6 +60,18 @@ impl TestDb {
         vec![
             ("DATABASE_URL".into(), self.app_url.expose_secret().to_owned()),
             ("DATABASE_ADMIN_URL".into(), self.admin_url.expose_secret().to_owned()),
+            ("TOKEN_ENCRYPTION_KEY".into(), test_key()),
         ]
     }
 }
+
+/// A fresh 32-byte key in base64, as TOKEN_ENCRYPTION_KEY wants: tests make their own keys.
+pub fn test_key() -> String {
+    let a = uuid::Uuid::new_v4();
+    let b = uuid::Uuid::new_v4();
+    let mut bytes = a.as_bytes().to_vec();
+    bytes.extend_from_slice(b.as_bytes());
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
