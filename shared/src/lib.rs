@@ -2,14 +2,17 @@
 //! turns host invocations into calls of the plain async functions below.
 
 pub mod agent;
+pub mod alerts;
 pub mod app;
 pub mod azure_identity;
 pub mod blob;
+pub mod crypto;
 pub mod db;
 pub mod health;
 pub mod instagram;
 pub mod jobs;
 pub mod schedule;
+pub mod sessions;
 pub mod settings;
 pub mod tenants;
 pub mod queue;

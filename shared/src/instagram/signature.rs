@@ -93,7 +93,7 @@ fn decode_signature(header: &str) -> Result<[u8; 32], SignatureError> {
     if !prefix_ok {
         return Err(SignatureError::Malformed);
     }
-    let hex = header[PREFIX.len()..].as_bytes();
+    let hex = &header.as_bytes()[PREFIX.len()..];
     if hex.len() != 64 {
         return Err(SignatureError::Malformed);
     }

@@ -168,7 +168,7 @@ mod tests {
 
     fn pad(seg: &str) -> String {
         let mut s = seg.to_owned();
-        while s.len() % 4 != 0 {
+        while !s.len().is_multiple_of(4) {
             s.push('=');
         }
         s
