@@ -2,7 +2,10 @@
 //! function: the database, the queue, the blob store.
 
 use crate::blob::{AzureBlobStore, BlobConfig, BlobStore};
+use crate::crypto::Keys;
 use crate::db::Database;
+use crate::instagram::graph::{GraphClient, GraphConfig};
+use crate::instagram::outbound::SendRate;
 use crate::queue::{PostgresQueue, Queue, ServiceBusAuth, ServiceBusSender};
 use crate::settings::{QueueBackend, Settings};
 use std::sync::Arc;
@@ -16,6 +19,11 @@ pub struct App {
     /// The same queue seen as the local backend, for `serve`'s poller; `None` on Service Bus.
     pub local_queue: Option<PostgresQueue>,
     pub blobs: Arc<dyn BlobStore>,
+    /// Sealing of tokens and keys, signing of OAuth state and CSRF tokens.
+    pub keys: Keys,
+    /// Instagram's APIs; `None` until INSTAGRAM_APP_ID and INSTAGRAM_APP_SECRET are set.
+    pub graph: Option<GraphClient>,
+    pub send_rate: Arc<SendRate>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +34,10 @@ pub enum StartError {
     Queue(String),
     #[error("blob store: {0}")]
     Blob(String),
+    #[error("TOKEN_ENCRYPTION_KEY: {0}")]
+    Keys(String),
+    #[error("Instagram client: {0}")]
+    Instagram(String),
 }
 
 impl App {
@@ -58,6 +70,19 @@ impl App {
             container: settings.blob.container.clone(),
         })
         .map_err(|e| StartError::Blob(e.to_string()))?;
-        Ok(App { settings: Arc::new(settings), db, queue, local_queue, blobs: Arc::new(blobs) })
+        let keys = Keys::from_base64(&settings.token_encryption_key).map_err(|e| StartError::Keys(e.to_string()))?;
+        let ig = settings.instagram.clone();
+        let graph = match (&ig.app_id, &ig.app_secret) {
+            (Some(app_id), Some(secret)) => {
+                let mut cfg = GraphConfig::new(app_id.clone(), secret.clone());
+                cfg.api_base = ig.api_base.clone();
+                cfg.graph_base = ig.graph_base.clone();
+                cfg.graph_version = ig.graph_version.clone();
+                Some(GraphClient::new(cfg).map_err(|e| StartError::Instagram(e.to_string()))?)
+            }
+            _ => None,
+        };
+        Ok(App { settings: Arc::new(settings), db, queue, local_queue, blobs: Arc::new(blobs), keys, graph,
+            send_rate: Arc::new(SendRate::per_second(ig.send_rate_per_second)) })
     }
 }
