@@ -1,0 +1,21 @@
+//! `api` (HTTP, forwarded: `/api/v1/...`): the merchant API. Sign-in state and the Instagram
+//! connection live here now; the catalog, orders and the rest land with the merchant-data
+//! issue and answer 501 until then.
+
+mod auth;
+mod me;
+
+pub use auth::{merchant, merchant_write, session_cookie, clear_session_cookie};
+
+use crate::http::ApiError;
+use shared::app::App;
+use warp::filters::BoxedFilter;
+use warp::{Filter, Reply};
+
+pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
+    let not_built = warp::path("api")
+        .and(warp::path!("v1" / ..))
+        .and(warp::path::tail())
+        .map(|_tail: warp::path::Tail| ApiError::not_built("This part of the merchant API (/api/v1)").into_response());
+    me::routes(app).or(not_built).unify().boxed()
+}
