@@ -107,3 +107,13 @@ pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, std:
     };
     Ok(error.into_response())
 }
+
+/// For the filters after a route's path has matched: any rejection becomes that route's
+/// error answer, instead of letting warp try other routes (a catch-all would otherwise
+/// answer a request this route refused, e.g. for a too-large body or a missing sign-in).
+pub fn answer_here<F>(inner: F) -> impl Filter<Extract = (warp::reply::Response,), Error = std::convert::Infallible> + Clone
+where
+    F: Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone + Send + Sync + 'static,
+{
+    inner.recover(recover).unify()
+}

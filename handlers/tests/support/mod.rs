@@ -86,3 +86,6 @@ impl Drop for Running {
         let _ = self.child.wait();
     }
 }
+
+pub mod app;
+pub mod fake_instagram;

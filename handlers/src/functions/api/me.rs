@@ -1,7 +1,7 @@
 //! `GET /api/v1/me`, sign-in options, local sign-in, logout and Instagram resync.
 
 use super::auth::{clear_session_cookie, merchant, merchant_write, session_cookie};
-use crate::http::{capped_body, ApiError};
+use crate::http::{answer_here, capped_body, ApiError};
 use serde::{Deserialize, Serialize};
 use shared::app::App;
 use shared::db::begin_for_tenant;
@@ -106,13 +106,10 @@ fn sign_in_error(e: SignInError) -> ApiError {
 
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let a = app.clone();
-    let get_me = warp::path!("api" / "v1" / "me")
-        .and(warp::get())
-        .and(merchant(app.clone()))
-        .then(move |session| {
-            let app = a.clone();
-            async move { me(app, session).await.unwrap_or_else(|e| e.into_response()) }
-        });
+    let get_me = warp::path!("api" / "v1" / "me").and(answer_here(warp::get().and(merchant(app.clone())).then(move |session| {
+        let app = a.clone();
+        async move { me(app, session).await.unwrap_or_else(|e| e.into_response()) }
+    })));
 
     let a = app.clone();
     let options = warp::path!("api" / "v1" / "auth" / "options").and(warp::get()).map(move || {
@@ -124,10 +121,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     });
 
     let a = app.clone();
-    let local = warp::path!("api" / "v1" / "auth" / "local")
-        .and(warp::post())
-        .and(capped_body(4 * 1024))
-        .then(move |body: bytes::Bytes| {
+    let local = warp::path!("api" / "v1" / "auth" / "local").and(answer_here(warp::post().and(capped_body(4 * 1024)).then(move |body: bytes::Bytes| {
             let app = a.clone();
             async move {
                 let result = async {
@@ -149,13 +143,10 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
                 .await;
                 result.unwrap_or_else(|e| e.into_response())
             }
-        });
+        })));
 
     let a = app.clone();
-    let logout = warp::path!("api" / "v1" / "session" / "logout")
-        .and(warp::post())
-        .and(merchant_write(app.clone()))
-        .then(move |session: MerchantSession| {
+    let logout = warp::path!("api" / "v1" / "session" / "logout").and(answer_here(warp::post().and(merchant_write(app.clone())).then(move |session: MerchantSession| {
             let app = a.clone();
             async move {
                 if let Err(e) = end_session(&app.db, &session).await {
@@ -165,13 +156,10 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
                 let reply = warp::reply::with_status(warp::reply(), StatusCode::NO_CONTENT);
                 warp::reply::with_header(reply, "set-cookie", clear_session_cookie(&app)).into_response()
             }
-        });
+        })));
 
     let a = app.clone();
-    let resync = warp::path!("api" / "v1" / "instagram" / "resync")
-        .and(warp::post())
-        .and(merchant_write(app))
-        .then(move |session: MerchantSession| {
+    let resync = warp::path!("api" / "v1" / "instagram" / "resync").and(answer_here(warp::post().and(merchant_write(app)).then(move |session: MerchantSession| {
             let app = a.clone();
             async move {
                 use shared::instagram::resync::{resync, ResyncError};
@@ -187,7 +175,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
                     }
                 }
             }
-        });
+        })));
 
     get_me.or(options).unify().or(local).unify().or(logout).unify().or(resync).unify().boxed()
 }
