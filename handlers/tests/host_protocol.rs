@@ -53,7 +53,7 @@ async fn the_host_protocol_end_to_end() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["Outputs"], json!({}));
     assert!(body["ReturnValue"].is_null());
-    assert!(body["Logs"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("nightly")), "{body}");
+    assert!(body["Logs"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("Instagram tokens")), "{body}");
 
     // A queue invocation that fails answers non-2xx, so the host retries the message.
     let sb = json!({ "Data": { "msg": json!({"conversation_id": "c1"}).to_string() },

@@ -92,7 +92,13 @@ fn answer(s: &State, r: &Recorded) -> (u16, Value) {
     let line = format!("{} {}", r.method, r.path);
     {
         let mut scripted = s.scripted.lock().unwrap();
-        let key = scripted.keys().find(|k| line.ends_with(k.as_str()) && !scripted[k.as_str()].is_empty()).cloned();
+        let key = scripted
+            .keys()
+            .find(|k| {
+                let (method, suffix) = k.split_once(' ').unwrap_or(("", k.as_str()));
+                method == r.method && r.path.ends_with(suffix) && !scripted[k.as_str()].is_empty()
+            })
+            .cloned();
         if let Some(key) = key {
             return scripted.get_mut(&key).unwrap().pop_front().unwrap();
         }
