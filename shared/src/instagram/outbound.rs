@@ -13,7 +13,8 @@ use crate::tenants::{self, TenantId};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 pub const MAX_TEXT_BYTES: usize = 1000;
@@ -259,4 +260,29 @@ async fn failure(tx: &deadpool_postgres::Transaction<'_>, tenant: TenantId, key:
         tenants::mark_reconnect_needed(tx, tenant, "Instagram rejected the access token").await?;
     }
     Ok(SendOutcome::Refused { class, reason })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SendRate;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn each_account_is_held_to_its_rate_and_accounts_do_not_wait_for_each_other() {
+        let rate = SendRate::per_second(10);
+        let start = Instant::now();
+        for _ in 0..5 {
+            rate.wait_turn("shop-a").await;
+        }
+        // Five sends at 10/s: the fifth goes at 400 ms.
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+        let b = Instant::now();
+        rate.wait_turn("shop-b").await;
+        assert_eq!(b.elapsed(), Duration::ZERO, "another account is not slowed down");
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let later = Instant::now();
+        rate.wait_turn("shop-a").await;
+        assert_eq!(later.elapsed(), Duration::ZERO, "an idle account does not bank a backlog");
+    }
 }
