@@ -1,0 +1,38 @@
+//! Catalog CSV export, in the columns the importer reads back (a round trip gives the same
+//! catalog). Rows are written one at a time so memory stays constant.
+
+use super::CatalogItem;
+
+pub const HEADER: [&str; 9] = ["sku", "name", "description", "category", "price_jod", "stock", "image_url", "active", "attributes"];
+
+/// The header line, with a UTF-8 BOM so Excel opens Arabic text correctly.
+pub fn header() -> Vec<u8> {
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    out.extend(line(HEADER.iter().map(|s| s.to_string()).collect()));
+    out
+}
+
+pub fn row(item: &CatalogItem) -> Vec<u8> {
+    line(vec![
+        item.sku.to_string(),
+        item.name.clone(),
+        item.description.clone(),
+        item.category.clone().unwrap_or_default(),
+        item.price_jod.to_string(),
+        item.stock.to_string(),
+        item.image_url.clone().unwrap_or_default(),
+        if item.is_active { "yes".into() } else { "no".into() },
+        if item.attributes.is_empty() { String::new() } else { serde_json::Value::Object(item.attributes.clone()).to_string() },
+    ])
+}
+
+fn line(fields: Vec<String>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    // Cells starting with = + - @ are neutralised so a spreadsheet never runs them as formulas.
+    let safe: Vec<String> = fields
+        .into_iter()
+        .map(|f| if f.starts_with(['=', '+', '@']) || (f.starts_with('-') && f.parse::<f64>().is_err()) { format!("'{f}") } else { f })
+        .collect();
+    w.write_record(&safe).expect("writing to memory");
+    w.into_inner().expect("writing to memory")
+}
