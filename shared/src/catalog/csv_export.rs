@@ -36,3 +36,37 @@ fn line(fields: Vec<String>) -> Vec<u8> {
     w.write_record(&safe).expect("writing to memory");
     w.into_inner().expect("writing to memory")
 }
+
+/// Writes the shop's whole catalog as CSV into `out`, a chunk per few rows, reading the rows
+/// through a cursor: memory stays constant however large the catalog. Stops quietly when the
+/// receiver goes away (the download was cancelled).
+pub async fn export(
+    db: &crate::db::Database,
+    tenant: crate::tenants::TenantId,
+    out: tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>,
+) -> Result<(), crate::db::DbError> {
+    use futures::StreamExt;
+    let mut c = db.app().await?;
+    let tx = crate::db::begin_for_tenant(&mut c, tenant).await?;
+    if out.send(Ok(header().into())).await.is_err() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT {} FROM catalog_items i LEFT JOIN categories c ON c.id = i.category_id ORDER BY i.sku",
+        super::ITEM_COLUMNS
+    );
+    let rows = tx.query_raw(sql.as_str(), std::iter::empty::<i32>()).await?;
+    futures::pin_mut!(rows);
+    let mut chunk = Vec::with_capacity(64 * 1024);
+    while let Some(record) = rows.next().await {
+        chunk.extend(row(&super::item_from_row(&record?)));
+        if chunk.len() >= 32 * 1024 && out.send(Ok(std::mem::take(&mut chunk).into())).await.is_err() {
+            return Ok(());
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = out.send(Ok(chunk.into())).await;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,49 @@
+//! Plumbing for the merchant API: a tenant transaction per request, JSON bodies with caps and
+//! readable errors, and domain errors turned into HTTP answers.
+
+use crate::http::{capped_body, ApiError};
+use deadpool_postgres::Transaction;
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use shared::app::App;
+use shared::catalog::CatalogError;
+use shared::db::begin_for_tenant;
+use shared::tenants::TenantId;
+use warp::http::StatusCode;
+use warp::{Filter, Rejection};
+
+/// Runs `work` in one transaction of the shop's (row-level security applies) and commits it
+/// only if `work` succeeded: an error writes nothing.
+pub async fn in_shop<T, F>(app: &App, tenant: TenantId, work: F) -> Result<T, ApiError>
+where
+    F: for<'a> FnOnce(&'a Transaction<'a>) -> BoxFuture<'a, Result<T, ApiError>>,
+{
+    let mut c = app.db.app().await.map_err(internal)?;
+    let tx = begin_for_tenant(&mut c, tenant).await.map_err(internal)?;
+    let out = work(&tx).await?;
+    tx.commit().await.map_err(internal)?;
+    Ok(out)
+}
+
+pub fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "request failed");
+    ApiError::internal("Something went wrong on our side; nothing was changed. Please try again.")
+}
+
+pub fn catalog_error(e: CatalogError) -> ApiError {
+    match e {
+        CatalogError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+        CatalogError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is no such item in your shop."),
+        CatalogError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+        CatalogError::Database(e) => internal(e),
+    }
+}
+
+/// A JSON body of at most `limit` bytes, read into `T`; malformed input is a 400 that says
+/// what was wrong.
+pub fn json_body<T: DeserializeOwned + Send>(limit: usize) -> impl Filter<Extract = (T,), Error = Rejection> + Clone {
+    capped_body(limit).and_then(|bytes: bytes::Bytes| async move {
+        serde_json::from_slice::<T>(&bytes)
+            .map_err(|e| warp::reject::custom(ApiError::bad_request(format!("The request body is not valid: {e}"))))
+    })
+}
