@@ -1,0 +1,466 @@
+//! Local search backend: PostgreSQL full-text + trigram over `search_text`, the
+//! [`arabic::search_form`] of an item's or passage's searchable fields (migration V2), hybrid
+//! with cosine similarity of `kb_chunks.embedding` when the query has an embedding.
+//!
+//! Every statement runs inside [`begin_for_tenant`], so row-level security confines it to the
+//! tenant; the SQL never names a tenant in a `WHERE` clause.
+//!
+//! Ranking (all parts in 0..1):
+//! * `coverage`: the share of the query's words (stopwords left out) found in the row's
+//!   tsvector, words of three or more characters also as prefixes (`قميص` finds `قميصين`);
+//! * `rank`: `ts_rank(search_tsv, any word, 1|32)`, a tie-breaker favouring short rows and
+//!   repeated words;
+//! * `trigram`: `word_similarity(query words, search_text)`, which forgives typos (`shirtt`);
+//! * `lexical = 0.6 · coverage · (0.7 + 0.3 · rank) + 0.4 · trigram`. A row is a candidate
+//!   when it matches a word or its trigram word-similarity reaches [`TRIGRAM_THRESHOLD`].
+//! * Passages, when the query has an embedding: `score = 0.5 · lexical + 0.5 · max(cosine, 0)`,
+//!   and rows that match no word are candidates too when their cosine similarity reaches
+//!   [`MIN_VECTOR_SIMILARITY`]. Cosine similarity is computed here rather than in SQL (a SQL
+//!   function over `real[]` costs about a millisecond per 1536-dimension row); rows whose
+//!   embedding has another length than the query's (another model) count as having none.
+//!
+//! Products have no embeddings; a product query's embedding is ignored.
+
+use super::{
+    arabic, cut, HitKind, PassageDoc, ProductDoc, Search, SearchError, SearchHit, SearchQuery, PASSAGE_SNIPPET_CHARS,
+    PRODUCT_SNIPPET_CHARS,
+};
+use crate::db::{begin_for_tenant, Database};
+use crate::tenants::TenantId;
+use async_trait::async_trait;
+use deadpool_postgres::Transaction;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// `pg_trgm.word_similarity_threshold` for candidates found by trigram alone.
+pub const TRIGRAM_THRESHOLD: f32 = 0.5;
+/// Cosine similarity a passage that matches no word needs to be returned.
+pub const MIN_VECTOR_SIMILARITY: f32 = 0.25;
+/// Words of at least this many characters also match as prefixes.
+const PREFIX_MIN_CHARS: usize = 3;
+/// Candidates taken from each of the lexical and the vector side before hybrid ranking.
+const HYBRID_CANDIDATES: usize = 100;
+
+#[derive(Clone)]
+pub struct PostgresSearch {
+    db: Database,
+}
+
+impl std::fmt::Debug for PostgresSearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresSearch").finish_non_exhaustive()
+    }
+}
+
+/// The query's words as tsquery operands, quoted; the words hold only letters and digits
+/// ([`arabic::search_form`]), so nothing in them can be tsquery syntax.
+fn tsquery_operands(terms: &[String]) -> Vec<String> {
+    terms
+        .iter()
+        .map(|t| if t.chars().count() >= PREFIX_MIN_CHARS { format!("'{t}':*") } else { format!("'{t}'") })
+        .collect()
+}
+
+/// Lexical candidates, best first: `(id, lexical score)` plus what a hit shows.
+struct Lexical {
+    id: Uuid,
+    document_id: Option<Uuid>,
+    title: String,
+    body: String,
+    score: f32,
+}
+
+const PRODUCTS_SQL: &str = "
+    SELECT s.id, s.name, s.description, s.score FROM (
+        SELECT c.id, c.name, c.description,
+               (0.6 * (SELECT count(*) FROM unnest($3::text[]) AS t(operand)
+                        WHERE c.search_tsv @@ to_tsquery('simple', t.operand))::float8 / greatest(cardinality($3::text[]), 1)
+                    * (0.7 + 0.3 * ts_rank(c.search_tsv, q.tsq, 33))
+                + 0.4 * word_similarity($1, c.search_text))::real AS score
+          FROM catalog_items c
+         CROSS JOIN (SELECT to_tsquery('simple', $2) AS tsq) AS q
+         WHERE c.is_active
+           AND c.search_text <> ''
+           AND (c.search_tsv @@ q.tsq OR $1 <% c.search_text)
+    ) AS s
+    ORDER BY s.score DESC, s.name, s.id
+    LIMIT $4";
+
+const PASSAGES_SQL: &str = "
+    SELECT s.id, s.document_id, s.title, s.content, s.score FROM (
+        SELECT k.id, k.document_id, k.ordinal, coalesce(nullif(btrim(k.heading), ''), d.title) AS title, k.content,
+               (0.6 * (SELECT count(*) FROM unnest($3::text[]) AS t(operand)
+                        WHERE k.search_tsv @@ to_tsquery('simple', t.operand))::float8 / greatest(cardinality($3::text[]), 1)
+                    * (0.7 + 0.3 * ts_rank(k.search_tsv, q.tsq, 33))
+                + 0.4 * word_similarity($1, k.search_text))::real AS score
+          FROM kb_chunks k
+          JOIN kb_documents d ON d.id = k.document_id
+         CROSS JOIN (SELECT to_tsquery('simple', $2) AS tsq) AS q
+         WHERE k.search_text <> ''
+           AND (k.search_tsv @@ q.tsq OR $1 <% k.search_text)
+    ) AS s
+    ORDER BY s.score DESC, s.document_id, s.ordinal
+    LIMIT $4";
+
+impl PostgresSearch {
+    pub fn new(db: Database) -> Self {
+        PostgresSearch { db }
+    }
+
+    /// Writes a product's search text inside the caller's tenant transaction, so the catalog
+    /// can index in the same transaction that inserts or updates the item.
+    pub async fn index_product_in(tx: &Transaction<'_>, item: &ProductDoc) -> Result<(), SearchError> {
+        let text = arabic::search_form(&item.searchable_text());
+        let n = tx.execute("UPDATE catalog_items SET search_text = $2 WHERE id = $1", &[&item.id, &text]).await?;
+        if n == 0 {
+            return Err(SearchError::NotFound(format!("catalog item {}", item.id)));
+        }
+        Ok(())
+    }
+
+    /// Recomputes the search text of every product and passage of a tenant from the rows
+    /// themselves (after migration V2, or when the normalisation changes). Returns the number
+    /// of products and passages written.
+    pub async fn reindex_tenant(&self, tenant: TenantId) -> Result<(u64, u64), SearchError> {
+        let mut client = self.db.app().await?;
+        let tx = begin_for_tenant(&mut client, tenant).await?;
+        let rows = tx
+            .query(
+                "SELECT c.id, c.sku, c.name, c.description, cat.name, c.attributes
+                   FROM catalog_items c LEFT JOIN categories cat ON cat.id = c.category_id",
+                &[],
+            )
+            .await?;
+        let (mut ids, mut texts) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        for row in &rows {
+            let attributes: serde_json::Value = row.get(5);
+            let doc = ProductDoc {
+                id: row.get(0),
+                sku: row.get(1),
+                name: row.get(2),
+                description: row.get(3),
+                category: row.get(4),
+                attributes_text: super::attributes_text(&attributes),
+            };
+            ids.push(doc.id);
+            texts.push(arabic::search_form(&doc.searchable_text()));
+        }
+        let products = tx
+            .execute(
+                "UPDATE catalog_items c SET search_text = v.text
+                   FROM unnest($1::uuid[], $2::text[]) AS v(id, text) WHERE c.id = v.id",
+                &[&ids, &texts],
+            )
+            .await?;
+        let rows = tx.query("SELECT id, heading, content FROM kb_chunks", &[]).await?;
+        let (mut ids, mut texts) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        for row in &rows {
+            let (heading, content): (String, String) = (row.get(1), row.get(2));
+            ids.push(row.get::<_, Uuid>(0));
+            texts.push(passage_search_text(&heading, &content));
+        }
+        let passages = tx
+            .execute(
+                "UPDATE kb_chunks k SET search_text = v.text
+                   FROM unnest($1::uuid[], $2::text[]) AS v(id, text) WHERE k.id = v.id",
+                &[&ids, &texts],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok((products, passages))
+    }
+
+    async fn lexical(
+        tx: &Transaction<'_>,
+        sql: &str,
+        q: &SearchQuery,
+        kind: HitKind,
+        limit: usize,
+    ) -> Result<Vec<Lexical>, SearchError> {
+        let terms = q.terms();
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let operands = tsquery_operands(&terms);
+        let any = operands.join(" | ");
+        let words = terms.join(" ");
+        tx.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)",
+            &[&TRIGRAM_THRESHOLD.to_string()],
+        )
+        .await?;
+        let rows = tx.query(sql, &[&words, &any, &operands, &(limit as i64)]).await?;
+        Ok(rows
+            .iter()
+            .map(|row| match kind {
+                HitKind::Product => Lexical {
+                    id: row.get(0),
+                    document_id: None,
+                    title: row.get(1),
+                    body: row.get(2),
+                    score: row.get(3),
+                },
+                HitKind::Passage => Lexical {
+                    id: row.get(0),
+                    document_id: Some(row.get(1)),
+                    title: row.get(2),
+                    body: row.get(3),
+                    score: row.get(4),
+                },
+            })
+            .collect())
+    }
+}
+
+fn passage_search_text(heading: &str, content: &str) -> String {
+    arabic::search_form(&format!("{heading} {content}"))
+}
+
+/// Cosine similarity; `None` when the lengths differ or either vector is all zeros.
+pub(crate) fn cosine(a: &[f32], b: &[f32]) -> Option<f32> {
+    if a.len() != b.len() || a.is_empty() {
+        return None;
+    }
+    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
+    for (x, y) in a.iter().zip(b) {
+        let (x, y) = (*x as f64, *y as f64);
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    if aa == 0.0 || bb == 0.0 || !ab.is_finite() {
+        return None;
+    }
+    Some((ab / (aa.sqrt() * bb.sqrt())) as f32)
+}
+
+fn check_embedding(embedding: &[f32]) -> Result<(), SearchError> {
+    if embedding.iter().any(|x| !x.is_finite()) {
+        return Err(SearchError::Invalid("an embedding holds a value that is not a finite number".into()));
+    }
+    Ok(())
+}
+
+fn product_hit(l: Lexical) -> SearchHit {
+    SearchHit {
+        id: l.id,
+        kind: HitKind::Product,
+        document_id: None,
+        score: l.score,
+        title: l.title,
+        snippet: cut(&l.body, PRODUCT_SNIPPET_CHARS),
+    }
+}
+
+fn passage_hit(l: Lexical) -> SearchHit {
+    SearchHit {
+        id: l.id,
+        kind: HitKind::Passage,
+        document_id: l.document_id,
+        score: l.score,
+        title: l.title,
+        snippet: cut(&l.body, PASSAGE_SNIPPET_CHARS),
+    }
+}
+
+#[async_trait]
+impl Search for PostgresSearch {
+    async fn index_product(&self, tenant: TenantId, item: &ProductDoc) -> Result<(), SearchError> {
+        let mut client = self.db.app().await?;
+        let tx = begin_for_tenant(&mut client, tenant).await?;
+        Self::index_product_in(&tx, item).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_product(&self, tenant: TenantId, id: Uuid) -> Result<(), SearchError> {
+        let mut client = self.db.app().await?;
+        let tx = begin_for_tenant(&mut client, tenant).await?;
+        tx.execute("UPDATE catalog_items SET search_text = '' WHERE id = $1 AND search_text <> ''", &[&id]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn index_passages(
+        &self,
+        tenant: TenantId,
+        document_id: Uuid,
+        passages: &[PassageDoc],
+    ) -> Result<(), SearchError> {
+        for p in passages {
+            if let Some(e) = &p.embedding {
+                check_embedding(e)?;
+            }
+        }
+        let mut client = self.db.app().await?;
+        let tx = begin_for_tenant(&mut client, tenant).await?;
+        // The foreign key check does not see row-level security: make sure the document is
+        // this tenant's before attaching passages to it.
+        if tx.query_opt("SELECT 1 FROM kb_documents WHERE id = $1", &[&document_id]).await?.is_none() {
+            return Err(SearchError::NotFound(format!("knowledge-base document {document_id}")));
+        }
+        let upsert = tx
+            .prepare(
+                "INSERT INTO kb_chunks (id, tenant_id, document_id, ordinal, heading, content, embedding, search_text)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (document_id, ordinal) DO UPDATE
+                    SET heading = excluded.heading, content = excluded.content,
+                        embedding = excluded.embedding, search_text = excluded.search_text",
+            )
+            .await?;
+        let tenant_id = tenant.as_uuid();
+        for p in passages {
+            let embedding = p.embedding.as_ref().filter(|e| !e.is_empty());
+            let text = passage_search_text(&p.heading, &p.content);
+            tx.execute(
+                &upsert,
+                &[&p.id, &tenant_id, &document_id, &p.ordinal, &p.heading, &p.content, &embedding, &text],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_document(&self, tenant: TenantId, document_id: Uuid) -> Result<(), SearchError> {
+        let mut client = self.db.app().await?;
+        let tx = begin_for_tenant(&mut client, tenant).await?;
+        tx.execute(
+            "UPDATE kb_chunks SET search_text = '' WHERE document_id = $1 AND search_text <> ''",
+            &[&document_id],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn search_products(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError> {
+        let mut client = self.db.app().await?;
+        let tx = begin_for_tenant(&mut client, q.tenant()).await?;
+        let found = Self::lexical(&tx, PRODUCTS_SQL, q, HitKind::Product, q.clamped_limit()).await?;
+        tx.commit().await?;
+        Ok(found.into_iter().map(product_hit).collect())
+    }
+
+    async fn search_passages(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError> {
+        let limit = q.clamped_limit();
+        let embedding = q.embedding.as_deref().filter(|e| !e.is_empty());
+        if let Some(e) = embedding {
+            check_embedding(e)?;
+        }
+        let mut client = self.db.app().await?;
+        let tx = begin_for_tenant(&mut client, q.tenant()).await?;
+        let Some(embedding) = embedding else {
+            let found = Self::lexical(&tx, PASSAGES_SQL, q, HitKind::Passage, limit).await?;
+            tx.commit().await?;
+            return Ok(found.into_iter().map(passage_hit).collect());
+        };
+
+        // Hybrid: lexical candidates, and every indexed passage's cosine similarity.
+        let lexical = Self::lexical(&tx, PASSAGES_SQL, q, HitKind::Passage, HYBRID_CANDIDATES.max(limit)).await?;
+        let rows = tx
+            .query(
+                "SELECT id, embedding FROM kb_chunks
+                  WHERE search_text <> '' AND embedding IS NOT NULL AND cardinality(embedding) = $1",
+                &[&(embedding.len() as i32)],
+            )
+            .await?;
+        let mut similarity: HashMap<Uuid, f32> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            // An array with NULLs or several dimensions is not an embedding: skip it.
+            if let Ok(v) = row.try_get::<_, Vec<f32>>(1) {
+                if let Some(s) = cosine(&v, embedding) {
+                    similarity.insert(row.get(0), s);
+                }
+            }
+        }
+        let mut candidates: HashMap<Uuid, Lexical> = lexical.into_iter().map(|l| (l.id, l)).collect();
+        let mut vector_only: Vec<(Uuid, f32)> = similarity
+            .iter()
+            .filter(|(id, s)| **s >= MIN_VECTOR_SIMILARITY && !candidates.contains_key(*id))
+            .map(|(id, s)| (*id, *s))
+            .collect();
+        vector_only.sort_by(|a, b| b.1.total_cmp(&a.1));
+        vector_only.truncate(HYBRID_CANDIDATES.max(limit));
+        if !vector_only.is_empty() {
+            let ids: Vec<Uuid> = vector_only.iter().map(|(id, _)| *id).collect();
+            let rows = tx
+                .query(
+                    "SELECT k.id, k.document_id, coalesce(nullif(btrim(k.heading), ''), d.title), k.content
+                       FROM kb_chunks k JOIN kb_documents d ON d.id = k.document_id
+                      WHERE k.id = ANY($1)",
+                    &[&ids],
+                )
+                .await?;
+            for row in rows {
+                let id: Uuid = row.get(0);
+                candidates.insert(
+                    id,
+                    Lexical { id, document_id: Some(row.get(1)), title: row.get(2), body: row.get(3), score: 0.0 },
+                );
+            }
+        }
+        tx.commit().await?;
+        let mut hits: Vec<SearchHit> = candidates
+            .into_values()
+            .map(|mut l| {
+                let vector = similarity.get(&l.id).copied().unwrap_or(0.0).max(0.0);
+                l.score = 0.5 * l.score + 0.5 * vector;
+                passage_hit(l)
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        hits.truncate(limit);
+        Ok(hits)
+    }
+
+    async fn prepare(&self) -> Result<(), SearchError> {
+        let client = self.db.app().await?;
+        let row = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                                 WHERE table_name = 'kb_chunks' AND column_name = 'search_tsv')",
+                &[],
+            )
+            .await?;
+        if !row.get::<_, bool>(0) {
+            return Err(SearchError::Config("the search columns are missing: run `handler migrate`".into()));
+        }
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_similarity() {
+        assert_eq!(cosine(&[1.0, 0.0], &[1.0, 0.0]), Some(1.0));
+        assert_eq!(cosine(&[1.0, 0.0], &[0.0, 1.0]), Some(0.0));
+        assert!((cosine(&[1.0, 1.0], &[1.0, 0.0]).unwrap() - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
+        assert_eq!(cosine(&[1.0, 0.0], &[-1.0, 0.0]), Some(-1.0));
+        assert_eq!(cosine(&[1.0, 0.0], &[1.0, 0.0, 0.0]), None);
+        assert_eq!(cosine(&[0.0, 0.0], &[1.0, 0.0]), None);
+        assert_eq!(cosine(&[], &[]), None);
+    }
+
+    #[test]
+    fn operands_are_quoted_and_prefixed_when_long_enough() {
+        let terms = vec!["قميص".to_string(), "xl".to_string(), "12".to_string(), "abc".to_string()];
+        assert_eq!(tsquery_operands(&terms), vec!["'قميص':*", "'xl'", "'12'", "'abc':*"]);
+    }
+
+    #[test]
+    fn query_words_cannot_carry_tsquery_syntax() {
+        let q = SearchQuery::new(TenantId::new(), "a' | b:* & !c <-> (d) \\ ''");
+        for operand in tsquery_operands(&q.terms()) {
+            let inner = operand.trim_end_matches(":*").trim_matches('\'');
+            assert!(inner.chars().all(char::is_alphanumeric), "{operand}");
+        }
+    }
+}
