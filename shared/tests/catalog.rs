@@ -145,3 +145,21 @@ async fn a_file_with_errors_writes_nothing() {
     assert!(err.to_string().contains("Nothing was saved"));
     assert_eq!(catalog::list_items(&tx, &ItemFilter::default()).await.unwrap().total, 0);
 }
+
+#[tokio::test]
+async fn catalog_changes_are_searchable_at_once_with_arabic_spelling_variants() {
+    use shared::search::{PostgresSearch, Search, SearchQuery};
+    let t = TestDb::new().await;
+    let a = t.tenant("shop_a").await;
+    let mut c = t.db.app().await.unwrap();
+    let tx = begin_for_tenant(&mut c, a).await.unwrap();
+    catalog::create_item(&tx, a, &item("TS-1", "قَمِيص أزرق", "12.5")).await.unwrap();
+    let parsed = csv_import::parse("sku,name,price\nBG-1,شنطة جلد,30\n".as_bytes(), &HashMap::new()).unwrap();
+    csv_import::commit(&tx, a, &parsed, false).await.unwrap();
+    tx.commit().await.unwrap();
+    let search = PostgresSearch::new(t.db.clone());
+    let hits = search.search_products(&SearchQuery::new(a, "قميص ازرق")).await.unwrap();
+    assert_eq!(hits.first().map(|h| h.title.as_str()), Some("قَمِيص أزرق"), "{hits:?}");
+    let hits = search.search_products(&SearchQuery::new(a, "شنطه")).await.unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+}

@@ -395,11 +395,13 @@ pub async fn commit(
                 SET name = EXCLUDED.name, description = EXCLUDED.description, category_id = EXCLUDED.category_id,
                     price_jod = EXCLUDED.price_jod, stock = EXCLUDED.stock, image_url = EXCLUDED.image_url,
                     is_active = EXCLUDED.is_active, attributes = EXCLUDED.attributes, updated_at = now()
-             RETURNING (xmax = 0)",
+             RETURNING (xmax = 0), id",
             &[&t, &skus, &names, &descriptions, &categories, &prices, &stocks, &images, &actives, &attributes],
         )
         .await?;
     let created = outcome.iter().filter(|r| r.get::<_, bool>(0)).count();
+    let ids: Vec<uuid::Uuid> = outcome.iter().map(|r| r.get(1)).collect();
+    super::refresh_search_text(tx, &ids).await?;
     Ok(CommitReport { created, updated: outcome.len() - created, categories_created: missing.len() })
 }
 

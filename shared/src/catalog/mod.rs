@@ -251,6 +251,7 @@ pub async fn create_item(tx: &impl GenericClient, tenant: crate::tenants::Tenant
         .await
         .map_err(|e| conflict_or(e, input.sku.as_str()))?
         .get(0);
+    refresh_search_text(tx, &[id]).await?;
     get_item(tx, id).await
 }
 
@@ -289,6 +290,7 @@ pub async fn update_item(tx: &impl GenericClient, id: Uuid, patch: &ItemPatch) -
     )
     .await
     .map_err(|e| conflict_or(e, sku.as_str()))?;
+    refresh_search_text(tx, &[id]).await?;
     get_item(tx, id).await
 }
 
@@ -388,4 +390,40 @@ pub async fn delete_category(tx: &impl GenericClient, id: Uuid) -> Result<(), Ca
         0 => Err(CatalogError::NotFound),
         _ => Ok(()),
     }
+}
+
+/// Brings the search text of these items up to date, in the caller's transaction, so the
+/// Postgres search backend finds every change as soon as it commits.
+pub async fn refresh_search_text(tx: &impl GenericClient, ids: &[Uuid]) -> Result<(), tokio_postgres::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows = tx
+        .query(
+            "SELECT i.id, i.sku, i.name, i.description, c.name, i.attributes
+               FROM catalog_items i LEFT JOIN categories c ON c.id = i.category_id WHERE i.id = ANY($1)",
+            &[&ids],
+        )
+        .await?;
+    let mut out_ids = Vec::with_capacity(rows.len());
+    let mut texts = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let attributes: serde_json::Value = r.get(5);
+        let doc = crate::search::ProductDoc {
+            id: r.get(0),
+            sku: r.get(1),
+            name: r.get(2),
+            description: r.get(3),
+            category: r.get(4),
+            attributes_text: crate::search::attributes_text(&attributes),
+        };
+        out_ids.push(doc.id);
+        texts.push(crate::search::arabic::search_form(&doc.searchable_text()));
+    }
+    tx.execute(
+        "UPDATE catalog_items c SET search_text = v.text FROM unnest($1::uuid[], $2::text[]) AS v(id, text) WHERE c.id = v.id",
+        &[&out_ids, &texts],
+    )
+    .await?;
+    Ok(())
 }
