@@ -129,7 +129,7 @@ async fn a_route_without_a_function_is_a_json_404() {
 #[tokio::test]
 async fn unbuilt_features_say_so() {
     let service = host_service(offline_app());
-    for path in ["/api/v1/profile", "/api/v1/knowledge/documents"] {
+    for path in ["/api/v1/dashboard", "/api/v1/knowledge/documents"] {
         let r = warp::test::request().method("GET").path(path).reply(&service).await;
         assert_eq!(r.status(), 501, "{path}");
         let body: Value = serde_json::from_slice(r.body()).unwrap();

@@ -21,4 +21,6 @@ pub mod settings;
 pub mod tenants;
 pub mod money;
 pub mod orders;
+pub mod profile;
 pub mod queue;
+pub mod rules;

@@ -1328,7 +1328,7 @@ mod tests {
         assert_eq!(visual_to_logical("IG Shop يف ابحرم"), "مرحبا في IG Shop");
         assert_eq!(visual_to_logical("(معن)"), "(نعم)");
         assert_eq!(visual_to_logical("Delivery to نامع in 1 day"), "Delivery to عمان in 1 day");
-        assert_eq!(visual_to_logical("Mixed line: رانيد 30 قوف يناجم ليصوتلا."), "Mixed line: التوصيل مجاني فوق 30 دينار.");
+        assert_eq!(visual_to_logical("You can also pay by card. Mixed line: رانيد 30 قوف يناجم ليصوتلا."), "You can also pay by card. Mixed line: التوصيل مجاني فوق 30 دينار.");
         assert_eq!(visual_to_logical("plain English"), "plain English");
         assert!(!arabic_reads_forwards(["ليصوتلا مايأ ةثالث"].into_iter()));
         assert!(arabic_reads_forwards(["التوصيل خلال ثلاثة أيام"].into_iter()));

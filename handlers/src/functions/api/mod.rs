@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod me;
 mod orders;
+mod setup;
 mod shop;
 
 pub use auth::{merchant, merchant_write, session_cookie, clear_session_cookie};
@@ -20,5 +21,5 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(warp::path!("v1" / ..))
         .and(warp::path::tail())
         .map(|_tail: warp::path::Tail| ApiError::not_built("This part of the merchant API (/api/v1)").into_response());
-    me::routes(app.clone()).or(catalog::routes(app.clone())).unify().or(orders::routes(app)).unify().or(not_built).unify().boxed()
+    me::routes(app.clone()).or(catalog::routes(app.clone())).unify().or(orders::routes(app.clone())).unify().or(setup::routes(app)).unify().or(not_built).unify().boxed()
 }
