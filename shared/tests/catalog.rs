@@ -127,7 +127,13 @@ async fn csv_import_upserts_by_sku_and_round_trips() {
     let reparsed = csv_import::parse(&exported, &HashMap::new()).unwrap();
     assert!(reparsed.errors.is_empty(), "{:?}", reparsed.errors);
     let report = csv_import::commit(&tx, a, &reparsed, false).await.unwrap();
-    assert_eq!((report.created, report.updated), (0, 3));
+    assert_eq!((report.created, report.updated, report.unchanged), (0, 0, 3), "re-importing the export changes nothing");
+    let changed = String::from_utf8(exported.clone()).unwrap().replace("12.500", "13.000");
+    let changed = csv_import::parse(changed.as_bytes(), &HashMap::new()).unwrap();
+    let report = csv_import::commit(&tx, a, &changed, false).await.unwrap();
+    assert_eq!((report.created, report.updated, report.unchanged), (0, 1, 2));
+    let changed_back = csv_import::parse(&exported, &HashMap::new()).unwrap();
+    csv_import::commit(&tx, a, &changed_back, false).await.unwrap();
     let after = catalog::list_items(&tx, &ItemFilter::default()).await.unwrap().items;
     assert_eq!(snapshot(before), snapshot(after));
     tx.commit().await.unwrap();

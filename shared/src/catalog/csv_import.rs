@@ -347,6 +347,8 @@ pub enum CommitError {
 pub struct CommitReport {
     pub created: usize,
     pub updated: usize,
+    /// Rows identical to what the shop already had.
+    pub unchanged: usize,
     pub categories_created: usize,
 }
 
@@ -385,24 +387,45 @@ pub async fn commit(
     let images: Vec<Option<&str>> = rows.iter().map(|r| r.image_url.as_deref()).collect();
     let actives: Vec<bool> = rows.iter().map(|r| r.is_active).collect();
     let attributes: Vec<serde_json::Value> = rows.iter().map(|r| serde_json::Value::Object(r.attributes.clone())).collect();
+    // The search text is written with the row, so the indexes are touched once.
+    let search_texts: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let doc = crate::search::ProductDoc {
+                id: uuid::Uuid::nil(),
+                sku: r.sku.to_string(),
+                name: r.name.clone(),
+                description: r.description.clone(),
+                category: r.category.clone(),
+                attributes_text: crate::search::attributes_text(&serde_json::Value::Object(r.attributes.clone())),
+            };
+            crate::search::arabic::search_form(&doc.searchable_text())
+        })
+        .collect();
+    // Rows that did not change are left alone (a re-import of the same file rewrites nothing).
     let outcome = tx
         .query(
-            "INSERT INTO catalog_items (tenant_id, sku, name, description, category_id, price_jod, stock, image_url, is_active, attributes)
-             SELECT $1, s, n, d, c, p, k, i, a, x
-               FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::numeric[], $7::int[], $8::text[], $9::bool[], $10::jsonb[])
-                    AS u(s, n, d, c, p, k, i, a, x)
+            "INSERT INTO catalog_items (tenant_id, sku, name, description, category_id, price_jod, stock, image_url, is_active, attributes, search_text)
+             SELECT $1, s, n, d, c, p, k, i, a, x, st
+               FROM unnest($2::text[], $3::text[], $4::text[], $5::uuid[], $6::numeric[], $7::int[], $8::text[], $9::bool[], $10::jsonb[], $11::text[])
+                    AS u(s, n, d, c, p, k, i, a, x, st)
              ON CONFLICT (tenant_id, sku) DO UPDATE
                 SET name = EXCLUDED.name, description = EXCLUDED.description, category_id = EXCLUDED.category_id,
                     price_jod = EXCLUDED.price_jod, stock = EXCLUDED.stock, image_url = EXCLUDED.image_url,
-                    is_active = EXCLUDED.is_active, attributes = EXCLUDED.attributes, updated_at = now()
-             RETURNING (xmax = 0), id",
-            &[&t, &skus, &names, &descriptions, &categories, &prices, &stocks, &images, &actives, &attributes],
+                    is_active = EXCLUDED.is_active, attributes = EXCLUDED.attributes, search_text = EXCLUDED.search_text,
+                    updated_at = now()
+              WHERE (catalog_items.name, catalog_items.description, catalog_items.category_id, catalog_items.price_jod,
+                     catalog_items.stock, catalog_items.image_url, catalog_items.is_active, catalog_items.attributes, catalog_items.search_text)
+                    IS DISTINCT FROM
+                    (EXCLUDED.name, EXCLUDED.description, EXCLUDED.category_id, EXCLUDED.price_jod,
+                     EXCLUDED.stock, EXCLUDED.image_url, EXCLUDED.is_active, EXCLUDED.attributes, EXCLUDED.search_text)
+             RETURNING (xmax = 0)",
+            &[&t, &skus, &names, &descriptions, &categories, &prices, &stocks, &images, &actives, &attributes, &search_texts],
         )
         .await?;
     let created = outcome.iter().filter(|r| r.get::<_, bool>(0)).count();
-    let ids: Vec<uuid::Uuid> = outcome.iter().map(|r| r.get(1)).collect();
-    super::refresh_search_text(tx, &ids).await?;
-    Ok(CommitReport { created, updated: outcome.len() - created, categories_created: missing.len() })
+    let updated = outcome.len() - created;
+    Ok(CommitReport { created, updated, unchanged: rows.len() - created - updated, categories_created: missing.len() })
 }
 
 #[cfg(test)]
