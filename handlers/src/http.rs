@@ -22,13 +22,21 @@ impl warp::reject::Reject for ApiError {}
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
     pub fn not_built(feature: &str) -> Self {
-        Self::new(StatusCode::NOT_IMPLEMENTED, "not_built_yet", format!("{feature} is not built yet."))
+        Self::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "not_built_yet",
+            format!("{feature} is not built yet."),
+        )
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
@@ -43,7 +51,10 @@ struct ErrorBody<'a> {
 
 impl Reply for ApiError {
     fn into_response(self) -> warp::reply::Response {
-        let body = ErrorBody { error: self.code, message: &self.message };
+        let body = ErrorBody {
+            error: self.code,
+            message: &self.message,
+        };
         warp::reply::with_status(warp::reply::json(&body), self.status).into_response()
     }
 }
@@ -56,7 +67,11 @@ pub fn capped_body(limit: usize) -> impl Filter<Extract = (Bytes,), Error = Reje
         .and_then(move |declared, stream| read_capped(declared, stream, limit))
 }
 
-async fn read_capped<S, B>(declared: Option<u64>, stream: S, limit: usize) -> Result<Bytes, Rejection>
+async fn read_capped<S, B>(
+    declared: Option<u64>,
+    stream: S,
+    limit: usize,
+) -> Result<Bytes, Rejection>
 where
     S: futures::Stream<Item = Result<B, warp::Error>>,
     B: Buf,
@@ -74,8 +89,11 @@ where
     futures::pin_mut!(stream);
     let mut buf = BytesMut::new();
     while let Some(chunk) = stream.next().await {
-        let mut chunk = chunk
-            .map_err(|e| warp::reject::custom(ApiError::bad_request(format!("The request body could not be read: {e}"))))?;
+        let mut chunk = chunk.map_err(|e| {
+            warp::reject::custom(ApiError::bad_request(format!(
+                "The request body could not be read: {e}"
+            )))
+        })?;
         if buf.len() + chunk.remaining() > limit {
             return Err(too_large());
         }
@@ -90,13 +108,23 @@ where
 }
 
 /// Turns every rejection into a JSON error: one place, as in warp's rejections example.
-pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, std::convert::Infallible> {
+pub async fn recover(
+    rejection: Rejection,
+) -> Result<warp::reply::Response, std::convert::Infallible> {
     let error = if let Some(e) = rejection.find::<ApiError>() {
         e.clone()
     } else if rejection.is_not_found() {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is nothing at this address.")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "There is nothing at this address.",
+        )
     } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This address does not accept that method.")
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This address does not accept that method.",
+        )
     } else if let Some(e) = rejection.find::<warp::reject::InvalidQuery>() {
         ApiError::bad_request(format!("The query string is malformed: {e}"))
     } else if let Some(e) = rejection.find::<warp::reject::InvalidHeader>() {
@@ -111,9 +139,15 @@ pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, std:
 /// For the filters after a route's path has matched: any rejection becomes that route's
 /// error answer, instead of letting warp try other routes (a catch-all would otherwise
 /// answer a request this route refused, e.g. for a too-large body or a missing sign-in).
-pub fn answer_here<F>(inner: F) -> impl Filter<Extract = (warp::reply::Response,), Error = std::convert::Infallible> + Clone
+pub fn answer_here<F>(
+    inner: F,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = std::convert::Infallible> + Clone
 where
-    F: Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone + Send + Sync + 'static,
+    F: Filter<Extract = (warp::reply::Response,), Error = Rejection>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     inner.recover(recover).unify()
 }

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "handler", version, about = "IG-Shop-Agent: Azure Functions custom handler and local server")]
+#[command(
+    name = "handler",
+    version,
+    about = "IG-Shop-Agent: Azure Functions custom handler and local server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -33,7 +37,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("handler: could not start the async runtime: {e}");
@@ -54,7 +61,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
         Some(c) => c,
         None if std::env::var_os("FUNCTIONS_CUSTOMHANDLER_PORT").is_some() => Command::Host,
-        None => anyhow::bail!("no command given; try `handler serve`, `handler migrate` or `handler --help`"),
+        None => anyhow::bail!(
+            "no command given; try `handler serve`, `handler migrate` or `handler --help`"
+        ),
     };
     match command {
         Command::Package { out } => {
@@ -91,9 +100,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             });
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listening on {addr}"))?;
             tracing::info!(%addr, "custom handler listening");
-            warp::serve(functions::host_service(app)).incoming(listener).run().await;
+            warp::serve(functions::host_service(app))
+                .incoming(listener)
+                .run()
+                .await;
             Ok(())
         }
     }

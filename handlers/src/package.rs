@@ -15,7 +15,8 @@ pub fn package(out: &Path) -> anyhow::Result<()> {
     std::fs::write(out.join("local.settings.example.json"), SETTINGS_EXAMPLE)?;
     let exe = std::env::current_exe().context("finding this executable")?;
     let target = out.join("handler");
-    std::fs::copy(&exe, &target).with_context(|| format!("copying {} to {}", exe.display(), target.display()))?;
+    std::fs::copy(&exe, &target)
+        .with_context(|| format!("copying {} to {}", exe.display(), target.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -7,7 +7,9 @@ use tracing_subscriber::{fmt, EnvFilter};
 
 pub fn init() {
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let pretty = std::env::var("LOG_FORMAT").map(|v| v == "pretty").unwrap_or(false);
+    let pretty = std::env::var("LOG_FORMAT")
+        .map(|v| v == "pretty")
+        .unwrap_or(false);
     if pretty {
         let _ = fmt().with_env_filter(filter).with_target(false).try_init();
     } else {
@@ -22,7 +24,13 @@ pub fn init() {
 }
 
 pub fn request_span(info: warp::trace::Info<'_>) -> tracing::Span {
-    let header = |name: &str| info.request_headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let header = |name: &str| {
+        info.request_headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
     tracing::info_span!(
         "request",
         method = %info.method(),

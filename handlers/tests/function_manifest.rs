@@ -16,9 +16,18 @@ fn functions_dir() -> PathBuf {
 /// exercised here answer before touching a dependency.
 fn offline_app() -> App {
     let settings = Settings::from_source(&Source::from_map([
-        ("DATABASE_URL".to_string(), "postgres://app:x@127.0.0.1:9/none".to_string()),
-        ("DATABASE_ADMIN_URL".to_string(), "postgres://admin:x@127.0.0.1:9/none".to_string()),
-        ("AZURE_STORAGE_CONNECTION_STRING".to_string(), "UseDevelopmentStorage=true".to_string()),
+        (
+            "DATABASE_URL".to_string(),
+            "postgres://app:x@127.0.0.1:9/none".to_string(),
+        ),
+        (
+            "DATABASE_ADMIN_URL".to_string(),
+            "postgres://admin:x@127.0.0.1:9/none".to_string(),
+        ),
+        (
+            "AZURE_STORAGE_CONNECTION_STRING".to_string(),
+            "UseDevelopmentStorage=true".to_string(),
+        ),
         ("TOKEN_ENCRYPTION_KEY".to_string(), testkit::test_key()),
     ]))
     .unwrap();
@@ -40,15 +49,28 @@ fn function_folders_and_the_function_table_name_the_same_functions() {
         .collect();
     let in_code: BTreeSet<String> = FUNCTIONS.iter().map(|f| f.name.to_string()).collect();
     assert_eq!(on_disk, in_code);
-    let expected: BTreeSet<String> =
-        ["api", "instagram-webhook", "instagram-oauth", "meta-callbacks", "health", "agent", "nightly", "sweeper"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let expected: BTreeSet<String> = [
+        "api",
+        "instagram-webhook",
+        "instagram-oauth",
+        "meta-callbacks",
+        "health",
+        "agent",
+        "nightly",
+        "sweeper",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     assert_eq!(in_code, expected, "the eight functions of ARCHITECTURE.md");
     for f in FUNCTIONS.iter() {
-        let file = std::fs::read_to_string(functions_dir().join(f.name).join("function.json")).unwrap();
-        assert_eq!(file, f.function_json, "{}: the embedded copy differs from the file", f.name);
+        let file =
+            std::fs::read_to_string(functions_dir().join(f.name).join("function.json")).unwrap();
+        assert_eq!(
+            file, f.function_json,
+            "{}: the embedded copy differs from the file",
+            f.name
+        );
     }
 }
 
@@ -60,9 +82,20 @@ fn function_json_files_have_the_shapes_the_host_expects() {
             "httpTrigger" => {
                 // Forwarding needs exactly one httpTrigger in and one http out.
                 assert_eq!(b.len(), 2, "{}", f.name);
-                assert_eq!(b[1], json!({"type": "http", "direction": "out", "name": "res"}), "{}", f.name);
+                assert_eq!(
+                    b[1],
+                    json!({"type": "http", "direction": "out", "name": "res"}),
+                    "{}",
+                    f.name
+                );
                 assert_eq!(b[0]["authLevel"], "anonymous", "{}", f.name);
-                assert!(b[0]["route"].as_str().is_some_and(|r| !r.starts_with('/') && !r.starts_with("api/")), "{}", f.name);
+                assert!(
+                    b[0]["route"]
+                        .as_str()
+                        .is_some_and(|r| !r.starts_with('/') && !r.starts_with("api/")),
+                    "{}",
+                    f.name
+                );
             }
             "serviceBusTrigger" => {
                 assert_eq!(b[0]["queueName"], "dm-inbound");
@@ -91,15 +124,35 @@ async fn every_function_json_has_a_route() {
                 "meta-callbacks" => "deauthorize",
                 _ => "me",
             };
-            let path = format!("/api/{}", b[0]["route"].as_str().unwrap().replace("{*path}", tail));
-            let methods: Vec<String> = b[0]["methods"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_uppercase()).collect();
-            let method = if f.name == "meta-callbacks" { "POST".to_string() } else { methods[0].clone() };
+            let path = format!(
+                "/api/{}",
+                b[0]["route"].as_str().unwrap().replace("{*path}", tail)
+            );
+            let methods: Vec<String> = b[0]["methods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap().to_uppercase())
+                .collect();
+            let method = if f.name == "meta-callbacks" {
+                "POST".to_string()
+            } else {
+                methods[0].clone()
+            };
             assert!(methods.contains(&method), "{}", f.name);
             if f.name == "health" {
                 // Readiness would try the (absent) database; liveness answers from the route itself.
-                warp::test::request().method(&method).path(&format!("{path}?probe=live")).reply(&service).await
+                warp::test::request()
+                    .method(&method)
+                    .path(&format!("{path}?probe=live"))
+                    .reply(&service)
+                    .await
             } else {
-                warp::test::request().method(&method).path(&path).reply(&service).await
+                warp::test::request()
+                    .method(&method)
+                    .path(&path)
+                    .reply(&service)
+                    .await
             }
         } else {
             let data = if trigger == "timerTrigger" {
@@ -108,10 +161,25 @@ async fn every_function_json_has_a_route() {
                 json!({ "msg": "{\"conversation_id\":\"c\"}" })
             };
             let body = json!({ "Data": data, "Metadata": {} }).to_string();
-            warp::test::request().method("POST").path(&format!("/{}", f.name)).body(body).reply(&service).await
+            warp::test::request()
+                .method("POST")
+                .path(&format!("/{}", f.name))
+                .body(body)
+                .reply(&service)
+                .await
         };
-        assert_ne!(response.status(), 404, "{} ({trigger}) has no route", f.name);
-        assert_ne!(response.status(), 405, "{} ({trigger}) refuses its own method", f.name);
+        assert_ne!(
+            response.status(),
+            404,
+            "{} ({trigger}) has no route",
+            f.name
+        );
+        assert_ne!(
+            response.status(),
+            405,
+            "{} ({trigger}) refuses its own method",
+            f.name
+        );
     }
 }
 
@@ -119,7 +187,11 @@ async fn every_function_json_has_a_route() {
 async fn a_route_without_a_function_is_a_json_404() {
     let service = host_service(offline_app());
     for (method, path) in [("POST", "/no-such-function"), ("GET", "/api/nowhere")] {
-        let r = warp::test::request().method(method).path(path).reply(&service).await;
+        let r = warp::test::request()
+            .method(method)
+            .path(path)
+            .reply(&service)
+            .await;
         assert_eq!(r.status(), 404, "{path}");
         let body: Value = serde_json::from_slice(r.body()).unwrap();
         assert_eq!(body["error"], "not_found");
@@ -130,10 +202,17 @@ async fn a_route_without_a_function_is_a_json_404() {
 async fn unbuilt_features_say_so() {
     let service = host_service(offline_app());
     for path in ["/api/v1/dashboard", "/api/v1/knowledge/documents"] {
-        let r = warp::test::request().method("GET").path(path).reply(&service).await;
+        let r = warp::test::request()
+            .method("GET")
+            .path(path)
+            .reply(&service)
+            .await;
         assert_eq!(r.status(), 501, "{path}");
         let body: Value = serde_json::from_slice(r.body()).unwrap();
         assert_eq!(body["error"], "not_built_yet");
-        assert!(body["message"].as_str().unwrap().contains("not built yet"), "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("not built yet"),
+            "{body}"
+        );
     }
 }

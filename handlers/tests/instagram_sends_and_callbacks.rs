@@ -11,27 +11,62 @@ use shared::tenants::{InstagramHandle, TenantId};
 use support::app::{test_app, TestApp, IG_SECRET};
 use support::fake_instagram::ACCOUNT_ID;
 
-async fn shop_with_customer(ta: &TestApp, token_age_days: i64, expires_in_days: i64) -> (TenantId, Recipient) {
-    let (tenant, _) = shared::tenants::upsert_for_instagram_account(&ta.app.db, ACCOUNT_ID, &InstagramHandle::parse("jo.shop").unwrap())
-        .await
-        .unwrap();
+async fn shop_with_customer(
+    ta: &TestApp,
+    token_age_days: i64,
+    expires_in_days: i64,
+) -> (TenantId, Recipient) {
+    let (tenant, _) = shared::tenants::upsert_for_instagram_account(
+        &ta.app.db,
+        ACCOUNT_ID,
+        &InstagramHandle::parse("jo.shop").unwrap(),
+    )
+    .await
+    .unwrap();
     let mut c = ta.app.db.app().await.unwrap();
     let tx = shared::db::begin_for_tenant(&mut c, tenant).await.unwrap();
-    shared::instagram::tokens::store(&tx, &ta.app.keys, tenant, ACCOUNT_ID, &SecretString::from("IGAA-test-token".to_owned()), chrono::Utc::now() + chrono::Duration::days(expires_in_days), &[])
-        .await
-        .unwrap();
-    tx.execute("UPDATE meta_tokens SET obtained_at = now() - make_interval(days => $1::int)", &[&(token_age_days as i32)]).await.unwrap();
+    shared::instagram::tokens::store(
+        &tx,
+        &ta.app.keys,
+        tenant,
+        ACCOUNT_ID,
+        &SecretString::from("IGAA-test-token".to_owned()),
+        chrono::Utc::now() + chrono::Duration::days(expires_in_days),
+        &[],
+    )
+    .await
+    .unwrap();
+    tx.execute(
+        "UPDATE meta_tokens SET obtained_at = now() - make_interval(days => $1::int)",
+        &[&(token_age_days as i32)],
+    )
+    .await
+    .unwrap();
     let conv: uuid::Uuid = tx
         .query_one("INSERT INTO conversations (tenant_id, customer_ig_id) VALUES ($1, 'cust-42') RETURNING id", &[&tenant.as_uuid()])
         .await
         .unwrap()
         .get(0);
     tx.commit().await.unwrap();
-    (tenant, Recipient { tenant, conversation: conv, customer_igsid: "cust-42".into() })
+    (
+        tenant,
+        Recipient {
+            tenant,
+            conversation: conv,
+            customer_igsid: "cust-42".into(),
+        },
+    )
 }
 
 async fn one<T: tokio_postgres::types::FromSqlOwned>(ta: &TestApp, sql: &str) -> T {
-    ta.t.db.platform().await.unwrap().query_one(sql, &[]).await.unwrap().get(0)
+    ta.t.db
+        .platform()
+        .await
+        .unwrap()
+        .query_one(sql, &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 #[tokio::test]
@@ -41,8 +76,12 @@ async fn a_long_arabic_reply_is_split_sent_once_and_recorded() {
     let sentence = "أهلين فيك! عنا قمصان قطن بألوان كتير حلوة، والسعر ١٢.٥٠٠ دينار. 😍👨‍👩‍👧 ";
     let text = sentence.repeat(30);
     assert!(text.len() > 3000);
-    let first = send_text(&ta.app, &to, "turn-1:reply", &text, "ai").await.unwrap();
-    let SendOutcome::Sent { mids, already } = first else { panic!("{first:?}") };
+    let first = send_text(&ta.app, &to, "turn-1:reply", &text, "ai")
+        .await
+        .unwrap();
+    let SendOutcome::Sent { mids, already } = first else {
+        panic!("{first:?}")
+    };
     assert_eq!(already, 0);
     let sends = ta.fake.requests_to("/messages");
     assert_eq!(sends.len(), mids.len());
@@ -56,13 +95,32 @@ async fn a_long_arabic_reply_is_split_sent_once_and_recorded() {
         rebuilt.push_str(part);
         assert_eq!(body["recipient"]["id"], "cust-42");
     }
-    assert_eq!(rebuilt.replace(' ', ""), text.replace(' ', ""), "nothing lost or cut inside a character");
+    assert_eq!(
+        rebuilt.replace(' ', ""),
+        text.replace(' ', ""),
+        "nothing lost or cut inside a character"
+    );
     // A retried turn sends nothing again.
-    let again = send_text(&ta.app, &to, "turn-1:reply", &text, "ai").await.unwrap();
-    assert!(matches!(again, SendOutcome::Sent { already, .. } if already == mids.len()), "{again:?}");
+    let again = send_text(&ta.app, &to, "turn-1:reply", &text, "ai")
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, SendOutcome::Sent { already, .. } if already == mids.len()),
+        "{again:?}"
+    );
     assert_eq!(ta.fake.requests_to("/messages").len(), sends.len());
-    assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM messages WHERE author = 'ai'").await, mids.len() as i64);
-    assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM outbound_messages WHERE status = 'sent'").await, mids.len() as i64);
+    assert_eq!(
+        one::<i64>(&ta, "SELECT count(*) FROM messages WHERE author = 'ai'").await,
+        mids.len() as i64
+    );
+    assert_eq!(
+        one::<i64>(
+            &ta,
+            "SELECT count(*) FROM outbound_messages WHERE status = 'sent'"
+        )
+        .await,
+        mids.len() as i64
+    );
 }
 
 #[tokio::test]
@@ -71,30 +129,100 @@ async fn each_error_class_is_handled_as_instagram_means_it() {
     let (_, to) = shop_with_customer(&ta, 1, 50).await;
     let err = |code: i64, sub: Option<i64>| json!({ "error": { "message": "x", "type": "OAuthException", "code": code, "error_subcode": sub, "fbtrace_id": "t" } });
 
-    ta.fake.script("POST /messages", 400, err(10, Some(2534022)));
-    let r = send_text(&ta.app, &to, "k-window", "hi", "ai").await.unwrap();
-    assert!(matches!(r, SendOutcome::Refused { class: ErrorClass::OutsideWindow, .. }), "{r:?}");
-    let again = send_text(&ta.app, &to, "k-window", "hi", "ai").await.unwrap();
-    assert!(matches!(again, SendOutcome::Refused { .. }), "a refused send is not retried: {again:?}");
+    ta.fake
+        .script("POST /messages", 400, err(10, Some(2534022)));
+    let r = send_text(&ta.app, &to, "k-window", "hi", "ai")
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            r,
+            SendOutcome::Refused {
+                class: ErrorClass::OutsideWindow,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    let again = send_text(&ta.app, &to, "k-window", "hi", "ai")
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, SendOutcome::Refused { .. }),
+        "a refused send is not retried: {again:?}"
+    );
 
     ta.fake.script("POST /messages", 400, err(551, None));
-    assert!(matches!(send_text(&ta.app, &to, "k-gone", "hi", "ai").await.unwrap(), SendOutcome::Refused { class: ErrorClass::UserUnavailable, .. }));
+    assert!(matches!(
+        send_text(&ta.app, &to, "k-gone", "hi", "ai").await.unwrap(),
+        SendOutcome::Refused {
+            class: ErrorClass::UserUnavailable,
+            ..
+        }
+    ));
 
     ta.fake.script("POST /messages", 400, err(4, None));
     let limited = send_text(&ta.app, &to, "k-rate", "hi", "ai").await.unwrap();
-    assert!(matches!(limited, SendOutcome::RetryLater { .. }), "{limited:?}");
+    assert!(
+        matches!(limited, SendOutcome::RetryLater { .. }),
+        "{limited:?}"
+    );
     // The retry goes through, once.
-    assert!(matches!(send_text(&ta.app, &to, "k-rate", "hi", "ai").await.unwrap(), SendOutcome::Sent { already: 0, .. }));
+    assert!(matches!(
+        send_text(&ta.app, &to, "k-rate", "hi", "ai").await.unwrap(),
+        SendOutcome::Sent { already: 0, .. }
+    ));
 
-    ta.fake.script("POST /messages", 500, json!({ "error": { "message": "oops", "code": 2 } }));
-    assert!(matches!(send_text(&ta.app, &to, "k-temp", "hi", "ai").await.unwrap(), SendOutcome::RetryLater { .. }));
+    ta.fake.script(
+        "POST /messages",
+        500,
+        json!({ "error": { "message": "oops", "code": 2 } }),
+    );
+    assert!(matches!(
+        send_text(&ta.app, &to, "k-temp", "hi", "ai").await.unwrap(),
+        SendOutcome::RetryLater { .. }
+    ));
 
     ta.fake.script("POST /messages", 401, err(190, None));
-    assert!(matches!(send_text(&ta.app, &to, "k-token", "hi", "ai").await.unwrap(), SendOutcome::Refused { class: ErrorClass::InvalidToken, .. }));
-    assert_eq!(one::<String>(&ta, "SELECT status FROM tenants").await, "reconnect_needed");
-    assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM alerts WHERE kind = 'instagram_reconnect_needed'").await, 1);
-    let errors: Vec<String> = ta.t.db.platform().await.unwrap().query("SELECT coalesce(last_error, '') FROM outbound_messages", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
-    assert!(errors.iter().all(|e| !e.contains("IGAA-test-token")), "a token reached the error log: {errors:?}");
+    assert!(matches!(
+        send_text(&ta.app, &to, "k-token", "hi", "ai")
+            .await
+            .unwrap(),
+        SendOutcome::Refused {
+            class: ErrorClass::InvalidToken,
+            ..
+        }
+    ));
+    assert_eq!(
+        one::<String>(&ta, "SELECT status FROM tenants").await,
+        "reconnect_needed"
+    );
+    assert_eq!(
+        one::<i64>(
+            &ta,
+            "SELECT count(*) FROM alerts WHERE kind = 'instagram_reconnect_needed'"
+        )
+        .await,
+        1
+    );
+    let errors: Vec<String> =
+        ta.t.db
+            .platform()
+            .await
+            .unwrap()
+            .query(
+                "SELECT coalesce(last_error, '') FROM outbound_messages",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert!(
+        errors.iter().all(|e| !e.contains("IGAA-test-token")),
+        "a token reached the error log: {errors:?}"
+    );
 }
 
 #[tokio::test]
@@ -102,34 +230,66 @@ async fn the_nightly_refresh_renews_old_tokens_and_flags_dead_ones() {
     let ta = test_app(&[]).await;
     let (tenant, _) = shop_with_customer(&ta, 40, 5).await;
     let graph = ta.app.graph.clone().unwrap();
-    let r = shared::instagram::tokens::refresh_expiring(&ta.app, &graph).await.unwrap();
+    let r = shared::instagram::tokens::refresh_expiring(&ta.app, &graph)
+        .await
+        .unwrap();
     assert_eq!(r.refreshed, 1, "{r:?}");
-    assert!(one::<bool>(&ta, "SELECT expires_at > now() + interval '50 days' FROM meta_tokens").await);
-    assert!(ta.fake.requests_to("/refresh_access_token")[0].query.contains("grant_type=ig_refresh_token"));
+    assert!(
+        one::<bool>(
+            &ta,
+            "SELECT expires_at > now() + interval '50 days' FROM meta_tokens"
+        )
+        .await
+    );
+    assert!(ta.fake.requests_to("/refresh_access_token")[0]
+        .query
+        .contains("grant_type=ig_refresh_token"));
     // Too young to refresh: left alone.
-    let again = shared::instagram::tokens::refresh_expiring(&ta.app, &graph).await.unwrap();
+    let again = shared::instagram::tokens::refresh_expiring(&ta.app, &graph)
+        .await
+        .unwrap();
     assert_eq!(again.refreshed, 0);
 
     // Instagram refuses the token: reconnect needed.
     ta.t.db.platform().await.unwrap().execute("UPDATE meta_tokens SET expires_at = now() + interval '3 days', obtained_at = now() - interval '50 days', refreshed_at = NULL", &[]).await.unwrap();
-    ta.fake.script("GET /refresh_access_token", 400, json!({ "error": { "message": "Error validating access token", "code": 190 } }));
-    let r = shared::instagram::tokens::refresh_expiring(&ta.app, &graph).await.unwrap();
+    ta.fake.script(
+        "GET /refresh_access_token",
+        400,
+        json!({ "error": { "message": "Error validating access token", "code": 190 } }),
+    );
+    let r = shared::instagram::tokens::refresh_expiring(&ta.app, &graph)
+        .await
+        .unwrap();
     assert_eq!(r.failed, 1);
-    assert_eq!(one::<String>(&ta, "SELECT status FROM tenants").await, "reconnect_needed");
+    assert_eq!(
+        one::<String>(&ta, "SELECT status FROM tenants").await,
+        "reconnect_needed"
+    );
 
     // Already expired: no call, reconnect needed.
     let p = ta.t.db.platform().await.unwrap();
     p.batch_execute("UPDATE tenants SET status = 'active'; UPDATE meta_tokens SET expires_at = now() - interval '1 hour'").await.unwrap();
     let calls = ta.fake.requests_to("/refresh_access_token").len();
-    let r = shared::instagram::tokens::refresh_expiring(&ta.app, &graph).await.unwrap();
+    let r = shared::instagram::tokens::refresh_expiring(&ta.app, &graph)
+        .await
+        .unwrap();
     assert_eq!(r.expired, 1);
     assert_eq!(ta.fake.requests_to("/refresh_access_token").len(), calls);
-    assert_eq!(one::<String>(&ta, "SELECT status FROM tenants").await, "reconnect_needed");
+    assert_eq!(
+        one::<String>(&ta, "SELECT status FROM tenants").await,
+        "reconnect_needed"
+    );
     let _ = tenant;
 }
 
-async fn post_form(ta: &TestApp, path: &str, signed_request: &str) -> warp::http::Response<bytes::Bytes> {
-    let body: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("signed_request", signed_request).finish();
+async fn post_form(
+    ta: &TestApp,
+    path: &str,
+    signed_request: &str,
+) -> warp::http::Response<bytes::Bytes> {
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("signed_request", signed_request)
+        .finish();
     warp::test::request()
         .method("POST")
         .path(path)
@@ -157,40 +317,63 @@ async fn data_deletion_needs_a_valid_signature_and_erases_the_customer_everywher
     )
     .await
     .unwrap();
-    let payload = json!({ "algorithm": "HMAC-SHA256", "issued_at": 1_763_900_000, "user_id": "cust-42" });
+    let payload =
+        json!({ "algorithm": "HMAC-SHA256", "issued_at": 1_763_900_000, "user_id": "cust-42" });
 
     // Forged: signed with another secret, or tampered. Nothing is deleted.
     let forged = make_signed_request(&payload, &SecretString::from("not-our-secret".to_owned()));
     let valid = make_signed_request(&payload, &SecretString::from(IG_SECRET.to_owned()));
     let (sig, _) = valid.split_once('.').unwrap();
-    let other_user = make_signed_request(&json!({ "algorithm": "HMAC-SHA256", "user_id": "cust-1" }), &SecretString::from(IG_SECRET.to_owned()));
+    let other_user = make_signed_request(
+        &json!({ "algorithm": "HMAC-SHA256", "user_id": "cust-1" }),
+        &SecretString::from(IG_SECRET.to_owned()),
+    );
     let tampered = format!("{sig}.{}", other_user.split_once('.').unwrap().1);
     for bad in [forged.as_str(), tampered.as_str(), "garbage"] {
         let r = post_form(&ta, "/api/meta/data-deletion", bad).await;
         assert_eq!(r.status(), 400, "{bad}");
     }
     assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM messages").await, 1);
-    assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM data_deletion_requests").await, 0);
+    assert_eq!(
+        one::<i64>(&ta, "SELECT count(*) FROM data_deletion_requests").await,
+        0
+    );
 
     let r = post_form(&ta, "/api/meta/data-deletion", &valid).await;
     assert_eq!(r.status(), 200, "{:?}", r.body());
     let receipt: Value = serde_json::from_slice(r.body()).unwrap();
     let code = receipt["confirmation_code"].as_str().unwrap().to_owned();
-    assert_eq!(receipt["url"], format!("http://shop.test/api/meta/deletion-status?code={code}"));
-    assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM conversations").await, 0);
+    assert_eq!(
+        receipt["url"],
+        format!("http://shop.test/api/meta/deletion-status?code={code}")
+    );
+    assert_eq!(
+        one::<i64>(&ta, "SELECT count(*) FROM conversations").await,
+        0
+    );
     assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM messages").await, 0);
     let order = p.query_one("SELECT customer_name, customer_phone, address, total_jod::text, personal_data_redacted_at IS NOT NULL FROM orders", &[]).await.unwrap();
     assert_eq!(order.get::<_, Option<String>>(0), None);
     assert_eq!(order.get::<_, Option<String>>(1), None);
     assert_eq!(order.get::<_, Option<String>>(2), None);
-    assert_eq!(order.get::<_, String>(3), "22.000", "the order itself stays for the shop's books");
+    assert_eq!(
+        order.get::<_, String>(3),
+        "22.000",
+        "the order itself stays for the shop's books"
+    );
     assert!(order.get::<_, bool>(4));
 
-    let page = warp::test::request().path(&format!("/api/meta/deletion-status?code={code}")).reply(&ta.service).await;
+    let page = warp::test::request()
+        .path(&format!("/api/meta/deletion-status?code={code}"))
+        .reply(&ta.service)
+        .await;
     assert_eq!(page.status(), 200);
     let html = String::from_utf8_lossy(page.body()).into_owned();
     assert!(html.contains("completed") && html.contains(&code), "{html}");
-    let missing = warp::test::request().path("/api/meta/deletion-status?code=nope").reply(&ta.service).await;
+    let missing = warp::test::request()
+        .path("/api/meta/deletion-status?code=nope")
+        .reply(&ta.service)
+        .await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -198,14 +381,38 @@ async fn data_deletion_needs_a_valid_signature_and_erases_the_customer_everywher
 async fn deauthorize_disconnects_the_shop() {
     let ta = test_app(&[]).await;
     shop_with_customer(&ta, 1, 50).await;
-    let forged = make_signed_request(&json!({ "algorithm": "HMAC-SHA256", "user_id": ACCOUNT_ID }), &SecretString::from("x".to_owned()));
-    assert_eq!(post_form(&ta, "/api/meta/deauthorize", &forged).await.status(), 400);
+    let forged = make_signed_request(
+        &json!({ "algorithm": "HMAC-SHA256", "user_id": ACCOUNT_ID }),
+        &SecretString::from("x".to_owned()),
+    );
+    assert_eq!(
+        post_form(&ta, "/api/meta/deauthorize", &forged)
+            .await
+            .status(),
+        400
+    );
     assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM meta_tokens").await, 1);
-    let valid = make_signed_request(&json!({ "algorithm": "HMAC-SHA256", "user_id": ACCOUNT_ID }), &SecretString::from(IG_SECRET.to_owned()));
-    assert_eq!(post_form(&ta, "/api/meta/deauthorize", &valid).await.status(), 200);
+    let valid = make_signed_request(
+        &json!({ "algorithm": "HMAC-SHA256", "user_id": ACCOUNT_ID }),
+        &SecretString::from(IG_SECRET.to_owned()),
+    );
+    assert_eq!(
+        post_form(&ta, "/api/meta/deauthorize", &valid)
+            .await
+            .status(),
+        200
+    );
     assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM meta_tokens").await, 0);
-    assert_eq!(one::<String>(&ta, "SELECT status FROM tenants").await, "reconnect_needed");
-    let missing = warp::test::request().method("POST").path("/api/meta/deauthorize").body("x=1").reply(&ta.service).await;
+    assert_eq!(
+        one::<String>(&ta, "SELECT status FROM tenants").await,
+        "reconnect_needed"
+    );
+    let missing = warp::test::request()
+        .method("POST")
+        .path("/api/meta/deauthorize")
+        .body("x=1")
+        .reply(&ta.service)
+        .await;
     assert_eq!(missing.status(), 400);
 }
 
@@ -223,12 +430,32 @@ async fn resync_inserts_missed_messages_once() {
         { "id": "m-missed-2", "created_time": "2026-11-23T10:15:30+0000", "from": { "id": "cust-42" }, "to": { "data": [{ "id": ACCOUNT_ID }] }, "message": "وينكم؟" },
         { "id": "m-missed-1", "created_time": "2026-11-23T10:14:00+0000", "from": { "id": "cust-42" }, "to": { "data": [{ "id": ACCOUNT_ID }] }, "message": "مرحبا" }
     ] }, "id": "aWdfZAG06" });
-    ta.fake.script("GET /v23.0/aWdfZAG06", 200, messages.clone());
-    let r = shared::instagram::resync::resync(&ta.app, tenant).await.unwrap();
-    assert_eq!((r.conversations_read, r.messages_read, r.messages_added), (1, 2, 2), "{r:?}");
-    ta.fake.script(&format!("GET /v23.0/{ACCOUNT_ID}/conversations"), 200, json!({ "data": [{ "id": "aWdfZAG06", "updated_time": "2026-11-23T10:15:30+0000" }] }));
+    ta.fake
+        .script("GET /v23.0/aWdfZAG06", 200, messages.clone());
+    let r = shared::instagram::resync::resync(&ta.app, tenant)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.conversations_read, r.messages_read, r.messages_added),
+        (1, 2, 2),
+        "{r:?}"
+    );
+    ta.fake.script(
+        &format!("GET /v23.0/{ACCOUNT_ID}/conversations"),
+        200,
+        json!({ "data": [{ "id": "aWdfZAG06", "updated_time": "2026-11-23T10:15:30+0000" }] }),
+    );
     ta.fake.script("GET /v23.0/aWdfZAG06", 200, messages);
-    let again = shared::instagram::resync::resync(&ta.app, tenant).await.unwrap();
+    let again = shared::instagram::resync::resync(&ta.app, tenant)
+        .await
+        .unwrap();
     assert_eq!(again.messages_added, 0);
-    assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM messages WHERE author = 'customer'").await, 2);
+    assert_eq!(
+        one::<i64>(
+            &ta,
+            "SELECT count(*) FROM messages WHERE author = 'customer'"
+        )
+        .await,
+        2
+    );
 }

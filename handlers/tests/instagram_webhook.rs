@@ -10,14 +10,26 @@ use support::app::{test_app, TestApp, IG_SECRET, META_SECRET, VERIFY_TOKEN};
 use support::fake_instagram::ACCOUNT_ID;
 
 async fn connected_shop(ta: &TestApp) -> TenantId {
-    let (tenant, _) = shared::tenants::upsert_for_instagram_account(&ta.app.db, ACCOUNT_ID, &InstagramHandle::parse("jo.shop").unwrap())
-        .await
-        .unwrap();
+    let (tenant, _) = shared::tenants::upsert_for_instagram_account(
+        &ta.app.db,
+        ACCOUNT_ID,
+        &InstagramHandle::parse("jo.shop").unwrap(),
+    )
+    .await
+    .unwrap();
     let mut c = ta.app.db.app().await.unwrap();
     let tx = shared::db::begin_for_tenant(&mut c, tenant).await.unwrap();
-    shared::instagram::tokens::store(&tx, &ta.app.keys, tenant, ACCOUNT_ID, &SecretString::from("IGAA-test-token".to_owned()), chrono::Utc::now() + chrono::Duration::days(50), &[])
-        .await
-        .unwrap();
+    shared::instagram::tokens::store(
+        &tx,
+        &ta.app.keys,
+        tenant,
+        ACCOUNT_ID,
+        &SecretString::from("IGAA-test-token".to_owned()),
+        chrono::Utc::now() + chrono::Duration::days(50),
+        &[],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     tenant
 }
@@ -26,8 +38,15 @@ fn sign(body: &str, secret: &str) -> String {
     sign_webhook_body(body.as_bytes(), &SecretString::from(secret.to_owned()))
 }
 
-async fn post(ta: &TestApp, body: &str, signature: Option<&str>) -> warp::http::Response<bytes::Bytes> {
-    let mut req = warp::test::request().method("POST").path("/api/instagram/webhook").body(body.to_owned());
+async fn post(
+    ta: &TestApp,
+    body: &str,
+    signature: Option<&str>,
+) -> warp::http::Response<bytes::Bytes> {
+    let mut req = warp::test::request()
+        .method("POST")
+        .path("/api/instagram/webhook")
+        .body(body.to_owned());
     if let Some(s) = signature {
         req = req.header("x-hub-signature-256", s);
     }
@@ -35,7 +54,14 @@ async fn post(ta: &TestApp, body: &str, signature: Option<&str>) -> warp::http::
 }
 
 async fn count(ta: &TestApp, sql: &str) -> i64 {
-    ta.t.db.platform().await.unwrap().query_one(sql, &[]).await.unwrap().get(0)
+    ta.t.db
+        .platform()
+        .await
+        .unwrap()
+        .query_one(sql, &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 fn text_event(customer: &str, mid: &str, text: &str, ts: i64) -> Value {
@@ -55,8 +81,15 @@ async fn the_verification_handshake_answers_only_the_right_token() {
         .await;
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.body(), "1158201444");
-    for q in ["hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", "hub.mode=unsubscribe&hub.verify_token=test-verify-token&hub.challenge=1", ""] {
-        let r = warp::test::request().path(&format!("/api/instagram/webhook?{q}")).reply(&ta.service).await;
+    for q in [
+        "hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1",
+        "hub.mode=unsubscribe&hub.verify_token=test-verify-token&hub.challenge=1",
+        "",
+    ] {
+        let r = warp::test::request()
+            .path(&format!("/api/instagram/webhook?{q}"))
+            .reply(&ta.service)
+            .await;
         assert_eq!(r.status(), 403, "{q}");
     }
 }
@@ -65,7 +98,12 @@ async fn the_verification_handshake_answers_only_the_right_token() {
 async fn signatures_are_checked_on_the_raw_bytes_with_either_secret() {
     let ta = test_app(&[]).await;
     connected_shop(&ta).await;
-    let body = batch(vec![text_event("cust-1", "mid-sig-1", "مرحبا", 1_763_900_000_000)]);
+    let body = batch(vec![text_event(
+        "cust-1",
+        "mid-sig-1",
+        "مرحبا",
+        1_763_900_000_000,
+    )]);
     let mut tampered = body.clone().into_bytes();
     let i = tampered.iter().position(|b| *b == b'1').unwrap();
     tampered[i] = b'2';
@@ -82,10 +120,25 @@ async fn signatures_are_checked_on_the_raw_bytes_with_either_secret() {
         let r = post(&ta, &b, s.as_deref()).await;
         assert_eq!(r.status(), 401, "{s:?}");
     }
-    assert_eq!(count(&ta, "SELECT count(*) FROM messages").await, 0, "a refused webhook stored something");
+    assert_eq!(
+        count(&ta, "SELECT count(*) FROM messages").await,
+        0,
+        "a refused webhook stored something"
+    );
     assert_eq!(post(&ta, &body, Some(&good)).await.status(), 200);
-    let second = batch(vec![text_event("cust-1", "mid-sig-2", "hi", 1_763_900_000_500)]);
-    assert_eq!(post(&ta, &second, Some(&sign(&second, META_SECRET))).await.status(), 200, "the Meta app secret signs too");
+    let second = batch(vec![text_event(
+        "cust-1",
+        "mid-sig-2",
+        "hi",
+        1_763_900_000_500,
+    )]);
+    assert_eq!(
+        post(&ta, &second, Some(&sign(&second, META_SECRET)))
+            .await
+            .status(),
+        200,
+        "the Meta app secret signs too"
+    );
     assert_eq!(count(&ta, "SELECT count(*) FROM messages").await, 2);
 }
 
@@ -102,13 +155,29 @@ async fn the_same_batch_twice_stores_one_message_and_one_queue_message() {
         assert_eq!(post(&ta, &body, Some(&sig)).await.status(), 200);
     }
     assert_eq!(count(&ta, "SELECT count(*) FROM messages").await, 2);
-    assert_eq!(count(&ta, "SELECT count(*) FROM queue_messages").await, 1, "one turn for the conversation");
+    assert_eq!(
+        count(&ta, "SELECT count(*) FROM queue_messages").await,
+        1,
+        "one turn for the conversation"
+    );
     let p = ta.t.db.platform().await.unwrap();
-    let row = p.query_one("SELECT body, message_id FROM queue_messages", &[]).await.unwrap();
+    let row = p
+        .query_one("SELECT body, message_id FROM queue_messages", &[])
+        .await
+        .unwrap();
     let body: Value = row.get(0);
     assert_eq!(body["kind"], "conversation_turn");
-    assert!(row.get::<_, String>(1).ends_with(":mid-b"), "keyed by the latest message");
-    let conv = p.query_one("SELECT unread_count, last_customer_message_at IS NOT NULL FROM conversations", &[]).await.unwrap();
+    assert!(
+        row.get::<_, String>(1).ends_with(":mid-b"),
+        "keyed by the latest message"
+    );
+    let conv = p
+        .query_one(
+            "SELECT unread_count, last_customer_message_at IS NOT NULL FROM conversations",
+            &[],
+        )
+        .await
+        .unwrap();
     assert_eq!(conv.get::<_, i32>(0), 2);
     assert!(conv.get::<_, bool>(1));
 }
@@ -118,7 +187,14 @@ async fn a_thousand_event_batch_is_stored_in_one_go() {
     let ta = test_app(&[]).await;
     connected_shop(&ta).await;
     let events: Vec<Value> = (0..1000)
-        .map(|i| text_event(&format!("cust-{}", i % 50), &format!("mid-bulk-{i}"), &format!("رسالة رقم {i}"), 1_763_900_000_000 + i))
+        .map(|i| {
+            text_event(
+                &format!("cust-{}", i % 50),
+                &format!("mid-bulk-{i}"),
+                &format!("رسالة رقم {i}"),
+                1_763_900_000_000 + i,
+            )
+        })
         .collect();
     let body = batch(events);
     let r = post(&ta, &body, Some(&sign(&body, IG_SECRET))).await;
@@ -161,23 +237,59 @@ async fn every_event_kind_is_recorded() {
     let p = ta.t.db.platform().await.unwrap();
     let text = |mid: &'static str| {
         let p = &p;
-        async move { p.query_one("SELECT text FROM messages WHERE mid = $1", &[&mid]).await.unwrap().get::<_, Option<String>>(0) }
+        async move {
+            p.query_one("SELECT text FROM messages WHERE mid = $1", &[&mid])
+                .await
+                .unwrap()
+                .get::<_, Option<String>>(0)
+        }
     };
-    assert_eq!(text("m-text").await.as_deref(), Some("شو عندكم اليوم؟"), "the edit applied");
-    assert_eq!(text("m-img").await, None, "the unsent message lost its content");
-    let deleted: bool = p.query_one("SELECT deleted_at IS NOT NULL FROM messages WHERE mid = 'm-img'", &[]).await.unwrap().get(0);
+    assert_eq!(
+        text("m-text").await.as_deref(),
+        Some("شو عندكم اليوم؟"),
+        "the edit applied"
+    );
+    assert_eq!(
+        text("m-img").await,
+        None,
+        "the unsent message lost its content"
+    );
+    let deleted: bool = p
+        .query_one(
+            "SELECT deleted_at IS NOT NULL FROM messages WHERE mid = 'm-img'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
     assert!(deleted);
-    let story: Value = p.query_one("SELECT reply_to FROM messages WHERE mid = 'm-story'", &[]).await.unwrap().get(0);
+    let story: Value = p
+        .query_one("SELECT reply_to FROM messages WHERE mid = 'm-story'", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(story["story"]["url"], "https://cdn/story.jpg");
     assert_eq!(text("m-post").await.as_deref(), Some("اطلب هذا"));
-    assert_eq!(text("m-standby").await.as_deref(), Some("hello from standby"));
+    assert_eq!(
+        text("m-standby").await.as_deref(),
+        Some("hello from standby")
+    );
     assert_eq!(text("m-change").await.as_deref(), Some("test event"));
-    let kinds: Vec<String> = p.query("SELECT kind FROM inbound_events ORDER BY kind", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let kinds: Vec<String> = p
+        .query("SELECT kind FROM inbound_events ORDER BY kind", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     assert_eq!(kinds, vec!["deleted", "edit", "reaction", "read"]);
     // The same again changes nothing.
     let before = count(&ta, "SELECT count(*) FROM inbound_events").await;
     post(&ta, &body, Some(&sign(&body, IG_SECRET))).await;
-    assert_eq!(count(&ta, "SELECT count(*) FROM inbound_events").await, before);
+    assert_eq!(
+        count(&ta, "SELECT count(*) FROM inbound_events").await,
+        before
+    );
     assert_eq!(count(&ta, "SELECT count(*) FROM messages").await, 6);
 }
 
@@ -186,10 +298,20 @@ async fn echoes_of_our_sends_are_recognised_and_a_human_reply_pauses_the_ai() {
     let ta = test_app(&[]).await;
     let tenant = connected_shop(&ta).await;
     let t0 = 1_763_900_000_000i64;
-    let first = batch(vec![text_event("c-1", "m-in-1", "مرحبا", t0), text_event("c-2", "m-in-2", "hello", t0)]);
+    let first = batch(vec![
+        text_event("c-1", "m-in-1", "مرحبا", t0),
+        text_event("c-2", "m-in-2", "hello", t0),
+    ]);
     post(&ta, &first, Some(&sign(&first, IG_SECRET))).await;
     let p = ta.t.db.platform().await.unwrap();
-    let conv1: uuid::Uuid = p.query_one("SELECT id FROM conversations WHERE customer_ig_id = 'c-1'", &[]).await.unwrap().get(0);
+    let conv1: uuid::Uuid = p
+        .query_one(
+            "SELECT id FROM conversations WHERE customer_ig_id = 'c-1'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
     // One send recorded with its mid, one still waiting for the API's answer (no mid yet).
     p.execute(
         "INSERT INTO outbound_messages (tenant_id, conversation_id, idempotency_key, kind, payload, status, mid)
@@ -199,41 +321,103 @@ async fn echoes_of_our_sends_are_recognised_and_a_human_reply_pauses_the_ai() {
     )
     .await
     .unwrap();
-    let echo = |customer: &str, mid: &str, text: &str| {
-        json!({ "sender": {"id": ACCOUNT_ID}, "recipient": {"id": customer}, "timestamp": t0 + 10, "message": { "mid": mid, "text": text, "is_echo": true } })
-    };
-    let echoes = batch(vec![echo("c-1", "m-ours-1", "أهلين!"), echo("c-1", "m-ours-2", "شو بتحب تطلب؟")]);
-    assert_eq!(post(&ta, &echoes, Some(&sign(&echoes, IG_SECRET))).await.status(), 200);
-    let mode: String = p.query_one("SELECT mode FROM conversations WHERE id = $1", &[&conv1]).await.unwrap().get(0);
+    let echo = |customer: &str, mid: &str, text: &str| json!({ "sender": {"id": ACCOUNT_ID}, "recipient": {"id": customer}, "timestamp": t0 + 10, "message": { "mid": mid, "text": text, "is_echo": true } });
+    let echoes = batch(vec![
+        echo("c-1", "m-ours-1", "أهلين!"),
+        echo("c-1", "m-ours-2", "شو بتحب تطلب؟"),
+    ]);
+    assert_eq!(
+        post(&ta, &echoes, Some(&sign(&echoes, IG_SECRET)))
+            .await
+            .status(),
+        200
+    );
+    let mode: String = p
+        .query_one("SELECT mode FROM conversations WHERE id = $1", &[&conv1])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(mode, "ai", "our own echoes must not pause the AI");
-    let mid: Option<String> = p.query_one("SELECT mid FROM outbound_messages WHERE idempotency_key = 'k2'", &[]).await.unwrap().get(0);
-    assert_eq!(mid.as_deref(), Some("m-ours-2"), "the early echo was matched to the pending send");
+    let mid: Option<String> = p
+        .query_one(
+            "SELECT mid FROM outbound_messages WHERE idempotency_key = 'k2'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        mid.as_deref(),
+        Some("m-ours-2"),
+        "the early echo was matched to the pending send"
+    );
 
     // The shop owner answers c-2 from the Instagram app.
     let human = batch(vec![echo("c-2", "m-human-1", "أنا صاحب المحل، بخدمك هلأ")]);
     post(&ta, &human, Some(&sign(&human, IG_SECRET))).await;
-    let row = p.query_one("SELECT mode, mode_reason FROM conversations WHERE customer_ig_id = 'c-2'", &[]).await.unwrap();
+    let row = p
+        .query_one(
+            "SELECT mode, mode_reason FROM conversations WHERE customer_ig_id = 'c-2'",
+            &[],
+        )
+        .await
+        .unwrap();
     assert_eq!(row.get::<_, String>(0), "human");
     assert!(row.get::<_, String>(1).contains("Instagram app"));
-    let author: String = p.query_one("SELECT author FROM messages WHERE mid = 'm-human-1'", &[]).await.unwrap().get(0);
+    let author: String = p
+        .query_one("SELECT author FROM messages WHERE mid = 'm-human-1'", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(author, "merchant_app");
     // A new customer message in a human-mode conversation queues no AI turn.
-    let before = count(&ta, "SELECT count(*) FROM queue_messages WHERE message_id LIKE '%m-in-3'").await;
+    let before = count(
+        &ta,
+        "SELECT count(*) FROM queue_messages WHERE message_id LIKE '%m-in-3'",
+    )
+    .await;
     let more = batch(vec![text_event("c-2", "m-in-3", "تمام", t0 + 20)]);
     post(&ta, &more, Some(&sign(&more, IG_SECRET))).await;
-    assert_eq!(count(&ta, "SELECT count(*) FROM queue_messages WHERE message_id LIKE '%m-in-3'").await, before);
+    assert_eq!(
+        count(
+            &ta,
+            "SELECT count(*) FROM queue_messages WHERE message_id LIKE '%m-in-3'"
+        )
+        .await,
+        before
+    );
 }
 
 #[tokio::test]
 async fn unknown_accounts_are_answered_and_ignored_and_bad_bodies_refused() {
     let ta = test_app(&[]).await;
     let body = json!({ "object": "instagram", "entry": [{ "id": "999", "time": 1, "messaging": [text_event("c", "m-x", "hi", 1_763_900_000_000)] }] }).to_string();
-    assert_eq!(post(&ta, &body, Some(&sign(&body, IG_SECRET))).await.status(), 200);
+    assert_eq!(
+        post(&ta, &body, Some(&sign(&body, IG_SECRET)))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(count(&ta, "SELECT count(*) FROM messages").await, 0);
     let not_json = "{{{";
-    assert_eq!(post(&ta, not_json, Some(&sign(not_json, IG_SECRET))).await.status(), 400);
+    assert_eq!(
+        post(&ta, not_json, Some(&sign(not_json, IG_SECRET)))
+            .await
+            .status(),
+        400
+    );
     let page = json!({ "object": "page", "entry": [] }).to_string();
-    assert_eq!(post(&ta, &page, Some(&sign(&page, IG_SECRET))).await.status(), 400);
+    assert_eq!(
+        post(&ta, &page, Some(&sign(&page, IG_SECRET)))
+            .await
+            .status(),
+        400
+    );
     let huge = "x".repeat(5 * 1024 * 1024);
-    assert_eq!(post(&ta, &huge, Some(&sign(&huge, IG_SECRET))).await.status(), 413);
+    assert_eq!(
+        post(&ta, &huge, Some(&sign(&huge, IG_SECRET)))
+            .await
+            .status(),
+        413
+    );
 }

@@ -12,13 +12,27 @@ struct Merchant {
 }
 
 async fn sign_in(ta: &TestApp, handle: &str) -> Merchant {
-    let r = warp::test::request().method("POST").path("/api/v1/auth/local").body(json!({ "handle": handle }).to_string()).reply(&ta.service).await;
+    let r = warp::test::request()
+        .method("POST")
+        .path("/api/v1/auth/local")
+        .body(json!({ "handle": handle }).to_string())
+        .reply(&ta.service)
+        .await;
     assert_eq!(r.status(), 200);
     let body: Value = serde_json::from_slice(r.body()).unwrap();
-    Merchant { cookie: session_cookie_of(&r).unwrap(), csrf: body["csrf_token"].as_str().unwrap().to_owned() }
+    Merchant {
+        cookie: session_cookie_of(&r).unwrap(),
+        csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+    }
 }
 
-async fn call(ta: &TestApp, m: &Merchant, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+async fn call(
+    ta: &TestApp,
+    m: &Merchant,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, Value) {
     let mut req = warp::test::request()
         .method(method)
         .path(path)
@@ -28,7 +42,12 @@ async fn call(ta: &TestApp, m: &Merchant, method: &str, path: &str, body: Option
         req = req.body(b.to_owned());
     }
     let r = req.reply(&ta.service).await;
-    let v = if r.body().is_empty() { Value::Null } else { serde_json::from_slice(r.body()).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(r.body()).into_owned())) };
+    let v = if r.body().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(r.body())
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(r.body()).into_owned()))
+    };
     (r.status().as_u16(), v)
 }
 
@@ -36,7 +55,14 @@ async fn call(ta: &TestApp, m: &Merchant, method: &str, path: &str, body: Option
 async fn items_and_categories_through_the_api() {
     let ta = test_app(&[]).await;
     let m = sign_in(&ta, "shop_a").await;
-    let (s, cat) = call(&ta, &m, "POST", "/api/v1/catalog/categories", Some(r#"{"name":"قمصان"}"#)).await;
+    let (s, cat) = call(
+        &ta,
+        &m,
+        "POST",
+        "/api/v1/catalog/categories",
+        Some(r#"{"name":"قمصان"}"#),
+    )
+    .await;
     assert_eq!(s, 201, "{cat}");
     let (s, item) = call(
         &ta,
@@ -53,27 +79,76 @@ async fn items_and_categories_through_the_api() {
 
     let (s, got) = call(&ta, &m, "GET", &format!("/api/v1/catalog/items/{id}"), None).await;
     assert_eq!((s, got["sku"].as_str()), (200, Some("TS-1")));
-    let (s, patched) = call(&ta, &m, "PATCH", &format!("/api/v1/catalog/items/{id}"), Some(r#"{"price_jod":"11.250","stock":3}"#)).await;
-    assert_eq!((s, patched["price_jod"].as_str(), patched["stock"].as_i64()), (200, Some("11.250"), Some(3)));
-    let (s, bulk) = call(&ta, &m, "POST", "/api/v1/catalog/items/bulk", Some(&json!({ "changes": [{ "id": id, "stock": 9 }] }).to_string())).await;
+    let (s, patched) = call(
+        &ta,
+        &m,
+        "PATCH",
+        &format!("/api/v1/catalog/items/{id}"),
+        Some(r#"{"price_jod":"11.250","stock":3}"#),
+    )
+    .await;
+    assert_eq!(
+        (s, patched["price_jod"].as_str(), patched["stock"].as_i64()),
+        (200, Some("11.250"), Some(3))
+    );
+    let (s, bulk) = call(
+        &ta,
+        &m,
+        "POST",
+        "/api/v1/catalog/items/bulk",
+        Some(&json!({ "changes": [{ "id": id, "stock": 9 }] }).to_string()),
+    )
+    .await;
     assert_eq!((s, bulk["items"][0]["stock"].as_i64()), (200, Some(9)));
-    let (s, page) = call(&ta, &m, "GET", "/api/v1/catalog/items?search=%D8%A3%D8%B2%D8%B1%D9%82&per_page=10", None).await;
+    let (s, page) = call(
+        &ta,
+        &m,
+        "GET",
+        "/api/v1/catalog/items?search=%D8%A3%D8%B2%D8%B1%D9%82&per_page=10",
+        None,
+    )
+    .await;
     assert_eq!((s, page["total"].as_i64()), (200, Some(1)), "{page}");
     let (s, cats) = call(&ta, &m, "GET", "/api/v1/catalog/categories", None).await;
     assert_eq!((s, cats[0]["item_count"].as_i64()), (200, Some(1)));
 
     // Another shop: 404 for every attempt, and nothing changes.
     let other = sign_in(&ta, "shop_b").await;
-    for (method, body) in [("GET", None), ("PATCH", Some(r#"{"stock":0}"#)), ("DELETE", None)] {
-        let (s, _) = call(&ta, &other, method, &format!("/api/v1/catalog/items/{id}"), body).await;
+    for (method, body) in [
+        ("GET", None),
+        ("PATCH", Some(r#"{"stock":0}"#)),
+        ("DELETE", None),
+    ] {
+        let (s, _) = call(
+            &ta,
+            &other,
+            method,
+            &format!("/api/v1/catalog/items/{id}"),
+            body,
+        )
+        .await;
         assert_eq!(s, 404, "{method}");
     }
-    let (s, _) = call(&ta, &other, "DELETE", &format!("/api/v1/catalog/categories/{}", cat["id"].as_str().unwrap()), None).await;
+    let (s, _) = call(
+        &ta,
+        &other,
+        "DELETE",
+        &format!("/api/v1/catalog/categories/{}", cat["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
     assert_eq!(s, 404);
     let (_, still) = call(&ta, &m, "GET", &format!("/api/v1/catalog/items/{id}"), None).await;
     assert_eq!(still["stock"], 9);
 
-    let (s, _) = call(&ta, &m, "DELETE", &format!("/api/v1/catalog/items/{id}"), None).await;
+    let (s, _) = call(
+        &ta,
+        &m,
+        "DELETE",
+        &format!("/api/v1/catalog/items/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(s, 204);
     let (s, _) = call(&ta, &m, "GET", &format!("/api/v1/catalog/items/{id}"), None).await;
     assert_eq!(s, 404);
@@ -87,13 +162,37 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
     let m = sign_in(&ta, "shop_a").await;
     let cases: &[(&str, u16, &str)] = &[
         ("not json", 400, "not valid"),
-        (r#"{"sku":"A","name":"x","price_jod":"-1"}"#, 400, "negative"),
-        (r#"{"sku":"A","name":"x","price_jod":"1.2345"}"#, 400, "3 decimals"),
+        (
+            r#"{"sku":"A","name":"x","price_jod":"-1"}"#,
+            400,
+            "negative",
+        ),
+        (
+            r#"{"sku":"A","name":"x","price_jod":"1.2345"}"#,
+            400,
+            "3 decimals",
+        ),
         (r#"{"sku":"A B","name":"x","price_jod":"1"}"#, 400, "spaces"),
-        (r#"{"sku":"A","name":"x","price_jod":"1","colour":"red"}"#, 400, "unknown field"),
-        (r#"{"sku":"A","name":"   ","price_jod":"1"}"#, 422, "name is empty"),
-        (r#"{"sku":"A","name":"x","price_jod":"1","stock":-2}"#, 422, "stock"),
-        (r#"{"sku":"A","name":"x","price_jod":"1","image_url":"javascript:alert(1)"}"#, 422, "image URL"),
+        (
+            r#"{"sku":"A","name":"x","price_jod":"1","colour":"red"}"#,
+            400,
+            "unknown field",
+        ),
+        (
+            r#"{"sku":"A","name":"   ","price_jod":"1"}"#,
+            422,
+            "name is empty",
+        ),
+        (
+            r#"{"sku":"A","name":"x","price_jod":"1","stock":-2}"#,
+            422,
+            "stock",
+        ),
+        (
+            r#"{"sku":"A","name":"x","price_jod":"1","image_url":"javascript:alert(1)"}"#,
+            422,
+            "image URL",
+        ),
     ];
     for (body, status, word) in cases {
         let (s, v) = call(&ta, &m, "POST", "/api/v1/catalog/items", Some(body)).await;
@@ -101,7 +200,12 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         assert!(v["message"].as_str().unwrap().contains(word), "{body}: {v}");
     }
     let big = json!({ "sku": "A", "name": "x".repeat(70_000), "price_jod": "1" }).to_string();
-    assert_eq!(call(&ta, &m, "POST", "/api/v1/catalog/items", Some(&big)).await.0, 413);
+    assert_eq!(
+        call(&ta, &m, "POST", "/api/v1/catalog/items", Some(&big))
+            .await
+            .0,
+        413
+    );
     let (_, page) = call(&ta, &m, "GET", "/api/v1/catalog/items", None).await;
     assert_eq!(page["total"], 0);
 
@@ -114,7 +218,11 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         .reply(&ta.service)
         .await;
     assert_eq!(r.status(), 403);
-    let r = warp::test::request().method("GET").path("/api/v1/catalog/items").reply(&ta.service).await;
+    let r = warp::test::request()
+        .method("GET")
+        .path("/api/v1/catalog/items")
+        .reply(&ta.service)
+        .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -123,19 +231,52 @@ async fn csv_preview_commit_and_streamed_export() {
     let ta = test_app(&[]).await;
     let m = sign_in(&ta, "shop_a").await;
     let file = "\u{FEFF}الرمز,الاسم,السعر,الكمية,الفئة\nTS-1,\"قميص، أزرق\",12.500,5,قمصان\nTS-2,Hoodie,12.5 JD,3,Hoodies\nTS-3,Cap,-1,1,قمصان\n";
-    let (s, preview) = call(&ta, &m, "POST", "/api/v1/catalog/import/preview", Some(file)).await;
+    let (s, preview) = call(
+        &ta,
+        &m,
+        "POST",
+        "/api/v1/catalog/import/preview",
+        Some(file),
+    )
+    .await;
     assert_eq!(s, 200, "{preview}");
     assert_eq!(preview["valid_rows"], 2);
     assert_eq!(preview["errors"][0]["row"], 4);
-    assert!(preview["errors"][0]["reason"].as_str().unwrap().contains("negative"));
-    let (s, refused) = call(&ta, &m, "POST", "/api/v1/catalog/import/commit?create_missing_categories=true", Some(file)).await;
+    assert!(preview["errors"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("negative"));
+    let (s, refused) = call(
+        &ta,
+        &m,
+        "POST",
+        "/api/v1/catalog/import/commit?create_missing_categories=true",
+        Some(file),
+    )
+    .await;
     assert_eq!(s, 422, "{refused}");
-    assert!(refused["message"].as_str().unwrap().contains("Nothing was saved"));
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("Nothing was saved"));
 
     let good = file.replace("TS-3,Cap,-1,1,قمصان\n", "");
-    let (s, report) = call(&ta, &m, "POST", "/api/v1/catalog/import/commit?create_missing_categories=true", Some(&good)).await;
+    let (s, report) = call(
+        &ta,
+        &m,
+        "POST",
+        "/api/v1/catalog/import/commit?create_missing_categories=true",
+        Some(&good),
+    )
+    .await;
     assert_eq!(s, 200, "{report}");
-    assert_eq!((report["created"].as_i64(), report["categories_created"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(
+        (
+            report["created"].as_i64(),
+            report["categories_created"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
 
     let r = warp::test::request()
         .method("GET")
@@ -144,13 +285,26 @@ async fn csv_preview_commit_and_streamed_export() {
         .reply(&ta.service)
         .await;
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
     let csv = String::from_utf8(r.body().to_vec()).unwrap();
     assert!(csv.starts_with("\u{FEFF}sku,name,"), "{csv}");
-    assert!(csv.contains("TS-1,قميص، أزرق,,قمصان,12.500,5") && csv.contains("Hoodie"), "{csv}");
+    assert!(
+        csv.contains("TS-1,قميص، أزرق,,قمصان,12.500,5") && csv.contains("Hoodie"),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 3);
 
-    let (s, bad) = call(&ta, &m, "POST", "/api/v1/catalog/import/preview", Some("name,price\nx,1\n")).await;
+    let (s, bad) = call(
+        &ta,
+        &m,
+        "POST",
+        "/api/v1/catalog/import/preview",
+        Some("name,price\nx,1\n"),
+    )
+    .await;
     assert_eq!(s, 422);
     assert!(bad["message"].as_str().unwrap().contains("SKU"));
 }

@@ -12,7 +12,12 @@ struct Merchant {
 }
 
 async fn sign_in(ta: &TestApp, handle: &str) -> Merchant {
-    let r = warp::test::request().method("POST").path("/api/v1/auth/local").body(json!({ "handle": handle }).to_string()).reply(&ta.service).await;
+    let r = warp::test::request()
+        .method("POST")
+        .path("/api/v1/auth/local")
+        .body(json!({ "handle": handle }).to_string())
+        .reply(&ta.service)
+        .await;
     let body: Value = serde_json::from_slice(r.body()).unwrap();
     Merchant {
         cookie: session_cookie_of(&r).unwrap(),
@@ -21,14 +26,28 @@ async fn sign_in(ta: &TestApp, handle: &str) -> Merchant {
     }
 }
 
-async fn call(ta: &TestApp, m: &Merchant, method: &str, path: &str, body: Option<Value>) -> (u16, Value, String) {
-    let mut req = warp::test::request().method(method).path(path).header("cookie", format!("igshop_session={}", m.cookie)).header("x-csrf-token", &m.csrf);
+async fn call(
+    ta: &TestApp,
+    m: &Merchant,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value, String) {
+    let mut req = warp::test::request()
+        .method(method)
+        .path(path)
+        .header("cookie", format!("igshop_session={}", m.cookie))
+        .header("x-csrf-token", &m.csrf);
     if let Some(b) = body {
         req = req.body(b.to_string());
     }
     let r = req.reply(&ta.service).await;
     let text = String::from_utf8_lossy(r.body()).into_owned();
-    (r.status().as_u16(), serde_json::from_str(&text).unwrap_or(Value::Null), text)
+    (
+        r.status().as_u16(),
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    )
 }
 
 #[tokio::test]
@@ -45,9 +64,21 @@ async fn orders_returns_and_the_delivery_hook() {
         .await
         .unwrap()
         .get(0);
-    p.execute("INSERT INTO return_requests (tenant_id, order_id, reason) VALUES ($1, $2, 'مقاس')", &[&m.tenant, &order]).await.unwrap();
+    p.execute(
+        "INSERT INTO return_requests (tenant_id, order_id, reason) VALUES ($1, $2, 'مقاس')",
+        &[&m.tenant, &order],
+    )
+    .await
+    .unwrap();
 
-    let (s, list, _) = call(&ta, &m, "GET", "/api/v1/orders?status=pending&customer=1042", None).await;
+    let (s, list, _) = call(
+        &ta,
+        &m,
+        "GET",
+        "/api/v1/orders?status=pending&customer=1042",
+        None,
+    )
+    .await;
     assert_eq!((s, list["total"].as_i64()), (200, Some(1)), "{list}");
     let (s, bad, _) = call(&ta, &m, "GET", "/api/v1/orders?status=lost", None).await;
     assert_eq!(s, 422, "{bad}");
@@ -56,37 +87,123 @@ async fn orders_returns_and_the_delivery_hook() {
 
     let (s, detail, _) = call(&ta, &m, "GET", &format!("/api/v1/orders/{order}"), None).await;
     assert_eq!((s, detail["total_jod"].as_str()), (200, Some("27.500")));
-    let (s, refused, _) = call(&ta, &m, "POST", &format!("/api/v1/orders/{order}/status"), Some(json!({ "status": "delivered" }))).await;
+    let (s, refused, _) = call(
+        &ta,
+        &m,
+        "POST",
+        &format!("/api/v1/orders/{order}/status"),
+        Some(json!({ "status": "delivered" })),
+    )
+    .await;
     assert_eq!(s, 422);
-    assert!(refused["message"].as_str().unwrap().contains("cannot become delivered"));
-    let (s, moved, _) = call(&ta, &m, "POST", &format!("/api/v1/orders/{order}/status"), Some(json!({ "status": "confirmed" }))).await;
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("cannot become delivered"));
+    let (s, moved, _) = call(
+        &ta,
+        &m,
+        "POST",
+        &format!("/api/v1/orders/{order}/status"),
+        Some(json!({ "status": "confirmed" })),
+    )
+    .await;
     assert_eq!((s, moved["status"].as_str()), (200, Some("confirmed")));
 
     let (s, _, csv) = call(&ta, &m, "GET", "/api/v1/orders/export.csv", None).await;
     assert_eq!(s, 200);
-    assert!(csv.contains("order_number") && csv.contains("1042") && csv.contains("سارة") && csv.contains("27.500"), "{csv}");
+    assert!(
+        csv.contains("order_number")
+            && csv.contains("1042")
+            && csv.contains("سارة")
+            && csv.contains("27.500"),
+        "{csv}"
+    );
 
     let (s, returns, _) = call(&ta, &m, "GET", "/api/v1/returns", None).await;
     assert_eq!((s, returns.as_array().unwrap().len()), (200, 1));
     let rid = returns[0]["id"].as_str().unwrap();
-    let (s, r, _) = call(&ta, &m, "POST", &format!("/api/v1/returns/{rid}/status"), Some(json!({ "status": "approved", "note": "تمام" }))).await;
+    let (s, r, _) = call(
+        &ta,
+        &m,
+        "POST",
+        &format!("/api/v1/returns/{rid}/status"),
+        Some(json!({ "status": "approved", "note": "تمام" })),
+    )
+    .await;
     assert_eq!((s, r["status"].as_str()), (200, Some("approved")));
 
     let (s, none, _) = call(&ta, &m, "GET", "/api/v1/delivery-hook", None).await;
     assert_eq!((s, none["hook"].clone()), (200, Value::Null));
-    let (s, _, _) = call(&ta, &m, "PUT", "/api/v1/delivery-hook", Some(json!({ "url": "ftp://x", "secret": "0123456789abcdef" }))).await;
+    let (s, _, _) = call(
+        &ta,
+        &m,
+        "PUT",
+        "/api/v1/delivery-hook",
+        Some(json!({ "url": "ftp://x", "secret": "0123456789abcdef" })),
+    )
+    .await;
     assert_eq!(s, 422);
-    let (s, hook, _) = call(&ta, &m, "PUT", "/api/v1/delivery-hook", Some(json!({ "url": "https://courier.example/hooks/igshop", "secret": "0123456789abcdef" }))).await;
-    assert_eq!((s, hook["hook"]["url"].as_str()), (200, Some("https://courier.example/hooks/igshop")));
-    assert!(!hook.to_string().contains("0123456789abcdef"), "the secret is never shown back");
-    call(&ta, &m, "POST", &format!("/api/v1/orders/{order}/status"), Some(json!({ "status": "shipped" }))).await;
+    let (s, hook, _) = call(
+        &ta,
+        &m,
+        "PUT",
+        "/api/v1/delivery-hook",
+        Some(
+            json!({ "url": "https://courier.example/hooks/igshop", "secret": "0123456789abcdef" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (s, hook["hook"]["url"].as_str()),
+        (200, Some("https://courier.example/hooks/igshop"))
+    );
+    assert!(
+        !hook.to_string().contains("0123456789abcdef"),
+        "the secret is never shown back"
+    );
+    call(
+        &ta,
+        &m,
+        "POST",
+        &format!("/api/v1/orders/{order}/status"),
+        Some(json!({ "status": "shipped" })),
+    )
+    .await;
     let (s, log, _) = call(&ta, &m, "GET", "/api/v1/delivery-hook/log", None).await;
-    assert_eq!((s, log[0]["event"].as_str(), log[0]["status"].as_str()), (200, Some("order.status_changed"), Some("pending")));
+    assert_eq!(
+        (s, log[0]["event"].as_str(), log[0]["status"].as_str()),
+        (200, Some("order.status_changed"), Some("pending"))
+    );
 
     // Another shop sees none of it.
     let other = sign_in(&ta, "shop_b").await;
-    assert_eq!(call(&ta, &other, "GET", &format!("/api/v1/orders/{order}"), None).await.0, 404);
-    assert_eq!(call(&ta, &other, "POST", &format!("/api/v1/orders/{order}/status"), Some(json!({ "status": "cancelled" }))).await.0, 404);
-    assert_eq!(call(&ta, &other, "GET", &format!("/api/v1/returns/{rid}"), None).await.0, 404);
-    assert_eq!(call(&ta, &other, "GET", "/api/v1/orders", None).await.1["total"], 0);
+    assert_eq!(
+        call(&ta, &other, "GET", &format!("/api/v1/orders/{order}"), None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        call(
+            &ta,
+            &other,
+            "POST",
+            &format!("/api/v1/orders/{order}/status"),
+            Some(json!({ "status": "cancelled" }))
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        call(&ta, &other, "GET", &format!("/api/v1/returns/{rid}"), None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        call(&ta, &other, "GET", "/api/v1/orders", None).await.1["total"],
+        0
+    );
 }

@@ -14,36 +14,74 @@ async fn serve_runs_the_product_and_stops_cleanly() {
     let t = TestDb::new().await;
     let dist = std::env::temp_dir().join(format!("igshop-dist-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(dist.join("assets")).unwrap();
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>IG-Shop-Agent</title><div id=root></div>").unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>IG-Shop-Agent</title><div id=root></div>",
+    )
+    .unwrap();
     std::fs::write(dist.join("assets/app.js"), "console.log('app')").unwrap();
 
     let port = free_port();
     let mut env = t.env();
     env.push(("PORT".into(), port.to_string()));
     env.push(("AZURE_STORAGE_CONNECTION_STRING".into(), azurite()));
-    env.push(("BLOB_CONTAINER".into(), format!("serve-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])));
+    env.push((
+        "BLOB_CONTAINER".into(),
+        format!("serve-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+    ));
     env.push(("FRONTEND_DIST".into(), dist.display().to_string()));
     let mut running = Running::start(&["serve"], env);
     let base = format!("http://127.0.0.1:{port}");
-    running.wait_until_answering(&format!("{base}/api/health?probe=live")).await;
+    running
+        .wait_until_answering(&format!("{base}/api/health?probe=live"))
+        .await;
 
-    let health: Value = reqwest::get(format!("{base}/api/health")).await.unwrap().json().await.unwrap();
+    let health: Value = reqwest::get(format!("{base}/api/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok", "{health}");
 
     // The SPA at /, its files, and index.html for client-side routes; the API keeps /api.
-    let index = reqwest::get(format!("{base}/")).await.unwrap().text().await.unwrap();
+    let index = reqwest::get(format!("{base}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(index.contains("IG-Shop-Agent"));
-    let js = reqwest::get(format!("{base}/assets/app.js")).await.unwrap().text().await.unwrap();
+    let js = reqwest::get(format!("{base}/assets/app.js"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(js.contains("console.log"));
-    let deep = reqwest::get(format!("{base}/orders/1042")).await.unwrap().text().await.unwrap();
+    let deep = reqwest::get(format!("{base}/orders/1042"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(deep.contains("IG-Shop-Agent"));
     let api_miss = reqwest::get(format!("{base}/api/nope")).await.unwrap();
     assert_eq!(api_miss.status(), 404);
-    assert_eq!(api_miss.json::<Value>().await.unwrap()["error"], "not_found");
+    assert_eq!(
+        api_miss.json::<Value>().await.unwrap()["error"],
+        "not_found"
+    );
 
     // A message on the local queue reaches the agent function's code through the poller.
     let queue = PostgresQueue::new(t.db.clone(), "dm-inbound", 10);
-    queue.send(&QueueMessage { message_id: "serve-m-1".into(), body: json!({ "conversation_id": "c" }) }).await.unwrap();
+    queue
+        .send(&QueueMessage {
+            message_id: "serve-m-1".into(),
+            body: json!({ "conversation_id": "c" }),
+        })
+        .await
+        .unwrap();
     let platform = t.db.platform().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -56,7 +94,10 @@ async fn serve_runs_the_product_and_stops_cleanly() {
             assert!(error.contains("not built yet"), "{error}");
             break;
         }
-        assert!(Instant::now() < deadline, "the poller never picked the message up");
+        assert!(
+            Instant::now() < deadline,
+            "the poller never picked the message up"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -74,14 +115,24 @@ async fn package_builds_a_folder_func_start_can_run() {
         .status()
         .unwrap();
     assert!(status.success());
-    let host: Value = serde_json::from_str(&std::fs::read_to_string(out.join("host.json")).unwrap()).unwrap();
-    assert_eq!(host["customHandler"]["description"]["defaultExecutablePath"], "handler");
+    let host: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("host.json")).unwrap()).unwrap();
+    assert_eq!(
+        host["customHandler"]["description"]["defaultExecutablePath"],
+        "handler"
+    );
     assert_eq!(host["customHandler"]["enableForwardingHttpRequest"], true);
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(out.join("handler")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(out.join("handler"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert!(mode & 0o111 != 0, "the handler must be executable");
     for f in handlers::functions::FUNCTIONS.iter() {
-        let j: Value = serde_json::from_str(&std::fs::read_to_string(out.join(f.name).join("function.json")).unwrap()).unwrap();
+        let j: Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(f.name).join("function.json")).unwrap(),
+        )
+        .unwrap();
         assert!(j["bindings"].is_array(), "{}", f.name);
     }
     // The packaged binary starts as a custom handler and answers the probe.
@@ -91,11 +142,19 @@ async fn package_builds_a_folder_func_start_can_run() {
     env.push(("FUNCTIONS_CUSTOMHANDLER_PORT".into(), port.to_string()));
     env.push(("AZURE_STORAGE_CONNECTION_STRING".into(), azurite()));
     let mut cmd = std::process::Command::new(out.join("handler"));
-    cmd.current_dir(&out).env("IGSHOP_SETTINGS_FILE", "/nonexistent").envs(env);
+    cmd.current_dir(&out)
+        .env("IGSHOP_SETTINGS_FILE", "/nonexistent")
+        .envs(env);
     let mut child = cmd.stdout(std::process::Stdio::null()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("http://127.0.0.1:{port}/")).await.is_err() {
-        assert!(Instant::now() < deadline, "the packaged handler never answered");
+    while reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the packaged handler never answered"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap();

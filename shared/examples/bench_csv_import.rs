@@ -8,10 +8,14 @@ use std::time::Instant;
 
 #[tokio::main]
 async fn main() {
-    let rows: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let rows: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
     let t = testkit::TestDb::new().await;
     let tenant = t.tenant("bench_shop").await;
-    let mut file = String::from("\u{FEFF}sku,name,description,category,price,stock,image_url,active,المقاس\n");
+    let mut file =
+        String::from("\u{FEFF}sku,name,description,category,price,stock,image_url,active,المقاس\n");
     for i in 0..rows {
         file.push_str(&format!(
             "SKU-{i:05},\"قميص قطن رقم {i}، لون {}\",\"وصف المنتج {i}\nسطر ثاني\",{},{}.{:03} JD,{},https://cdn.example/{i}.jpg,yes,{}\n",
@@ -25,7 +29,11 @@ async fn main() {
     }
     let mut c = t.db.app().await.unwrap();
     let changed_file = file.replace(",yes,", ",no,");
-    for (round, file) in [("first import (all new)", &file), ("second import (every row changed)", &changed_file), ("third import (same file again)", &changed_file)] {
+    for (round, file) in [
+        ("first import (all new)", &file),
+        ("second import (every row changed)", &changed_file),
+        ("third import (same file again)", &changed_file),
+    ] {
         let started = Instant::now();
         let parsed = csv_import::parse(file.as_bytes(), &HashMap::new()).unwrap();
         let parse_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -35,7 +43,9 @@ async fn main() {
         let preview = csv_import::preview(&tx, &parsed).await.unwrap();
         let preview_ms = p0.elapsed().as_secs_f64() * 1000.0;
         let c0 = Instant::now();
-        let report = csv_import::commit(&tx, tenant, &parsed, true).await.unwrap();
+        let report = csv_import::commit(&tx, tenant, &parsed, true)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let commit_ms = c0.elapsed().as_secs_f64() * 1000.0;
         println!(

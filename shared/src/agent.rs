@@ -10,6 +10,10 @@ pub enum AgentError {
 }
 
 /// Handles one queue message. An error makes the host (or the local poller) deliver it again.
-pub async fn handle_queue_message(_app: &App, _body: &serde_json::Value, _delivery_count: i32) -> Result<(), AgentError> {
+pub async fn handle_queue_message(
+    _app: &App,
+    _body: &serde_json::Value,
+    _delivery_count: i32,
+) -> Result<(), AgentError> {
     Err(AgentError::NotBuilt)
 }

@@ -1,8 +1,8 @@
 //! Alerts for merchants and the product owner (token expiry, reconnect needed, failures).
 //! An open alert with the same dedupe key is not raised twice.
 
-use deadpool_postgres::GenericClient;
 use crate::tenants::TenantId;
+use deadpool_postgres::GenericClient;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Severity {

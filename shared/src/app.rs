@@ -44,25 +44,44 @@ impl App {
     /// Builds every client without touching the network, so the handler answers the host's
     /// first probe at once; connections open on first use.
     pub fn build(settings: Settings) -> Result<Self, StartError> {
-        let db = Database::connect(&settings.database_url, &settings.database_admin_url, settings.database_pool_size)?;
-        let (queue, local_queue): (Arc<dyn Queue>, Option<PostgresQueue>) = match settings.queue.backend {
-            QueueBackend::Postgres => {
-                let q = PostgresQueue::new(db.clone(), settings.queue.name.clone(), settings.queue.max_deliveries);
-                (Arc::new(q.clone()), Some(q))
-            }
-            QueueBackend::ServiceBus => {
-                let sender = if let Some(conn) = &settings.queue.servicebus_connection_string {
-                    ServiceBusSender::from_connection_string(conn, settings.queue.name.clone())
-                } else {
-                    let namespace = settings.queue.servicebus_namespace.clone().unwrap_or_default();
-                    let credential = crate::azure_identity::managed_identity(settings.blob.managed_identity_client_id.as_deref())
-                        .map_err(StartError::Queue)?;
-                    ServiceBusSender::new(namespace, settings.queue.name.clone(), ServiceBusAuth::ManagedIdentity(credential))
+        let db = Database::connect(
+            &settings.database_url,
+            &settings.database_admin_url,
+            settings.database_pool_size,
+        )?;
+        let (queue, local_queue): (Arc<dyn Queue>, Option<PostgresQueue>) =
+            match settings.queue.backend {
+                QueueBackend::Postgres => {
+                    let q = PostgresQueue::new(
+                        db.clone(),
+                        settings.queue.name.clone(),
+                        settings.queue.max_deliveries,
+                    );
+                    (Arc::new(q.clone()), Some(q))
                 }
-                .map_err(|e| StartError::Queue(e.to_string()))?;
-                (Arc::new(sender), None)
-            }
-        };
+                QueueBackend::ServiceBus => {
+                    let sender = if let Some(conn) = &settings.queue.servicebus_connection_string {
+                        ServiceBusSender::from_connection_string(conn, settings.queue.name.clone())
+                    } else {
+                        let namespace = settings
+                            .queue
+                            .servicebus_namespace
+                            .clone()
+                            .unwrap_or_default();
+                        let credential = crate::azure_identity::managed_identity(
+                            settings.blob.managed_identity_client_id.as_deref(),
+                        )
+                        .map_err(StartError::Queue)?;
+                        ServiceBusSender::new(
+                            namespace,
+                            settings.queue.name.clone(),
+                            ServiceBusAuth::ManagedIdentity(credential),
+                        )
+                    }
+                    .map_err(|e| StartError::Queue(e.to_string()))?;
+                    (Arc::new(sender), None)
+                }
+            };
         let blobs = AzureBlobStore::from_config(&BlobConfig {
             connection_string: settings.blob.connection_string.clone(),
             account_url: settings.blob.account_url.clone(),
@@ -70,7 +89,8 @@ impl App {
             container: settings.blob.container.clone(),
         })
         .map_err(|e| StartError::Blob(e.to_string()))?;
-        let keys = Keys::from_base64(&settings.token_encryption_key).map_err(|e| StartError::Keys(e.to_string()))?;
+        let keys = Keys::from_base64(&settings.token_encryption_key)
+            .map_err(|e| StartError::Keys(e.to_string()))?;
         let ig = settings.instagram.clone();
         let graph = match (&ig.app_id, &ig.app_secret) {
             (Some(app_id), Some(secret)) => {
@@ -82,7 +102,15 @@ impl App {
             }
             _ => None,
         };
-        Ok(App { settings: Arc::new(settings), db, queue, local_queue, blobs: Arc::new(blobs), keys, graph,
-            send_rate: Arc::new(SendRate::per_second(ig.send_rate_per_second)) })
+        Ok(App {
+            settings: Arc::new(settings),
+            db,
+            queue,
+            local_queue,
+            blobs: Arc::new(blobs),
+            keys,
+            graph,
+            send_rate: Arc::new(SendRate::per_second(ig.send_rate_per_second)),
+        })
     }
 }

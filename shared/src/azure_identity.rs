@@ -10,6 +10,7 @@ pub fn managed_identity(client_id: Option<&str>) -> Result<Arc<dyn TokenCredenti
         user_assigned_id: client_id.map(|id| UserAssignedId::ClientId(id.to_owned())),
         ..Default::default()
     };
-    let credential = ManagedIdentityCredential::new(Some(options)).map_err(|e| format!("managed identity: {e}"))?;
+    let credential = ManagedIdentityCredential::new(Some(options))
+        .map_err(|e| format!("managed identity: {e}"))?;
     Ok(credential)
 }

@@ -31,7 +31,9 @@ pub struct Keys {
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("Keys")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,7 +44,11 @@ impl Keys {
             .map_err(|_| CryptoError::BadKey)?;
         let root: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::BadKey)?;
         let key_id = hex(&Sha256::digest(root)[..4]);
-        Ok(Keys { seal: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&root)), key_id, root })
+        Ok(Keys {
+            seal: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&root)),
+            key_id,
+            root,
+        })
     }
 
     /// Short public fingerprint of the key, stored beside each sealed value.
@@ -52,7 +58,10 @@ impl Keys {
 
     pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let ciphertext = self.seal.encrypt(&nonce, plaintext).expect("AES-GCM encryption of an in-memory buffer");
+        let ciphertext = self
+            .seal
+            .encrypt(&nonce, plaintext)
+            .expect("AES-GCM encryption of an in-memory buffer");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
         out
@@ -66,12 +75,16 @@ impl Keys {
             return Err(CryptoError::Damaged);
         }
         let (nonce, ciphertext) = sealed.split_at(12);
-        self.seal.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| CryptoError::Damaged)
+        self.seal
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| CryptoError::Damaged)
     }
 
     pub fn open_string(&self, key_id: &str, sealed: &[u8]) -> Result<SecretString, CryptoError> {
         let bytes = self.open(key_id, sealed)?;
-        String::from_utf8(bytes).map(SecretString::from).map_err(|_| CryptoError::Damaged)
+        String::from_utf8(bytes)
+            .map(SecretString::from)
+            .map_err(|_| CryptoError::Damaged)
     }
 
     /// HMAC-SHA256 of `message` under a key derived for `purpose`, base64url without padding.
@@ -83,7 +96,9 @@ impl Keys {
 
     /// Constant-time check of a value made by [`Keys::sign`].
     pub fn verify(&self, purpose: &str, message: &[u8], signature: &str) -> bool {
-        let Ok(sig) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else { return false };
+        let Ok(sig) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
+            return false;
+        };
         let mut mac = self.mac(purpose);
         mac.update(message);
         mac.verify_slice(&sig).is_ok()
@@ -118,7 +133,10 @@ mod tests {
     use super::*;
 
     fn keys(byte: u8) -> Keys {
-        Keys::from_base64(&SecretString::from(base64::engine::general_purpose::STANDARD.encode([byte; 32]))).unwrap()
+        Keys::from_base64(&SecretString::from(
+            base64::engine::general_purpose::STANDARD.encode([byte; 32]),
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -126,7 +144,10 @@ mod tests {
         let k = keys(7);
         let sealed = k.seal(b"IGAAT-long-lived-token");
         assert!(!sealed.windows(6).any(|w| w == b"IGAAT-"));
-        assert_eq!(k.open(k.key_id(), &sealed).unwrap(), b"IGAAT-long-lived-token");
+        assert_eq!(
+            k.open(k.key_id(), &sealed).unwrap(),
+            b"IGAAT-long-lived-token"
+        );
         assert_ne!(k.seal(b"x"), k.seal(b"x"), "a fresh nonce each time");
     }
 
@@ -138,7 +159,10 @@ mod tests {
         assert_eq!(k.open(k.key_id(), &sealed), Err(CryptoError::Damaged));
         let other = keys(8);
         let sealed = k.seal(b"secret");
-        assert!(matches!(other.open(k.key_id(), &sealed), Err(CryptoError::UnknownKey(_))));
+        assert!(matches!(
+            other.open(k.key_id(), &sealed),
+            Err(CryptoError::UnknownKey(_))
+        ));
         assert_eq!(k.open(k.key_id(), &sealed[..10]), Err(CryptoError::Damaged));
     }
 
@@ -155,7 +179,10 @@ mod tests {
 
     #[test]
     fn bad_keys_are_named() {
-        assert_eq!(Keys::from_base64(&SecretString::from("c2hvcnQ=".to_owned())).unwrap_err(), CryptoError::BadKey);
+        assert_eq!(
+            Keys::from_base64(&SecretString::from("c2hvcnQ=".to_owned())).unwrap_err(),
+            CryptoError::BadKey
+        );
         assert!(!format!("{:?}", keys(3)).contains("root"));
     }
 }

@@ -24,11 +24,15 @@ const MAX_BACKOFF_SECS: i64 = 3600;
 
 /// `sha256=<hex>` over `"<timestamp>.<body>"`.
 pub fn signature(secret: &SecretString, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose_secret().as_bytes()).expect("any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose_secret().as_bytes())
+        .expect("any key length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("sha256={}", crate::crypto::hex(&mac.finalize().into_bytes()))
+    format!(
+        "sha256={}",
+        crate::crypto::hex(&mac.finalize().into_bytes())
+    )
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,11 +42,17 @@ pub struct HookConfig {
     pub updated_at: DateTime<Utc>,
 }
 
-pub async fn get_config(tx: &impl GenericClient) -> Result<Option<HookConfig>, tokio_postgres::Error> {
+pub async fn get_config(
+    tx: &impl GenericClient,
+) -> Result<Option<HookConfig>, tokio_postgres::Error> {
     Ok(tx
         .query_opt("SELECT url, enabled, updated_at FROM delivery_hooks", &[])
         .await?
-        .map(|r| HookConfig { url: r.get(0), enabled: r.get(1), updated_at: r.get(2) }))
+        .map(|r| HookConfig {
+            url: r.get(0),
+            enabled: r.get(1),
+            updated_at: r.get(2),
+        }))
 }
 
 /// Sets the hook URL and secret (sealed at rest). The URL must be https (http only for
@@ -56,7 +66,8 @@ pub async fn set_config(
     enabled: bool,
     allow_http: bool,
 ) -> Result<(), String> {
-    let parsed = url::Url::parse(url.trim()).map_err(|_| format!("{url:?} is not a web address"))?;
+    let parsed =
+        url::Url::parse(url.trim()).map_err(|_| format!("{url:?} is not a web address"))?;
     match parsed.scheme() {
         "https" => {}
         "http" if allow_http => {}
@@ -81,15 +92,32 @@ pub async fn set_config(
 
 /// Queues an order event for the shop's hook, in the caller's transaction (so the event exists
 /// exactly when the change does). Nothing happens when the shop has no enabled hook.
-pub async fn queue_event(tx: &impl GenericClient, tenant: TenantId, order: &OrderDetail, event: &str) -> Result<(), tokio_postgres::Error> {
-    if tx.query_opt("SELECT 1 FROM delivery_hooks WHERE enabled", &[]).await?.is_none() {
+pub async fn queue_event(
+    tx: &impl GenericClient,
+    tenant: TenantId,
+    order: &OrderDetail,
+    event: &str,
+) -> Result<(), tokio_postgres::Error> {
+    if tx
+        .query_opt("SELECT 1 FROM delivery_hooks WHERE enabled", &[])
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     let seq: i64 = tx
-        .query_one("SELECT count(*) FROM hook_deliveries WHERE order_id = $1 AND event = $2", &[&order.summary.id, &event])
+        .query_one(
+            "SELECT count(*) FROM hook_deliveries WHERE order_id = $1 AND event = $2",
+            &[&order.summary.id, &event],
+        )
         .await?
         .get(0);
-    let key = format!("{}:{event}:{}:{}", order.summary.id, order.summary.status.as_str(), seq + 1);
+    let key = format!(
+        "{}:{event}:{}:{}",
+        order.summary.id,
+        order.summary.status.as_str(),
+        seq + 1
+    );
     let payload = serde_json::json!({ "event": event, "idempotency_key": key, "occurred_at": Utc::now(), "order": order });
     tx.execute(
         "INSERT INTO hook_deliveries (tenant_id, order_id, event, idempotency_key, payload) VALUES ($1, $2, $3, $4, $5)
@@ -114,7 +142,10 @@ pub struct DeliveryLogEntry {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
-pub async fn log(tx: &impl GenericClient, limit: i64) -> Result<Vec<DeliveryLogEntry>, tokio_postgres::Error> {
+pub async fn log(
+    tx: &impl GenericClient,
+    limit: i64,
+) -> Result<Vec<DeliveryLogEntry>, tokio_postgres::Error> {
     Ok(tx
         .query(
             "SELECT id, order_id, event, status, attempts, last_status_code, last_error, next_attempt_at, created_at, delivered_at
@@ -187,7 +218,8 @@ pub async fn deliver_due(app: &App, reach: &Reach, batch: i64) -> Result<Deliver
         else {
             continue;
         };
-        let (key, payload, attempts, created): (String, serde_json::Value, i32, DateTime<Utc>) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        let (key, payload, attempts, created): (String, serde_json::Value, i32, DateTime<Utc>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
         let url: String = row.get(4);
         let outcome = match app.keys.open_string(row.get(6), row.get::<_, &[u8]>(5)) {
             Ok(secret) => attempt(&http, reach, &url, &key, &secret, &payload).await,
@@ -203,7 +235,8 @@ pub async fn deliver_due(app: &App, reach: &Reach, batch: i64) -> Result<Deliver
                 report.delivered += 1;
             }
             Err((status, error)) => {
-                let next = Utc::now() + Duration::seconds((30i64 << attempts.min(7)).min(MAX_BACKOFF_SECS));
+                let next = Utc::now()
+                    + Duration::seconds((30i64 << attempts.min(7)).min(MAX_BACKOFF_SECS));
                 if next > created + Duration::hours(GIVE_UP_AFTER_HOURS) {
                     tx.execute(
                         "UPDATE hook_deliveries SET status = 'given_up', attempts = attempts + 1, last_status_code = $2, last_error = $3 WHERE id = $1",
@@ -244,15 +277,26 @@ async fn attempt(
     payload: &serde_json::Value,
 ) -> Result<u16, (Option<u16>, String)> {
     let parsed = url::Url::parse(url).map_err(|e| (None, e.to_string()))?;
-    let host = parsed.host_str().ok_or((None, "the address has no host".to_string()))?.to_owned();
+    let host = parsed
+        .host_str()
+        .ok_or((None, "the address has no host".to_string()))?
+        .to_owned();
     let port = parsed.port_or_known_default().unwrap_or(443);
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
         .await
         .map_err(|e| (None, format!("the address could not be resolved: {e}")))?
         .collect();
-    let Some(first) = addrs.first().copied() else { return Err((None, "the address resolves to nothing".into())) };
-    if addrs.iter().any(|a| !reach.allow_exact.contains(a) && crate::knowledge::fetch::is_forbidden_ip(a.ip())) {
-        return Err((None, "the address points into a private network, which hooks may not reach".into()));
+    let Some(first) = addrs.first().copied() else {
+        return Err((None, "the address resolves to nothing".into()));
+    };
+    if addrs
+        .iter()
+        .any(|a| !reach.allow_exact.contains(a) && crate::knowledge::fetch::is_forbidden_ip(a.ip()))
+    {
+        return Err((
+            None,
+            "the address points into a private network, which hooks may not reach".into(),
+        ));
     }
     let client = http.clone();
     let body = serde_json::to_vec(payload).expect("JSON value");

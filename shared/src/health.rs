@@ -42,9 +42,24 @@ where
     let outcome = tokio::time::timeout(CHECK_TIMEOUT, f).await;
     let latency_ms = started.elapsed().as_millis() as u64;
     match outcome {
-        Ok(Ok(())) => Check { ready: true, latency_ms, backend, error: None },
-        Ok(Err(e)) => Check { ready: false, latency_ms, backend, error: Some(e.to_string()) },
-        Err(_) => Check { ready: false, latency_ms, backend, error: Some(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())) },
+        Ok(Ok(())) => Check {
+            ready: true,
+            latency_ms,
+            backend,
+            error: None,
+        },
+        Ok(Err(e)) => Check {
+            ready: false,
+            latency_ms,
+            backend,
+            error: Some(e.to_string()),
+        },
+        Err(_) => Check {
+            ready: false,
+            latency_ms,
+            backend,
+            error: Some(format!("no answer within {}s", CHECK_TIMEOUT.as_secs())),
+        },
     }
 }
 

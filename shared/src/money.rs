@@ -47,7 +47,17 @@ impl Jod {
                 _ => c,
             })
             .collect();
-        for unit in ["د.أ.", "د.أ", "دينار", "دنانير", "JOD", "jod", "JD", "jd", "Jd"] {
+        for unit in [
+            "د.أ.",
+            "د.أ",
+            "دينار",
+            "دنانير",
+            "JOD",
+            "jod",
+            "JD",
+            "jd",
+            "Jd",
+        ] {
             s = s.replace(unit, " ");
         }
         let s = s.trim().trim_end_matches('.').trim();
@@ -56,17 +66,25 @@ impl Jod {
         }
         let negative = s.starts_with('-');
         // Thousands separators only in the 1,234.500 form.
-        let plain: String = if s.contains(',') && s.contains('.') { s.replace(',', "") } else { s.to_owned() };
+        let plain: String = if s.contains(',') && s.contains('.') {
+            s.replace(',', "")
+        } else {
+            s.to_owned()
+        };
         if plain.contains(',') || plain.chars().any(|c| c.is_whitespace()) {
             return Err(MoneyError::NotANumber(original.to_owned()));
         }
-        if !plain.trim_start_matches(['-', '+']).chars().all(|c| c.is_ascii_digit() || c == '.')
+        if !plain
+            .trim_start_matches(['-', '+'])
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
             || plain.matches('.').count() > 1
             || !plain.chars().any(|c| c.is_ascii_digit())
         {
             return Err(MoneyError::NotANumber(original.to_owned()));
         }
-        let value = Decimal::from_str(&plain).map_err(|_| MoneyError::NotANumber(original.to_owned()))?;
+        let value =
+            Decimal::from_str(&plain).map_err(|_| MoneyError::NotANumber(original.to_owned()))?;
         if negative || value.is_sign_negative() && !value.is_zero() {
             return Err(MoneyError::Negative(original.to_owned()));
         }
@@ -102,11 +120,15 @@ impl Jod {
     }
 
     pub fn checked_add(self, other: Jod) -> Option<Jod> {
-        self.0.checked_add(other.0).and_then(|d| Jod::from_decimal(d).ok())
+        self.0
+            .checked_add(other.0)
+            .and_then(|d| Jod::from_decimal(d).ok())
     }
 
     pub fn checked_mul(self, quantity: u32) -> Option<Jod> {
-        self.0.checked_mul(Decimal::from(quantity)).and_then(|d| Jod::from_decimal(d).ok())
+        self.0
+            .checked_mul(Decimal::from(quantity))
+            .and_then(|d| Jod::from_decimal(d).ok())
     }
 }
 
@@ -129,7 +151,11 @@ impl<'de> Deserialize<'de> for Jod {
         let text = match &v {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => n.to_string(),
-            _ => return Err(serde::de::Error::custom("a price is a string like \"12.500\"")),
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "a price is a string like \"12.500\"",
+                ))
+            }
         };
         Jod::parse(&text).map_err(serde::de::Error::custom)
     }
@@ -150,7 +176,10 @@ impl tokio_postgres::types::ToSql for Jod {
 }
 
 impl<'a> tokio_postgres::types::FromSql<'a> for Jod {
-    fn from_sql(ty: &tokio_postgres::types::Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(
+        ty: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         let d = Decimal::from_sql(ty, raw)?;
         Ok(Jod::from_decimal(d)?)
     }
@@ -186,23 +215,40 @@ mod tests {
     #[test]
     fn bad_prices_are_refused_with_a_reason() {
         assert!(matches!(Jod::parse("-5"), Err(MoneyError::Negative(_))));
-        assert!(matches!(Jod::parse("12.5005"), Err(MoneyError::TooPrecise(_))));
+        assert!(matches!(
+            Jod::parse("12.5005"),
+            Err(MoneyError::TooPrecise(_))
+        ));
         assert!(matches!(Jod::parse("abc"), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Jod::parse("12,5"), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Jod::parse("1 2"), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Jod::parse("JD"), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Jod::parse(""), Err(MoneyError::Empty)));
         assert!(matches!(Jod::parse("1e3"), Err(MoneyError::NotANumber(_))));
-        assert!(matches!(Jod::parse("1000000000"), Err(MoneyError::TooLarge(_))));
-        assert!(Jod::parse("12.5005").unwrap_err().to_string().contains("3 decimals"));
+        assert!(matches!(
+            Jod::parse("1000000000"),
+            Err(MoneyError::TooLarge(_))
+        ));
+        assert!(Jod::parse("12.5005")
+            .unwrap_err()
+            .to_string()
+            .contains("3 decimals"));
     }
 
     #[test]
     fn json_is_a_three_decimal_string() {
         let p = Jod::parse("12.5").unwrap();
         assert_eq!(serde_json::to_string(&p).unwrap(), "\"12.500\"");
-        assert_eq!(serde_json::from_str::<Jod>("\"7.250\"").unwrap().to_string(), "7.250");
-        assert_eq!(serde_json::from_str::<Jod>("7.25").unwrap().to_string(), "7.250");
+        assert_eq!(
+            serde_json::from_str::<Jod>("\"7.250\"")
+                .unwrap()
+                .to_string(),
+            "7.250"
+        );
+        assert_eq!(
+            serde_json::from_str::<Jod>("7.25").unwrap().to_string(),
+            "7.250"
+        );
         assert!(serde_json::from_str::<Jod>("\"-1\"").is_err());
         assert!(serde_json::from_str::<Jod>("true").is_err());
     }
@@ -212,6 +258,13 @@ mod tests {
         let p = Jod::parse("0.1").unwrap();
         let sum = (0..10).fold(Jod::ZERO, |acc, _| acc.checked_add(p).unwrap());
         assert_eq!(sum.to_string(), "1.000");
-        assert_eq!(Jod::parse("12.5").unwrap().checked_mul(3).unwrap().to_string(), "37.500");
+        assert_eq!(
+            Jod::parse("12.5")
+                .unwrap()
+                .checked_mul(3)
+                .unwrap()
+                .to_string(),
+            "37.500"
+        );
     }
 }

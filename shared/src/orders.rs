@@ -140,29 +140,50 @@ const FILTER: &str = "($1::text IS NULL OR o.status = $1)
     AND ($3::date IS NULL OR o.created_at < (($3::date + 1)::timestamp AT TIME ZONE 'Asia/Amman'))
     AND ($4::text IS NULL OR o.customer_name ILIKE $4 OR o.customer_phone ILIKE $4 OR o.customer_ig_id = $5 OR o.order_number::text = $5)";
 
-pub async fn list(tx: &impl GenericClient, f: &OrderFilter) -> Result<crate::catalog::Page<OrderSummary>, OrderError> {
+pub async fn list(
+    tx: &impl GenericClient,
+    f: &OrderFilter,
+) -> Result<crate::catalog::Page<OrderSummary>, OrderError> {
     if let Some(s) = &f.status {
         OrderStatus::parse(s).ok_or_else(|| OrderError::Invalid(format!("unknown status {s:?}; use pending, confirmed, shipped, delivered, cancelled or returned")))?;
     }
     if let (Some(a), Some(b)) = (f.from, f.to) {
         if a > b {
-            return Err(OrderError::Invalid("the start date is after the end date".into()));
+            return Err(OrderError::Invalid(
+                "the start date is after the end date".into(),
+            ));
         }
     }
     let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
     let page = f.page.unwrap_or(1).max(1);
-    let customer = f.customer.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let customer = f
+        .customer
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let like = customer.map(|c| format!("%{}%", c.replace('%', "\\%").replace('_', "\\_")));
     let exact = customer.map(|c| c.trim_start_matches('#').to_owned());
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [&f.status, &f.from, &f.to, &like, &exact];
-    let total: i64 = tx.query_one(&format!("SELECT count(*) FROM orders o WHERE {FILTER}"), &params).await?.get(0);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+        [&f.status, &f.from, &f.to, &like, &exact];
+    let total: i64 = tx
+        .query_one(
+            &format!("SELECT count(*) FROM orders o WHERE {FILTER}"),
+            &params,
+        )
+        .await?
+        .get(0);
     let rows = tx
         .query(
             &format!("SELECT {SUMMARY} FROM orders o WHERE {FILTER} ORDER BY o.created_at DESC, o.order_number DESC LIMIT {per_page} OFFSET {}", (page - 1) * per_page),
             &params,
         )
         .await?;
-    Ok(crate::catalog::Page { items: rows.iter().map(summary).collect(), page, per_page, total })
+    Ok(crate::catalog::Page {
+        items: rows.iter().map(summary).collect(),
+        page,
+        per_page,
+        total,
+    })
 }
 
 pub async fn detail(tx: &impl GenericClient, id: Uuid) -> Result<OrderDetail, OrderError> {
@@ -197,8 +218,17 @@ pub async fn detail(tx: &impl GenericClient, id: Uuid) -> Result<OrderDetail, Or
 }
 
 /// Moves an order along an allowed path (row-locked, so two clicks cannot both apply).
-pub async fn change_status(tx: &impl GenericClient, tenant: crate::tenants::TenantId, id: Uuid, to: OrderStatus, by: &str) -> Result<OrderDetail, OrderError> {
-    let row = tx.query_opt("SELECT status FROM orders WHERE id = $1 FOR UPDATE", &[&id]).await?.ok_or(OrderError::NotFound)?;
+pub async fn change_status(
+    tx: &impl GenericClient,
+    tenant: crate::tenants::TenantId,
+    id: Uuid,
+    to: OrderStatus,
+    by: &str,
+) -> Result<OrderDetail, OrderError> {
+    let row = tx
+        .query_opt("SELECT status FROM orders WHERE id = $1 FOR UPDATE", &[&id])
+        .await?
+        .ok_or(OrderError::NotFound)?;
     let from = OrderStatus::parse(row.get(0)).unwrap_or(OrderStatus::Pending);
     if from == to {
         return detail(tx, id).await;
@@ -209,10 +239,18 @@ pub async fn change_status(tx: &impl GenericClient, tenant: crate::tenants::Tena
             "an order that is {} cannot become {}; it can become: {}",
             from.as_str(),
             to.as_str(),
-            if allowed.is_empty() { "nothing (it is final)".to_string() } else { allowed.join(", ") }
+            if allowed.is_empty() {
+                "nothing (it is final)".to_string()
+            } else {
+                allowed.join(", ")
+            }
         )));
     }
-    tx.execute("UPDATE orders SET status = $2, updated_at = now() WHERE id = $1", &[&id, &to.as_str()]).await?;
+    tx.execute(
+        "UPDATE orders SET status = $2, updated_at = now() WHERE id = $1",
+        &[&id, &to.as_str()],
+    )
+    .await?;
     tx.execute(
         "INSERT INTO order_status_history (tenant_id, order_id, from_status, to_status, changed_by) VALUES ($1, $2, $3, $4, $5)",
         &[&tenant.as_uuid(), &id, &from.as_str(), &to.as_str(), &by],
@@ -224,8 +262,19 @@ pub async fn change_status(tx: &impl GenericClient, tenant: crate::tenants::Tena
 }
 
 /// The orders CSV, one row per order, for a filter.
-pub const CSV_HEADER: [&str; 11] =
-    ["order_number", "created_at", "status", "customer_name", "customer_phone", "city", "address", "items", "subtotal_jod", "delivery_fee_jod", "total_jod"];
+pub const CSV_HEADER: [&str; 11] = [
+    "order_number",
+    "created_at",
+    "status",
+    "customer_name",
+    "customer_phone",
+    "city",
+    "address",
+    "items",
+    "subtotal_jod",
+    "delivery_fee_jod",
+    "total_jod",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -291,9 +340,13 @@ fn return_row(r: &tokio_postgres::Row) -> ReturnRequest {
 
 const RETURN_COLUMNS: &str = "r.id, r.order_id, o.order_number, r.status, r.reason, r.merchant_note, o.customer_name, r.created_at";
 
-pub async fn list_returns(tx: &impl GenericClient, status: Option<&str>) -> Result<Vec<ReturnRequest>, OrderError> {
+pub async fn list_returns(
+    tx: &impl GenericClient,
+    status: Option<&str>,
+) -> Result<Vec<ReturnRequest>, OrderError> {
     if let Some(s) = status {
-        ReturnStatus::parse(s).ok_or_else(|| OrderError::Invalid(format!("unknown return status {s:?}")))?;
+        ReturnStatus::parse(s)
+            .ok_or_else(|| OrderError::Invalid(format!("unknown return status {s:?}")))?;
     }
     let rows = tx
         .query(
@@ -311,13 +364,30 @@ pub async fn get_return(tx: &impl GenericClient, id: Uuid) -> Result<ReturnReque
         .ok_or(OrderError::NotFound)
 }
 
-pub async fn change_return_status(tx: &impl GenericClient, id: Uuid, to: ReturnStatus, note: Option<&str>) -> Result<ReturnRequest, OrderError> {
-    let row = tx.query_opt("SELECT status FROM return_requests WHERE id = $1 FOR UPDATE", &[&id]).await?.ok_or(OrderError::NotFound)?;
+pub async fn change_return_status(
+    tx: &impl GenericClient,
+    id: Uuid,
+    to: ReturnStatus,
+    note: Option<&str>,
+) -> Result<ReturnRequest, OrderError> {
+    let row = tx
+        .query_opt(
+            "SELECT status FROM return_requests WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await?
+        .ok_or(OrderError::NotFound)?;
     let from = ReturnStatus::parse(row.get(0)).unwrap_or(ReturnStatus::Requested);
     if from != to && !from.next().contains(&to) {
-        return Err(OrderError::Invalid(format!("a return that is {} cannot become {}", from.as_str(), to.as_str())));
+        return Err(OrderError::Invalid(format!(
+            "a return that is {} cannot become {}",
+            from.as_str(),
+            to.as_str()
+        )));
     }
-    let note = note.map(str::trim).map(|n| n.chars().take(2000).collect::<String>());
+    let note = note
+        .map(str::trim)
+        .map(|n| n.chars().take(2000).collect::<String>());
     tx.execute(
         "UPDATE return_requests SET status = $2, merchant_note = coalesce($3, merchant_note), updated_at = now() WHERE id = $1",
         &[&id, &to.as_str(), &note],
@@ -338,8 +408,19 @@ pub async fn export(
     let mut c = db.app().await?;
     let tx = crate::db::begin_for_tenant(&mut c, tenant).await?;
     let line = |fields: Vec<String>| {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-        let safe: Vec<String> = fields.into_iter().map(|f| if f.starts_with(['=', '+', '@']) { format!("'{f}") } else { f }).collect();
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        let safe: Vec<String> = fields
+            .into_iter()
+            .map(|f| {
+                if f.starts_with(['=', '+', '@']) {
+                    format!("'{f}")
+                } else {
+                    f
+                }
+            })
+            .collect();
         w.write_record(&safe).expect("memory");
         w.into_inner().expect("memory")
     };
@@ -348,7 +429,11 @@ pub async fn export(
     if out.send(Ok(head.into())).await.is_err() {
         return Ok(());
     }
-    let customer = filter.customer.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let customer = filter
+        .customer
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let like = customer.map(|c| format!("%{}%", c.replace('%', "\\%").replace('_', "\\_")));
     let exact = customer.map(|c| c.trim_start_matches('#').to_owned());
     let sql = format!(
@@ -358,7 +443,8 @@ pub async fn export(
                 o.subtotal_jod::text, o.delivery_fee_jod::text, o.total_jod::text
            FROM orders o WHERE {FILTER} ORDER BY o.created_at"
     );
-    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&filter.status, &filter.from, &filter.to, &like, &exact];
+    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        vec![&filter.status, &filter.from, &filter.to, &like, &exact];
     let rows = tx.query_raw(sql.as_str(), params).await?;
     futures::pin_mut!(rows);
     let mut chunk = Vec::with_capacity(64 * 1024);
@@ -377,7 +463,12 @@ pub async fn export(
             r.get(9),
             r.get(10),
         ]));
-        if chunk.len() >= 32 * 1024 && out.send(Ok(std::mem::take(&mut chunk).into())).await.is_err() {
+        if chunk.len() >= 32 * 1024
+            && out
+                .send(Ok(std::mem::take(&mut chunk).into()))
+                .await
+                .is_err()
+        {
             return Ok(());
         }
     }

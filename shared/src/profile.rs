@@ -49,15 +49,28 @@ pub struct Problem {
     pub message: String,
 }
 
-const DAYS: [&str; 7] = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+const DAYS: [&str; 7] = [
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+];
 
 fn problem(field: &str, message: impl Into<String>) -> Problem {
-    Problem { field: field.into(), message: message.into() }
+    Problem {
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 /// The starting point for a new shop: every field present, in Arabic, to be edited.
 pub fn template(handle: Option<&str>) -> String {
-    let handle = handle.map(|h| format!("\"@{h}\"")).unwrap_or_else(|| "\"@your.shop\"".into());
+    let handle = handle
+        .map(|h| format!("\"@{h}\""))
+        .unwrap_or_else(|| "\"@your.shop\"".into());
     format!(
         r#"# Business profile — the AI answers customers from this. Edit every line.
 shop_name: "اسم المحل"
@@ -83,17 +96,26 @@ working_hours:
 
 pub fn from_yaml(text: &str) -> Result<Profile, ProfileError> {
     if text.len() > 64 * 1024 {
-        return Err(ProfileError { problems: vec![problem("profile", "is longer than 64 KB")] });
+        return Err(ProfileError {
+            problems: vec![problem("profile", "is longer than 64 KB")],
+        });
     }
     let profile: Profile = serde_yaml_ng::from_str(text).map_err(|e| {
-        let field = e.location().map(|l| format!("line {}", l.line())).unwrap_or_else(|| "profile".into());
-        ProfileError { problems: vec![problem(&field, e.to_string())] }
+        let field = e
+            .location()
+            .map(|l| format!("line {}", l.line()))
+            .unwrap_or_else(|| "profile".into());
+        ProfileError {
+            problems: vec![problem(&field, e.to_string())],
+        }
     })?;
     validate(profile)
 }
 
 pub fn from_json(value: serde_json::Value) -> Result<Profile, ProfileError> {
-    let profile: Profile = serde_json::from_value(value).map_err(|e| ProfileError { problems: vec![problem("profile", e.to_string())] })?;
+    let profile: Profile = serde_json::from_value(value).map_err(|e| ProfileError {
+        problems: vec![problem("profile", e.to_string())],
+    })?;
     validate(profile)
 }
 
@@ -118,7 +140,13 @@ pub fn validate(mut p: Profile) -> Result<Profile, ProfileError> {
     if p.shop_name.is_empty() {
         problems.push(problem("shop_name", "is empty"));
     }
-    for (field, value, max) in [("shop_name", &p.shop_name, 100), ("intro", &p.intro, 2000), ("brand_voice", &p.brand_voice, 1000), ("delivery", &p.delivery, 3000), ("returns.policy", &p.returns.policy, 3000)] {
+    for (field, value, max) in [
+        ("shop_name", &p.shop_name, 100),
+        ("intro", &p.intro, 2000),
+        ("brand_voice", &p.brand_voice, 1000),
+        ("delivery", &p.delivery, 3000),
+        ("returns.policy", &p.returns.policy, 3000),
+    ] {
         if value.chars().count() > max {
             problems.push(problem(field, format!("is longer than {max} characters")));
         }
@@ -130,21 +158,33 @@ pub fn validate(mut p: Profile) -> Result<Profile, ProfileError> {
         }
     }
     if p.returns.window_days > 365 {
-        problems.push(problem("returns.window_days", "must be between 0 and 365 days"));
+        problems.push(problem(
+            "returns.window_days",
+            "must be between 0 and 365 days",
+        ));
     }
     if p.offers.len() > 20 {
         problems.push(problem("offers", "at most 20 offers"));
     }
     for (i, o) in p.offers.iter().enumerate() {
         if o.trim().is_empty() || o.chars().count() > 500 {
-            problems.push(problem(&format!("offers[{}]", i + 1), "must be 1 to 500 characters"));
+            problems.push(problem(
+                &format!("offers[{}]", i + 1),
+                "must be 1 to 500 characters",
+            ));
         }
     }
     for (day, hours) in &p.working_hours {
         if !DAYS.contains(&day.as_str()) {
-            problems.push(problem(&format!("working_hours.{day}"), format!("is not a day; use {}", DAYS.join(", "))));
+            problems.push(problem(
+                &format!("working_hours.{day}"),
+                format!("is not a day; use {}", DAYS.join(", ")),
+            ));
         } else if !check_hours(hours) {
-            problems.push(problem(&format!("working_hours.{day}"), format!("{hours:?} should look like \"10:00-22:00\" or \"closed\"")));
+            problems.push(problem(
+                &format!("working_hours.{day}"),
+                format!("{hours:?} should look like \"10:00-22:00\" or \"closed\""),
+            ));
         }
     }
     if problems.is_empty() {
@@ -171,10 +211,18 @@ mod tests {
         let broken_yaml = "shop_name: x\nreturns:\n  window_days: [\n";
         let e = from_yaml(broken_yaml).unwrap_err();
         assert!(e.problems[0].field.starts_with("line "), "{e:?}");
-        let bad = template(None).replace("window_days: 7", "window_days: 400").replace("friday: \"closed\"", "friday: \"all day\"").replace("@your.shop", "has space");
+        let bad = template(None)
+            .replace("window_days: 7", "window_days: 400")
+            .replace("friday: \"closed\"", "friday: \"all day\"")
+            .replace("@your.shop", "has space");
         let e = from_yaml(&bad).unwrap_err();
         let fields: Vec<&str> = e.problems.iter().map(|p| p.field.as_str()).collect();
-        assert!(fields.contains(&"returns.window_days") && fields.contains(&"working_hours.friday") && fields.contains(&"instagram_handle"), "{fields:?}");
+        assert!(
+            fields.contains(&"returns.window_days")
+                && fields.contains(&"working_hours.friday")
+                && fields.contains(&"instagram_handle"),
+            "{fields:?}"
+        );
         let e = from_yaml("shop_name: x\nreturns: {window_days: 3}\ncolour: red\n").unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");
     }

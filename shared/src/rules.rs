@@ -47,7 +47,11 @@ pub struct HandoffRules {
 
 impl Default for HandoffRules {
     fn default() -> Self {
-        HandoffRules { keywords: vec![], on_complaint: true, on_request: true }
+        HandoffRules {
+            keywords: vec![],
+            on_complaint: true,
+            on_request: true,
+        }
     }
 }
 
@@ -59,7 +63,8 @@ pub const MAX_INSTRUCTIONS_CHARS: usize = 8000;
 
 pub fn validate(mut r: BusinessRules) -> Result<BusinessRules, Vec<crate::profile::Problem>> {
     let mut problems = Vec::new();
-    let mut p = |field: String, message: String| problems.push(crate::profile::Problem { field, message });
+    let mut p =
+        |field: String, message: String| problems.push(crate::profile::Problem { field, message });
     if r.delivery_zones.len() > 100 {
         p("delivery_zones".into(), "at most 100 zones".into());
     }
@@ -67,28 +72,55 @@ pub fn validate(mut r: BusinessRules) -> Result<BusinessRules, Vec<crate::profil
     for (i, z) in r.delivery_zones.iter_mut().enumerate() {
         z.city = z.city.trim().to_owned();
         if z.city.is_empty() || z.city.chars().count() > 80 {
-            p(format!("delivery_zones[{}].city", i + 1), "must be 1 to 80 characters".into());
+            p(
+                format!("delivery_zones[{}].city", i + 1),
+                "must be 1 to 80 characters".into(),
+            );
         } else if !seen.insert(crate::search::arabic::normalize(&z.city)) {
-            p(format!("delivery_zones[{}].city", i + 1), format!("{} is listed twice", z.city));
+            p(
+                format!("delivery_zones[{}].city", i + 1),
+                format!("{} is listed twice", z.city),
+            );
         }
         if z.delivery_days.is_some_and(|d| d > 30) {
-            p(format!("delivery_zones[{}].delivery_days", i + 1), "must be 0 to 30".into());
+            p(
+                format!("delivery_zones[{}].delivery_days", i + 1),
+                "must be 0 to 30".into(),
+            );
         }
     }
-    let days = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+    let days = [
+        "sunday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+    ];
     for (day, hours) in &r.working_hours {
         let ok_hours = hours.eq_ignore_ascii_case("closed")
             || hours.split_once('-').is_some_and(|(a, b)| {
-                chrono::NaiveTime::parse_from_str(a.trim(), "%H:%M").is_ok() && chrono::NaiveTime::parse_from_str(b.trim(), "%H:%M").is_ok()
+                chrono::NaiveTime::parse_from_str(a.trim(), "%H:%M").is_ok()
+                    && chrono::NaiveTime::parse_from_str(b.trim(), "%H:%M").is_ok()
             });
         if !days.contains(&day.as_str()) {
-            p(format!("working_hours.{day}"), format!("is not a day; use {}", days.join(", ")));
+            p(
+                format!("working_hours.{day}"),
+                format!("is not a day; use {}", days.join(", ")),
+            );
         } else if !ok_hours {
-            p(format!("working_hours.{day}"), format!("{hours:?} should look like \"10:00-22:00\" or \"closed\""));
+            p(
+                format!("working_hours.{day}"),
+                format!("{hours:?} should look like \"10:00-22:00\" or \"closed\""),
+            );
         }
     }
     if r.out_of_hours_message.chars().count() > 1000 {
-        p("out_of_hours_message".into(), "is longer than 1000 characters".into());
+        p(
+            "out_of_hours_message".into(),
+            "is longer than 1000 characters".into(),
+        );
     }
     r.handoff.keywords.retain(|k| !k.trim().is_empty());
     if r.handoff.keywords.len() > 50 {
@@ -104,7 +136,11 @@ pub fn validate(mut r: BusinessRules) -> Result<BusinessRules, Vec<crate::profil
 /// The fee for a city, matched with Arabic spelling variants folded (عمان = عمّان).
 pub fn delivery_fee(rules: &BusinessRules, city: &str) -> Option<Jod> {
     let wanted = crate::search::arabic::normalize(city.trim());
-    rules.delivery_zones.iter().find(|z| crate::search::arabic::normalize(&z.city) == wanted).map(|z| z.fee_jod)
+    rules
+        .delivery_zones
+        .iter()
+        .find(|z| crate::search::arabic::normalize(&z.city) == wanted)
+        .map(|z| z.fee_jod)
 }
 
 #[cfg(test)]
@@ -130,7 +166,15 @@ mod tests {
         .unwrap();
         let problems = validate(bad).unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-        assert!(fields.contains(&"delivery_zones[2].city") && fields.contains(&"working_hours.funday") && fields.contains(&"working_hours.monday"), "{fields:?}");
-        assert!(serde_json::from_value::<BusinessRules>(serde_json::json!({ "delivery_zones": [{ "city": "x", "fee_jod": "-1" }] })).is_err());
+        assert!(
+            fields.contains(&"delivery_zones[2].city")
+                && fields.contains(&"working_hours.funday")
+                && fields.contains(&"working_hours.monday"),
+            "{fields:?}"
+        );
+        assert!(serde_json::from_value::<BusinessRules>(
+            serde_json::json!({ "delivery_zones": [{ "city": "x", "fee_jod": "-1" }] })
+        )
+        .is_err());
     }
 }

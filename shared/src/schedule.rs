@@ -20,7 +20,10 @@ impl Schedule {
         }
         let inner = cron::Schedule::from_str(expression)
             .map_err(|e| format!("not a valid NCRONTAB expression {expression:?}: {e}"))?;
-        Ok(Schedule { expression: expression.to_owned(), inner })
+        Ok(Schedule {
+            expression: expression.to_owned(),
+            inner,
+        })
     }
 
     /// The first firing strictly after `after`.
@@ -42,14 +45,20 @@ mod tests {
     fn nightly_fires_at_two_utc() {
         let s = Schedule::parse("0 0 2 * * *").unwrap();
         let t = Utc.with_ymd_and_hms(2026, 11, 23, 13, 5, 0).unwrap();
-        assert_eq!(s.next_after(t).unwrap(), Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap());
+        assert_eq!(
+            s.next_after(t).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap()
+        );
     }
 
     #[test]
     fn every_three_minutes() {
         let s = Schedule::parse("0 */3 * * * *").unwrap();
         let t = Utc.with_ymd_and_hms(2026, 11, 23, 13, 4, 10).unwrap();
-        assert_eq!(s.next_after(t).unwrap(), Utc.with_ymd_and_hms(2026, 11, 23, 13, 6, 0).unwrap());
+        assert_eq!(
+            s.next_after(t).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 23, 13, 6, 0).unwrap()
+        );
     }
 
     #[test]

@@ -51,24 +51,44 @@ pub async fn start_merchant_session(
     tx.execute(
         "INSERT INTO sessions (token_hash, kind, tenant_id, user_id, csrf_token_hash, expires_at)
          VALUES ($1, 'merchant', $2, $3, $4, $5)",
-        &[&token_hash, &tenant.as_uuid(), &user_id, &sha256(csrf_token.as_bytes()), &expires_at],
+        &[
+            &token_hash,
+            &tenant.as_uuid(),
+            &user_id,
+            &sha256(csrf_token.as_bytes()),
+            &expires_at,
+        ],
     )
     .await?;
     // Expired sessions of this shop go while we are here.
-    tx.execute("DELETE FROM sessions WHERE tenant_id = $1 AND expires_at < now()", &[&tenant.as_uuid()]).await?;
+    tx.execute(
+        "DELETE FROM sessions WHERE tenant_id = $1 AND expires_at < now()",
+        &[&tenant.as_uuid()],
+    )
+    .await?;
     tx.commit().await?;
-    Ok(NewSession { token, csrf_token, expires_at })
+    Ok(NewSession {
+        token,
+        csrf_token,
+        expires_at,
+    })
 }
 
 /// The live session named by a cookie value, if any.
-pub async fn find_merchant_session(db: &Database, token: &str) -> Result<Option<MerchantSession>, DbError> {
+pub async fn find_merchant_session(
+    db: &Database,
+    token: &str,
+) -> Result<Option<MerchantSession>, DbError> {
     if token.is_empty() || token.len() > 200 {
         return Ok(None);
     }
     let token_hash = sha256(token.as_bytes());
     let c = db.app().await?;
     let row = c
-        .query_opt("SELECT tenant_id, user_id, expires_at FROM merchant_session($1)", &[&token_hash])
+        .query_opt(
+            "SELECT tenant_id, user_id, expires_at FROM merchant_session($1)",
+            &[&token_hash],
+        )
         .await?;
     Ok(row.map(|r| MerchantSession {
         tenant: TenantId::from_uuid(r.get(0)),
@@ -81,7 +101,11 @@ pub async fn find_merchant_session(db: &Database, token: &str) -> Result<Option<
 pub async fn end_session(db: &Database, session: &MerchantSession) -> Result<(), DbError> {
     let mut c = db.app().await?;
     let tx = begin_for_tenant(&mut c, session.tenant).await?;
-    tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&session.token_hash]).await?;
+    tx.execute(
+        "DELETE FROM sessions WHERE token_hash = $1",
+        &[&session.token_hash],
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

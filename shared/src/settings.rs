@@ -76,7 +76,10 @@ impl InstagramSettings {
     }
     /// The secrets that may sign a webhook or a signed_request.
     pub fn signing_secrets(&self) -> Vec<&SecretString> {
-        self.app_secret.iter().chain(self.meta_app_secret.iter()).collect()
+        self.app_secret
+            .iter()
+            .chain(self.meta_app_secret.iter())
+            .collect()
     }
 }
 
@@ -106,7 +109,10 @@ pub struct BlobSettings {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SettingsError {
     #[error("setting {name} is missing: {hint}")]
-    Missing { name: &'static str, hint: &'static str },
+    Missing {
+        name: &'static str,
+        hint: &'static str,
+    },
     #[error("setting {name} is malformed: {reason}")]
     Malformed { name: &'static str, reason: String },
     #[error("could not read {path}: {reason}")]
@@ -125,28 +131,46 @@ impl Source {
         let file = std::env::var("IGSHOP_SETTINGS_FILE")
             .map(PathBuf::from)
             .unwrap_or_else(|_| PathBuf::from("local.settings.json"));
-        let mut values = if file.exists() { read_settings_file(&file)? } else { HashMap::new() };
+        let mut values = if file.exists() {
+            read_settings_file(&file)?
+        } else {
+            HashMap::new()
+        };
         values.extend(std::env::vars());
         Ok(Source { values })
     }
 
     pub fn from_map<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
-        Source { values: pairs.into_iter().collect() }
+        Source {
+            values: pairs.into_iter().collect(),
+        }
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.values
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 }
 
 fn read_settings_file(path: &Path) -> Result<HashMap<String, String>, SettingsError> {
-    let err = |reason: String| SettingsError::File { path: path.display().to_string(), reason };
+    let err = |reason: String| SettingsError::File {
+        path: path.display().to_string(),
+        reason,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON: {e}")))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON: {e}")))?;
     let values = doc
         .get("Values")
         .and_then(|v| v.as_object())
-        .ok_or_else(|| err("expected an object with a \"Values\" object, as in local.settings.example.json".into()))?;
+        .ok_or_else(|| {
+            err(
+                "expected an object with a \"Values\" object, as in local.settings.example.json"
+                    .into(),
+            )
+        })?;
     Ok(values
         .iter()
         .filter_map(|(k, v)| match v {
@@ -167,7 +191,10 @@ impl Settings {
 
     /// Only the two database URLs, for `handler migrate` (a deploy step that needs nothing else).
     pub fn database_urls(src: &Source) -> Result<(SecretString, SecretString), SettingsError> {
-        Ok((postgres_url(src, "DATABASE_URL")?, postgres_url(src, "DATABASE_ADMIN_URL")?))
+        Ok((
+            postgres_url(src, "DATABASE_URL")?,
+            postgres_url(src, "DATABASE_ADMIN_URL")?,
+        ))
     }
 
     pub fn from_source(src: &Source) -> Result<Self, SettingsError> {
@@ -211,7 +238,13 @@ impl Settings {
         let queue = QueueSettings {
             backend: queue_backend,
             name: src.get("QUEUE_NAME").unwrap_or("dm-inbound").to_owned(),
-            visibility_timeout_secs: number(src, "QUEUE_VISIBILITY_TIMEOUT_SECS", 300u64, 1, 86_400)?,
+            visibility_timeout_secs: number(
+                src,
+                "QUEUE_VISIBILITY_TIMEOUT_SECS",
+                300u64,
+                1,
+                86_400,
+            )?,
             max_deliveries: number(src, "QUEUE_MAX_DELIVERIES", 10i32, 1, 1000)?,
             servicebus_namespace,
             servicebus_connection_string,
@@ -242,15 +275,27 @@ impl Settings {
             });
         }
 
-        let nightly_schedule = src.get("NIGHTLY_SCHEDULE").unwrap_or("0 0 2 * * *").to_owned();
-        let sweeper_schedule = src.get("SWEEPER_SCHEDULE").unwrap_or("0 */3 * * * *").to_owned();
-        for (name, value) in [("NIGHTLY_SCHEDULE", &nightly_schedule), ("SWEEPER_SCHEDULE", &sweeper_schedule)] {
+        let nightly_schedule = src
+            .get("NIGHTLY_SCHEDULE")
+            .unwrap_or("0 0 2 * * *")
+            .to_owned();
+        let sweeper_schedule = src
+            .get("SWEEPER_SCHEDULE")
+            .unwrap_or("0 */3 * * * *")
+            .to_owned();
+        for (name, value) in [
+            ("NIGHTLY_SCHEDULE", &nightly_schedule),
+            ("SWEEPER_SCHEDULE", &sweeper_schedule),
+        ] {
             crate::schedule::Schedule::parse(value)
                 .map_err(|reason| SettingsError::Malformed { name, reason })?;
         }
 
         let port = number(src, "PORT", 7071u16, 1, u16::MAX)?;
-        let public_base_url = src.get("PUBLIC_BASE_URL").map(|s| s.trim_end_matches('/').to_owned()).unwrap_or_else(|| format!("http://localhost:{port}"));
+        let public_base_url = src
+            .get("PUBLIC_BASE_URL")
+            .map(|s| s.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://localhost:{port}"));
         match url::Url::parse(&public_base_url) {
             Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
             _ => {
@@ -261,7 +306,10 @@ impl Settings {
             }
         }
         if environment == Environment::Production && !public_base_url.starts_with("https://") {
-            return Err(SettingsError::Malformed { name: "PUBLIC_BASE_URL", reason: "must be https in production".into() });
+            return Err(SettingsError::Malformed {
+                name: "PUBLIC_BASE_URL",
+                reason: "must be https in production".into(),
+            });
         }
         let token_encryption_key = {
             let raw = src.get("TOKEN_ENCRYPTION_KEY").ok_or(SettingsError::Missing {
@@ -269,21 +317,33 @@ impl Settings {
                 hint: "32 random bytes in base64 (e.g. `openssl rand -base64 32`); ./scripts/dev makes a local one in .data/",
             })?;
             use base64::Engine;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(raw).map_err(|_| SettingsError::Malformed {
-                name: "TOKEN_ENCRYPTION_KEY",
-                reason: "not base64; expected 32 random bytes in base64".into(),
-            })?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .map_err(|_| SettingsError::Malformed {
+                    name: "TOKEN_ENCRYPTION_KEY",
+                    reason: "not base64; expected 32 random bytes in base64".into(),
+                })?;
             if bytes.len() != 32 {
                 return Err(SettingsError::Malformed {
                     name: "TOKEN_ENCRYPTION_KEY",
-                    reason: format!("expected 32 bytes after base64 decoding, got {}", bytes.len()),
+                    reason: format!(
+                        "expected 32 bytes after base64 decoding, got {}",
+                        bytes.len()
+                    ),
                 });
             }
             secret(raw)
         };
         let url_setting = |name: &'static str, default: &str| -> Result<String, SettingsError> {
-            let v = src.get(name).unwrap_or(default).trim_end_matches('/').to_owned();
-            url::Url::parse(&v).map_err(|e| SettingsError::Malformed { name, reason: format!("not a URL: {e}") })?;
+            let v = src
+                .get(name)
+                .unwrap_or(default)
+                .trim_end_matches('/')
+                .to_owned();
+            url::Url::parse(&v).map_err(|e| SettingsError::Malformed {
+                name,
+                reason: format!("not a URL: {e}"),
+            })?;
             Ok(v)
         };
         let instagram = InstagramSettings {
@@ -291,7 +351,10 @@ impl Settings {
             app_secret: src.get("INSTAGRAM_APP_SECRET").map(secret),
             meta_app_secret: src.get("META_APP_SECRET").map(secret),
             verify_token: src.get("META_VERIFY_TOKEN").map(secret),
-            authorize_url: url_setting("INSTAGRAM_AUTHORIZE_URL", "https://www.instagram.com/oauth/authorize")?,
+            authorize_url: url_setting(
+                "INSTAGRAM_AUTHORIZE_URL",
+                "https://www.instagram.com/oauth/authorize",
+            )?,
             api_base: url_setting("INSTAGRAM_API_BASE", "https://api.instagram.com")?,
             graph_base: url_setting("INSTAGRAM_GRAPH_BASE", "https://graph.instagram.com")?,
             graph_version: {
@@ -303,7 +366,10 @@ impl Settings {
                         && parts.next().is_none()
                 });
                 if !ok {
-                    return Err(SettingsError::Malformed { name: "INSTAGRAM_GRAPH_VERSION", reason: format!("expected a version like v23.0, got {v:?}") });
+                    return Err(SettingsError::Malformed {
+                        name: "INSTAGRAM_GRAPH_VERSION",
+                        reason: format!("expected a version like v23.0, got {v:?}"),
+                    });
                 }
                 v.to_owned()
             },
@@ -315,15 +381,24 @@ impl Settings {
             port,
             bind_address: {
                 let raw = src.get("BIND_ADDRESS").unwrap_or("127.0.0.1");
-                raw.parse::<std::net::IpAddr>().map_err(|_| SettingsError::Malformed {
-                    name: "BIND_ADDRESS",
-                    reason: format!("expected an IP address such as 127.0.0.1 or 0.0.0.0, got {raw:?}"),
-                })?;
+                raw.parse::<std::net::IpAddr>()
+                    .map_err(|_| SettingsError::Malformed {
+                        name: "BIND_ADDRESS",
+                        reason: format!(
+                            "expected an IP address such as 127.0.0.1 or 0.0.0.0, got {raw:?}"
+                        ),
+                    })?;
                 raw.to_owned()
             },
             customhandler_port: match src.get("FUNCTIONS_CUSTOMHANDLER_PORT") {
                 None => None,
-                Some(_) => Some(number(src, "FUNCTIONS_CUSTOMHANDLER_PORT", 0u16, 1, u16::MAX)?),
+                Some(_) => Some(number(
+                    src,
+                    "FUNCTIONS_CUSTOMHANDLER_PORT",
+                    0u16,
+                    1,
+                    u16::MAX,
+                )?),
             },
             database_url,
             database_admin_url,
@@ -333,7 +408,13 @@ impl Settings {
             frontend_dist: PathBuf::from(src.get("FRONTEND_DIST").unwrap_or("frontend/dist")),
             nightly_schedule,
             sweeper_schedule,
-            max_body_bytes: number(src, "MAX_BODY_BYTES", 1024 * 1024usize, 1024, 64 * 1024 * 1024)?,
+            max_body_bytes: number(
+                src,
+                "MAX_BODY_BYTES",
+                1024 * 1024usize,
+                1024,
+                64 * 1024 * 1024,
+            )?,
             public_base_url,
             token_encryption_key,
             session_ttl_hours: number(src, "SESSION_TTL_HOURS", 336u64, 1, 24 * 365)?,
@@ -347,7 +428,10 @@ fn secret(s: &str) -> SecretString {
 }
 
 fn postgres_url(src: &Source, name: &'static str) -> Result<SecretString, SettingsError> {
-    let value = src.get(name).ok_or(SettingsError::Missing { name, hint: DB_HINT })?;
+    let value = src.get(name).ok_or(SettingsError::Missing {
+        name,
+        hint: DB_HINT,
+    })?;
     value.parse::<tokio_postgres::Config>().map_err(|e| SettingsError::Malformed {
         name,
         // tokio-postgres errors do not echo the password.
@@ -356,24 +440,37 @@ fn postgres_url(src: &Source, name: &'static str) -> Result<SecretString, Settin
     Ok(secret(value))
 }
 
-fn number<T>(src: &Source, name: &'static str, default: T, min: T, max: T) -> Result<T, SettingsError>
+fn number<T>(
+    src: &Source,
+    name: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, SettingsError>
 where
     T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
 {
-    let Some(raw) = src.get(name) else { return Ok(default) };
+    let Some(raw) = src.get(name) else {
+        return Ok(default);
+    };
     let value: T = raw.parse().map_err(|_| SettingsError::Malformed {
         name,
         reason: format!("expected a whole number, got {raw:?}"),
     })?;
     if value < min || value > max {
-        return Err(SettingsError::Malformed { name, reason: format!("must be between {min} and {max}, got {value}") });
+        return Err(SettingsError::Malformed {
+            name,
+            reason: format!("must be between {min} and {max}, got {value}"),
+        });
     }
     Ok(value)
 }
 
 fn valid_container_name(name: &str) -> bool {
     (3..=63).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.starts_with('-')
         && !name.ends_with('-')
         && !name.contains("--")
@@ -441,7 +538,13 @@ impl fmt::Debug for QueueSettings {
             .field("visibility_timeout_secs", &self.visibility_timeout_secs)
             .field("max_deliveries", &self.max_deliveries)
             .field("servicebus_namespace", &self.servicebus_namespace)
-            .field("servicebus_connection_string", &self.servicebus_connection_string.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "servicebus_connection_string",
+                &self
+                    .servicebus_connection_string
+                    .as_ref()
+                    .map(|_| "[REDACTED]"),
+            )
             .finish()
     }
 }
@@ -449,10 +552,16 @@ impl fmt::Debug for QueueSettings {
 impl fmt::Debug for BlobSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlobSettings")
-            .field("connection_string", &self.connection_string.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "connection_string",
+                &self.connection_string.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("account_url", &self.account_url)
             .field("container", &self.container)
-            .field("managed_identity_client_id", &self.managed_identity_client_id)
+            .field(
+                "managed_identity_client_id",
+                &self.managed_identity_client_id,
+            )
             .finish()
     }
 }
@@ -463,10 +572,22 @@ mod tests {
 
     fn base() -> Vec<(String, String)> {
         vec![
-            ("DATABASE_URL".into(), "postgres://igshop_app:s3cr3t-app@127.0.0.1:5432/igshop".into()),
-            ("DATABASE_ADMIN_URL".into(), "postgres://igshop_admin:s3cr3t-admin@127.0.0.1:5432/igshop".into()),
-            ("AZURE_STORAGE_CONNECTION_STRING".into(), "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=S0meKey==;".into()),
-            ("TOKEN_ENCRYPTION_KEY".into(), "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+            (
+                "DATABASE_URL".into(),
+                "postgres://igshop_app:s3cr3t-app@127.0.0.1:5432/igshop".into(),
+            ),
+            (
+                "DATABASE_ADMIN_URL".into(),
+                "postgres://igshop_admin:s3cr3t-admin@127.0.0.1:5432/igshop".into(),
+            ),
+            (
+                "AZURE_STORAGE_CONNECTION_STRING".into(),
+                "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=S0meKey==;".into(),
+            ),
+            (
+                "TOKEN_ENCRYPTION_KEY".into(),
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into(),
+            ),
             ("INSTAGRAM_APP_SECRET".into(), "igappsecret-value".into()),
         ]
     }
@@ -495,7 +616,16 @@ mod tests {
     fn missing_database_url_is_named() {
         let pairs = base().into_iter().filter(|(k, _)| k != "DATABASE_URL");
         let err = Settings::from_source(&Source::from_map(pairs)).unwrap_err();
-        assert!(matches!(err, SettingsError::Missing { name: "DATABASE_URL", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                SettingsError::Missing {
+                    name: "DATABASE_URL",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("DATABASE_URL"));
     }
 
@@ -525,18 +655,39 @@ mod tests {
     fn servicebus_needs_a_namespace() {
         let err = with(&[("QUEUE_BACKEND", "servicebus")]).unwrap_err();
         assert!(err.to_string().contains("SERVICEBUS_NAMESPACE"));
-        let ok = with(&[("QUEUE_BACKEND", "servicebus"), ("SERVICEBUS_NAMESPACE", "ns.servicebus.windows.net")]).unwrap();
-        assert_eq!(ok.queue.servicebus_namespace.as_deref(), Some("ns.servicebus.windows.net"));
+        let ok = with(&[
+            ("QUEUE_BACKEND", "servicebus"),
+            ("SERVICEBUS_NAMESPACE", "ns.servicebus.windows.net"),
+        ])
+        .unwrap();
+        assert_eq!(
+            ok.queue.servicebus_namespace.as_deref(),
+            Some("ns.servicebus.windows.net")
+        );
     }
 
     #[test]
     fn debug_output_hides_secrets() {
-        let s = with(&[("SERVICEBUS_CONNECTION_STRING", "Endpoint=sb://x/;SharedAccessKey=TOPSECRETKEY")]).unwrap();
+        let s = with(&[(
+            "SERVICEBUS_CONNECTION_STRING",
+            "Endpoint=sb://x/;SharedAccessKey=TOPSECRETKEY",
+        )])
+        .unwrap();
         let printed = format!("{s:?}");
-        for secret in ["s3cr3t-app", "s3cr3t-admin", "S0meKey", "TOPSECRETKEY", "MDEyMzQ1Njc4OWFi", "igappsecret-value"] {
+        for secret in [
+            "s3cr3t-app",
+            "s3cr3t-admin",
+            "S0meKey",
+            "TOPSECRETKEY",
+            "MDEyMzQ1Njc4OWFi",
+            "igappsecret-value",
+        ] {
             assert!(!printed.contains(secret), "{secret} leaked in {printed}");
         }
-        assert!(printed.contains("igshop_app"), "user names stay visible: {printed}");
+        assert!(
+            printed.contains("igshop_app"),
+            "user names stay visible: {printed}"
+        );
     }
 
     #[test]
@@ -544,7 +695,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("igshop-settings-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("local.settings.json");
-        std::fs::write(&file, r#"{"IsEncrypted":false,"Values":{"PORT":"8080","BLOB_CONTAINER":"fromfile"}}"#).unwrap();
+        std::fs::write(
+            &file,
+            r#"{"IsEncrypted":false,"Values":{"PORT":"8080","BLOB_CONTAINER":"fromfile"}}"#,
+        )
+        .unwrap();
         let mut values = read_settings_file(&file).unwrap();
         values.extend(base());
         values.insert("PORT".into(), "9090".into()); // as the environment would

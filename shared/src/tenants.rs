@@ -50,10 +50,19 @@ impl InstagramHandle {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let h = raw.trim().trim_start_matches('@').to_lowercase();
         if h.is_empty() || h.len() > 30 {
-            return Err(format!("an Instagram handle has 1 to 30 characters, got {:?}", raw.trim()));
+            return Err(format!(
+                "an Instagram handle has 1 to 30 characters, got {:?}",
+                raw.trim()
+            ));
         }
-        if !h.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_') {
-            return Err(format!("an Instagram handle has only letters, digits, '.' and '_', got {:?}", raw.trim()));
+        if !h
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')
+        {
+            return Err(format!(
+                "an Instagram handle has only letters, digits, '.' and '_', got {:?}",
+                raw.trim()
+            ));
         }
         Ok(InstagramHandle(h))
     }
@@ -123,13 +132,21 @@ pub async fn upsert_for_instagram_account(
 }
 
 /// The shop that owns an Instagram professional account (webhook routing).
-pub async fn for_instagram_account(db: &crate::db::Database, ig_user_id: &str) -> Result<Option<TenantId>, crate::db::DbError> {
+pub async fn for_instagram_account(
+    db: &crate::db::Database,
+    ig_user_id: &str,
+) -> Result<Option<TenantId>, crate::db::DbError> {
     let c = db.app().await?;
-    let row = c.query_one("SELECT tenant_for_instagram_account($1)", &[&ig_user_id]).await?;
+    let row = c
+        .query_one("SELECT tenant_for_instagram_account($1)", &[&ig_user_id])
+        .await?;
     Ok(row.get::<_, Option<uuid::Uuid>>(0).map(TenantId::from_uuid))
 }
 
-pub async fn load(tx: &impl deadpool_postgres::GenericClient, tenant: TenantId) -> Result<Option<Tenant>, tokio_postgres::Error> {
+pub async fn load(
+    tx: &impl deadpool_postgres::GenericClient,
+    tenant: TenantId,
+) -> Result<Option<Tenant>, tokio_postgres::Error> {
     let row = tx
         .query_opt(
             "SELECT id, ig_user_id, ig_handle, display_name, status, created_at FROM tenants WHERE id = $1",
@@ -174,7 +191,10 @@ mod handle_tests {
 
     #[test]
     fn handles_are_normalised_and_checked() {
-        assert_eq!(InstagramHandle::parse(" @Jordan.Shop_1 ").unwrap().as_str(), "jordan.shop_1");
+        assert_eq!(
+            InstagramHandle::parse(" @Jordan.Shop_1 ").unwrap().as_str(),
+            "jordan.shop_1"
+        );
         assert!(InstagramHandle::parse("").is_err());
         assert!(InstagramHandle::parse("has space").is_err());
         assert!(InstagramHandle::parse("متجر").is_err());

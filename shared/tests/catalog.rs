@@ -1,7 +1,9 @@
 //! The catalog against a real Postgres: CRUD, the grid's bulk save, CSV import and the
 //! export → import round trip, all scoped to one shop.
 
-use shared::catalog::{self, csv_export, csv_import, CatalogError, ItemFilter, ItemInput, ItemPatch, Sku};
+use shared::catalog::{
+    self, csv_export, csv_import, CatalogError, ItemFilter, ItemInput, ItemPatch, Sku,
+};
 use shared::db::begin_for_tenant;
 use shared::money::Jod;
 use std::collections::HashMap;
@@ -28,35 +30,84 @@ async fn items_are_created_changed_and_deleted_within_one_shop() {
     let b = t.tenant("shop_b").await;
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let shirt = catalog::create_item(&tx, a, &item("TS-1", "قميص أزرق", "12.5")).await.unwrap();
+    let shirt = catalog::create_item(&tx, a, &item("TS-1", "قميص أزرق", "12.5"))
+        .await
+        .unwrap();
     assert_eq!(shirt.price_jod.to_string(), "12.500");
     let dup = catalog::create_item(&tx, a, &item("TS-1", "again", "1")).await;
     assert!(matches!(dup, Err(CatalogError::Conflict(_))));
     tx.rollback().await.unwrap();
 
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let shirt = catalog::create_item(&tx, a, &item("TS-1", "قميص أزرق", "12.5")).await.unwrap();
-    let changed = catalog::update_item(&tx, shirt.id, &ItemPatch { price_jod: Some(Jod::parse("11").unwrap()), stock: Some(2), ..Default::default() })
+    let shirt = catalog::create_item(&tx, a, &item("TS-1", "قميص أزرق", "12.5"))
         .await
         .unwrap();
-    assert_eq!((changed.price_jod.to_string(), changed.stock, changed.name.as_str()), ("11.000".into(), 2, "قميص أزرق"));
+    let changed = catalog::update_item(
+        &tx,
+        shirt.id,
+        &ItemPatch {
+            price_jod: Some(Jod::parse("11").unwrap()),
+            stock: Some(2),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            changed.price_jod.to_string(),
+            changed.stock,
+            changed.name.as_str()
+        ),
+        ("11.000".into(), 2, "قميص أزرق")
+    );
     assert!(matches!(
-        catalog::update_item(&tx, shirt.id, &ItemPatch { stock: Some(-1), ..Default::default() }).await,
+        catalog::update_item(
+            &tx,
+            shirt.id,
+            &ItemPatch {
+                stock: Some(-1),
+                ..Default::default()
+            }
+        )
+        .await,
         Err(CatalogError::Invalid(_))
     ));
     tx.commit().await.unwrap();
 
     // Shop B can neither see nor touch it.
     let tx = begin_for_tenant(&mut c, b).await.unwrap();
-    assert!(matches!(catalog::get_item(&tx, shirt.id).await, Err(CatalogError::NotFound)));
-    assert!(matches!(catalog::delete_item(&tx, shirt.id).await, Err(CatalogError::NotFound)));
-    assert_eq!(catalog::list_items(&tx, &ItemFilter::default()).await.unwrap().total, 0);
+    assert!(matches!(
+        catalog::get_item(&tx, shirt.id).await,
+        Err(CatalogError::NotFound)
+    ));
+    assert!(matches!(
+        catalog::delete_item(&tx, shirt.id).await,
+        Err(CatalogError::NotFound)
+    ));
+    assert_eq!(
+        catalog::list_items(&tx, &ItemFilter::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
     // And may use the same SKU for its own item.
-    catalog::create_item(&tx, b, &item("TS-1", "B's shirt", "3")).await.unwrap();
+    catalog::create_item(&tx, b, &item("TS-1", "B's shirt", "3"))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let found = catalog::list_items(&tx, &ItemFilter { search: Some("أزرق".into()), ..Default::default() }).await.unwrap();
+    let found = catalog::list_items(
+        &tx,
+        &ItemFilter {
+            search: Some("أزرق".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(found.total, 1);
     catalog::delete_item(&tx, shirt.id).await.unwrap();
     tx.commit().await.unwrap();
@@ -68,21 +119,48 @@ async fn the_grid_save_applies_all_changes_or_none() {
     let a = t.tenant("shop_a").await;
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let x = catalog::create_item(&tx, a, &item("X", "x", "1")).await.unwrap();
-    let y = catalog::create_item(&tx, a, &item("Y", "y", "1")).await.unwrap();
+    let x = catalog::create_item(&tx, a, &item("X", "x", "1"))
+        .await
+        .unwrap();
+    let y = catalog::create_item(&tx, a, &item("Y", "y", "1"))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
     let bad = catalog::bulk_update(
         &tx,
-        &[(x.id, ItemPatch { price_jod: Some(Jod::parse("9").unwrap()), ..Default::default() }), (y.id, ItemPatch { sku: Some(Sku::parse("X").unwrap()), ..Default::default() })],
+        &[
+            (
+                x.id,
+                ItemPatch {
+                    price_jod: Some(Jod::parse("9").unwrap()),
+                    ..Default::default()
+                },
+            ),
+            (
+                y.id,
+                ItemPatch {
+                    sku: Some(Sku::parse("X").unwrap()),
+                    ..Default::default()
+                },
+            ),
+        ],
     )
     .await;
     let err = bad.unwrap_err();
     assert!(err.to_string().contains("change 2"), "{err}");
     tx.rollback().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    assert_eq!(catalog::get_item(&tx, x.id).await.unwrap().price_jod.to_string(), "1.000", "nothing of the failed save stayed");
+    assert_eq!(
+        catalog::get_item(&tx, x.id)
+            .await
+            .unwrap()
+            .price_jod
+            .to_string(),
+        "1.000",
+        "nothing of the failed save stayed"
+    );
 }
 
 #[tokio::test]
@@ -100,41 +178,82 @@ async fn csv_import_upserts_by_sku_and_round_trips() {
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
     let preview = csv_import::preview(&tx, &parsed).await.unwrap();
     assert_eq!((preview.to_create, preview.to_update), (3, 0));
-    assert_eq!(preview.unknown_categories, vec!["Hoodies".to_string(), "قمصان".to_string()]);
+    assert_eq!(
+        preview.unknown_categories,
+        vec!["Hoodies".to_string(), "قمصان".to_string()]
+    );
     let refused = csv_import::commit(&tx, a, &parsed, false).await;
-    assert!(matches!(refused, Err(csv_import::CommitError::UnknownCategories(_))));
+    assert!(matches!(
+        refused,
+        Err(csv_import::CommitError::UnknownCategories(_))
+    ));
     let report = csv_import::commit(&tx, a, &parsed, true).await.unwrap();
-    assert_eq!((report.created, report.updated, report.categories_created), (3, 0, 2));
+    assert_eq!(
+        (report.created, report.updated, report.categories_created),
+        (3, 0, 2)
+    );
     tx.commit().await.unwrap();
 
     // Export, import the export: the catalog is unchanged.
     let snapshot = |items: Vec<catalog::CatalogItem>| {
         let mut v: Vec<_> = items
             .into_iter()
-            .map(|i| (i.sku.to_string(), i.name, i.description, i.category, i.price_jod.to_string(), i.stock, i.image_url, i.is_active, serde_json::Value::Object(i.attributes)))
+            .map(|i| {
+                (
+                    i.sku.to_string(),
+                    i.name,
+                    i.description,
+                    i.category,
+                    i.price_jod.to_string(),
+                    i.stock,
+                    i.image_url,
+                    i.is_active,
+                    serde_json::Value::Object(i.attributes),
+                )
+            })
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let before = catalog::list_items(&tx, &ItemFilter::default()).await.unwrap().items;
+    let before = catalog::list_items(&tx, &ItemFilter::default())
+        .await
+        .unwrap()
+        .items;
     let mut exported = csv_export::header();
     for i in &before {
         exported.extend(csv_export::row(i));
     }
     let text = String::from_utf8(exported.clone()).unwrap();
-    assert!(text.contains("'=SUM(A1)"), "formulas are neutralised: {text}");
+    assert!(
+        text.contains("'=SUM(A1)"),
+        "formulas are neutralised: {text}"
+    );
     let reparsed = csv_import::parse(&exported, &HashMap::new()).unwrap();
     assert!(reparsed.errors.is_empty(), "{:?}", reparsed.errors);
     let report = csv_import::commit(&tx, a, &reparsed, false).await.unwrap();
-    assert_eq!((report.created, report.updated, report.unchanged), (0, 0, 3), "re-importing the export changes nothing");
-    let changed = String::from_utf8(exported.clone()).unwrap().replace("12.500", "13.000");
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (0, 0, 3),
+        "re-importing the export changes nothing"
+    );
+    let changed = String::from_utf8(exported.clone())
+        .unwrap()
+        .replace("12.500", "13.000");
     let changed = csv_import::parse(changed.as_bytes(), &HashMap::new()).unwrap();
     let report = csv_import::commit(&tx, a, &changed, false).await.unwrap();
-    assert_eq!((report.created, report.updated, report.unchanged), (0, 1, 2));
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (0, 1, 2)
+    );
     let changed_back = csv_import::parse(&exported, &HashMap::new()).unwrap();
-    csv_import::commit(&tx, a, &changed_back, false).await.unwrap();
-    let after = catalog::list_items(&tx, &ItemFilter::default()).await.unwrap().items;
+    csv_import::commit(&tx, a, &changed_back, false)
+        .await
+        .unwrap();
+    let after = catalog::list_items(&tx, &ItemFilter::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(snapshot(before), snapshot(after));
     tx.commit().await.unwrap();
 }
@@ -149,7 +268,13 @@ async fn a_file_with_errors_writes_nothing() {
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
     let err = csv_import::commit(&tx, a, &parsed, true).await.unwrap_err();
     assert!(err.to_string().contains("Nothing was saved"));
-    assert_eq!(catalog::list_items(&tx, &ItemFilter::default()).await.unwrap().total, 0);
+    assert_eq!(
+        catalog::list_items(&tx, &ItemFilter::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
 }
 
 #[tokio::test]
@@ -159,13 +284,29 @@ async fn catalog_changes_are_searchable_at_once_with_arabic_spelling_variants() 
     let a = t.tenant("shop_a").await;
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    catalog::create_item(&tx, a, &item("TS-1", "قَمِيص أزرق", "12.5")).await.unwrap();
-    let parsed = csv_import::parse("sku,name,price\nBG-1,شنطة جلد,30\n".as_bytes(), &HashMap::new()).unwrap();
+    catalog::create_item(&tx, a, &item("TS-1", "قَمِيص أزرق", "12.5"))
+        .await
+        .unwrap();
+    let parsed = csv_import::parse(
+        "sku,name,price\nBG-1,شنطة جلد,30\n".as_bytes(),
+        &HashMap::new(),
+    )
+    .unwrap();
     csv_import::commit(&tx, a, &parsed, false).await.unwrap();
     tx.commit().await.unwrap();
     let search = PostgresSearch::new(t.db.clone());
-    let hits = search.search_products(&SearchQuery::new(a, "قميص ازرق")).await.unwrap();
-    assert_eq!(hits.first().map(|h| h.title.as_str()), Some("قَمِيص أزرق"), "{hits:?}");
-    let hits = search.search_products(&SearchQuery::new(a, "شنطه")).await.unwrap();
+    let hits = search
+        .search_products(&SearchQuery::new(a, "قميص ازرق"))
+        .await
+        .unwrap();
+    assert_eq!(
+        hits.first().map(|h| h.title.as_str()),
+        Some("قَمِيص أزرق"),
+        "{hits:?}"
+    );
+    let hits = search
+        .search_products(&SearchQuery::new(a, "شنطه"))
+        .await
+        .unwrap();
     assert_eq!(hits.len(), 1, "{hits:?}");
 }

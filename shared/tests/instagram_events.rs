@@ -27,7 +27,9 @@ fn signed_webhook_is_verified_then_parsed() {
     assert_eq!(entry.skipped.len(), 1);
     let ev = &entry.events[0];
     assert_eq!(ev.source, EventSource::Messaging);
-    assert!(matches!(&ev.kind, EventKind::Message(m) if m.mid == "aWdfZAG1" && m.text.as_deref() == Some("hi")));
+    assert!(
+        matches!(&ev.kind, EventKind::Message(m) if m.mid == "aWdfZAG1" && m.text.as_deref() == Some("hi"))
+    );
 }
 
 #[test]

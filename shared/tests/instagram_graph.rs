@@ -4,8 +4,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use shared::instagram::graph::{
-    CardButton, ErrorClass, GraphClient, GraphConfig, GraphError, ProductCard, QuickReply, SenderAction,
-    DEFAULT_RATE_LIMIT_BACKOFF, SUBSCRIBED_FIELDS,
+    CardButton, ErrorClass, GraphClient, GraphConfig, GraphError, ProductCard, QuickReply,
+    SenderAction, DEFAULT_RATE_LIMIT_BACKOFF, SUBSCRIBED_FIELDS,
 };
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -32,7 +32,9 @@ struct Recorded {
 
 impl Recorded {
     fn form(&self) -> HashMap<String, String> {
-        url::form_urlencoded::parse(self.body.as_bytes()).into_owned().collect()
+        url::form_urlencoded::parse(self.body.as_bytes())
+            .into_owned()
+            .collect()
     }
     fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).expect("JSON body")
@@ -66,38 +68,53 @@ impl FakeInstagram {
             .and(warp::query::raw().or(warp::any().map(String::new)).unify())
             .and(warp::header::headers_cloned())
             .and(warp::body::bytes())
-            .then(move |method: warp::http::Method, path: warp::path::FullPath, raw_query: String, headers: warp::http::HeaderMap, body: bytes::Bytes| {
-                let state = shared_state.clone();
-                async move {
-                    let scripted = {
-                        let mut state = state.lock().unwrap();
-                        state.requests.push(Recorded {
-                            method: method.to_string(),
-                            path: path.as_str().to_owned(),
-                            query: url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect(),
-                            raw_query,
-                            headers: headers
-                                .iter()
-                                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
-                                .collect(),
-                            body: String::from_utf8_lossy(&body).into_owned(),
+            .then(
+                move |method: warp::http::Method,
+                      path: warp::path::FullPath,
+                      raw_query: String,
+                      headers: warp::http::HeaderMap,
+                      body: bytes::Bytes| {
+                    let state = shared_state.clone();
+                    async move {
+                        let scripted = {
+                            let mut state = state.lock().unwrap();
+                            state.requests.push(Recorded {
+                                method: method.to_string(),
+                                path: path.as_str().to_owned(),
+                                query: url::form_urlencoded::parse(raw_query.as_bytes())
+                                    .into_owned()
+                                    .collect(),
+                                raw_query,
+                                headers: headers
+                                    .iter()
+                                    .map(|(k, v)| {
+                                        (
+                                            k.as_str().to_owned(),
+                                            v.to_str().unwrap_or_default().to_owned(),
+                                        )
+                                    })
+                                    .collect(),
+                                body: String::from_utf8_lossy(&body).into_owned(),
+                            });
+                            state.script.pop_front()
+                        };
+                        let scripted = scripted.unwrap_or(Scripted {
+                            status: 599,
+                            body: "no scripted answer".into(),
+                            headers: vec![],
+                            delay: Duration::ZERO,
                         });
-                        state.script.pop_front()
-                    };
-                    let scripted = scripted.unwrap_or(Scripted {
-                        status: 599,
-                        body: "no scripted answer".into(),
-                        headers: vec![],
-                        delay: Duration::ZERO,
-                    });
-                    tokio::time::sleep(scripted.delay).await;
-                    let mut response = warp::http::Response::builder().status(scripted.status).header("content-type", "application/json");
-                    for (name, value) in scripted.headers {
-                        response = response.header(name, value);
+                        tokio::time::sleep(scripted.delay).await;
+                        let mut response = warp::http::Response::builder()
+                            .status(scripted.status)
+                            .header("content-type", "application/json");
+                        for (name, value) in scripted.headers {
+                            response = response.header(name, value);
+                        }
+                        response.body(scripted.body).unwrap()
                     }
-                    response.body(scripted.body).unwrap()
-                }
-            });
+                },
+            );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(warp::serve(route).incoming(listener).run());
@@ -108,11 +125,20 @@ impl FakeInstagram {
         self.answer_with(status, body, &[], Duration::ZERO)
     }
 
-    fn answer_with(&self, status: u16, body: impl Into<String>, headers: &[(&str, &str)], delay: Duration) -> &Self {
+    fn answer_with(
+        &self,
+        status: u16,
+        body: impl Into<String>,
+        headers: &[(&str, &str)],
+        delay: Duration,
+    ) -> &Self {
         self.state.lock().unwrap().script.push_back(Scripted {
             status,
             body: body.into(),
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             delay,
         });
         self
@@ -174,11 +200,24 @@ async fn exchange_code_posts_the_form_and_reads_the_flat_answer() {
         200,
         r#"{"access_token":"IGQWshort","user_id":17841400000000000123,"permissions":"instagram_business_basic,instagram_business_manage_messages"}"#,
     );
-    let short = ig.client().exchange_code("AQBcode-xyz#_", "https://shop.example/api/instagram/callback").await.unwrap();
+    let short = ig
+        .client()
+        .exchange_code(
+            "AQBcode-xyz#_",
+            "https://shop.example/api/instagram/callback",
+        )
+        .await
+        .unwrap();
 
     assert_eq!(short.access_token.expose_secret(), "IGQWshort");
     assert_eq!(short.user_id, "17841400000000000123");
-    assert_eq!(short.permissions, vec!["instagram_business_basic", "instagram_business_manage_messages"]);
+    assert_eq!(
+        short.permissions,
+        vec![
+            "instagram_business_basic",
+            "instagram_business_manage_messages"
+        ]
+    );
 
     let request = ig.only_request();
     assert_eq!(request.method, "POST");
@@ -188,8 +227,14 @@ async fn exchange_code_posts_the_form_and_reads_the_flat_answer() {
     assert_eq!(form["client_id"], "app-1234");
     assert_eq!(form["client_secret"], APP_SECRET);
     assert_eq!(form["grant_type"], "authorization_code");
-    assert_eq!(form["redirect_uri"], "https://shop.example/api/instagram/callback");
-    assert_eq!(form["code"], "AQBcode-xyz", "the trailing #_ is not part of the code");
+    assert_eq!(
+        form["redirect_uri"],
+        "https://shop.example/api/instagram/callback"
+    );
+    assert_eq!(
+        form["code"], "AQBcode-xyz",
+        "the trailing #_ is not part of the code"
+    );
     assert_eq!(form.len(), 5);
     assert!(request.raw_query.is_empty(), "nothing secret in the URL");
 }
@@ -201,20 +246,43 @@ async fn exchange_code_reads_the_documented_data_shape() {
         200,
         r#"{"data":[{"access_token":"IGQWshort2","user_id":"17841400000000000456","permissions":["instagram_business_basic","instagram_business_manage_messages"]}]}"#,
     );
-    let short = ig.client().exchange_code("AQBother", "https://shop.example/cb").await.unwrap();
+    let short = ig
+        .client()
+        .exchange_code("AQBother", "https://shop.example/cb")
+        .await
+        .unwrap();
     assert_eq!(short.access_token.expose_secret(), "IGQWshort2");
     assert_eq!(short.user_id, "17841400000000000456");
-    assert_eq!(short.permissions, vec!["instagram_business_basic", "instagram_business_manage_messages"]);
-    assert_eq!(ig.only_request().form()["code"], "AQBother", "a code without #_ is sent as is");
+    assert_eq!(
+        short.permissions,
+        vec![
+            "instagram_business_basic",
+            "instagram_business_manage_messages"
+        ]
+    );
+    assert_eq!(
+        ig.only_request().form()["code"],
+        "AQBother",
+        "a code without #_ is sent as is"
+    );
 }
 
 #[tokio::test]
 async fn exchange_code_keeps_every_digit_of_ids_beyond_u64() {
     let ig = FakeInstagram::start().await;
     // 98765432109876543210 > u64::MAX = 18446744073709551615
-    ig.answer(200, r#"{"access_token":"a1","user_id":98765432109876543210,"permissions":[]}"#);
-    ig.answer(200, r#"{"access_token":"a2","user_id":"98765432109876543210"}"#);
-    ig.answer(200, r#"{"data":[{"access_token":"a3","user_id":9007199254740993,"permissions":"x"}]}"#);
+    ig.answer(
+        200,
+        r#"{"access_token":"a1","user_id":98765432109876543210,"permissions":[]}"#,
+    );
+    ig.answer(
+        200,
+        r#"{"access_token":"a2","user_id":"98765432109876543210"}"#,
+    );
+    ig.answer(
+        200,
+        r#"{"data":[{"access_token":"a3","user_id":9007199254740993,"permissions":"x"}]}"#,
+    );
     let client = ig.client();
     let first = client.exchange_code("c1", "https://cb").await.unwrap();
     let second = client.exchange_code("c2", "https://cb").await.unwrap();
@@ -235,7 +303,10 @@ async fn exchange_code_with_an_empty_data_list_is_an_unexpected_answer() {
     let client = ig.client();
     for _ in 0..2 {
         let err = client.exchange_code("c", "https://cb").await.unwrap_err();
-        assert!(matches!(err, GraphError::UnexpectedResponse { .. }), "{err:?}");
+        assert!(
+            matches!(err, GraphError::UnexpectedResponse { .. }),
+            "{err:?}"
+        );
         assert_eq!(err.class(), ErrorClass::Permanent);
     }
     let err = client.exchange_code(" #_", "https://cb").await.unwrap_err();
@@ -250,7 +321,11 @@ async fn exchange_code_errors_show_neither_the_code_nor_the_secret() {
         400,
         format!(r#"{{"error_type":"OAuthException","code":400,"error_message":"Invalid code AQBleaky-code-77 for client_secret {APP_SECRET}"}}"#),
     );
-    let err = ig.client().exchange_code("AQBleaky-code-77#_", "https://cb").await.unwrap_err();
+    let err = ig
+        .client()
+        .exchange_code("AQBleaky-code-77#_", "https://cb")
+        .await
+        .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Permanent);
     assert_eq!(err.status(), Some(400));
     assert_no_secrets(&err);
@@ -260,15 +335,25 @@ async fn exchange_code_errors_show_neither_the_code_nor_the_secret() {
 #[tokio::test]
 async fn long_lived_token_sends_the_exchange_query() {
     let ig = FakeInstagram::start().await;
-    ig.answer(200, r#"{"access_token":"IGAAlong","token_type":"bearer","expires_in":5183944}"#);
-    let long = ig.client().long_lived_token(&SecretString::from("IGQWshort")).await.unwrap();
+    ig.answer(
+        200,
+        r#"{"access_token":"IGAAlong","token_type":"bearer","expires_in":5183944}"#,
+    );
+    let long = ig
+        .client()
+        .long_lived_token(&SecretString::from("IGQWshort"))
+        .await
+        .unwrap();
     assert_eq!(long.access_token.expose_secret(), "IGAAlong");
     assert_eq!(long.token_type, "bearer");
     assert_eq!(long.expires_in, Duration::from_secs(5_183_944));
 
     let request = ig.only_request();
     assert_eq!(request.method, "GET");
-    assert_eq!(request.path, "/access_token", "token endpoints carry no API version");
+    assert_eq!(
+        request.path, "/access_token",
+        "token endpoints carry no API version"
+    );
     assert_eq!(request.query["grant_type"], "ig_exchange_token");
     assert_eq!(request.query["client_secret"], APP_SECRET);
     assert_eq!(request.query["access_token"], "IGQWshort");
@@ -278,7 +363,10 @@ async fn long_lived_token_sends_the_exchange_query() {
 #[tokio::test]
 async fn refresh_token_sends_the_refresh_query() {
     let ig = FakeInstagram::start().await;
-    ig.answer(200, r#"{"access_token":"IGAArefreshed","expires_in":"5183999"}"#);
+    ig.answer(
+        200,
+        r#"{"access_token":"IGAArefreshed","expires_in":"5183999"}"#,
+    );
     let long = ig.client().refresh_token(&token()).await.unwrap();
     assert_eq!(long.access_token.expose_secret(), "IGAArefreshed");
     assert_eq!(long.token_type, "bearer");
@@ -295,8 +383,14 @@ async fn refresh_token_sends_the_refresh_query() {
 #[tokio::test]
 async fn me_reads_the_account_id_and_username() {
     let ig = FakeInstagram::start().await;
-    ig.answer(200, format!(r#"{{"id":"26000000000000001","user_id":"{ACCOUNT}","username":"amman.sweets"}}"#));
-    ig.answer(200, r#"{"user_id":17841400000000000999,"username":"irbid.shop"}"#);
+    ig.answer(
+        200,
+        format!(r#"{{"id":"26000000000000001","user_id":"{ACCOUNT}","username":"amman.sweets"}}"#),
+    );
+    ig.answer(
+        200,
+        r#"{"user_id":17841400000000000999,"username":"irbid.shop"}"#,
+    );
     let client = ig.client();
     let me = client.me(&token()).await.unwrap();
     assert_eq!(me.user_id, ACCOUNT);
@@ -319,12 +413,18 @@ async fn subscribe_app_subscribes_the_messaging_fields() {
     let client = ig.client();
     client.subscribe_app(ACCOUNT, &token()).await.unwrap();
     let err = client.subscribe_app(ACCOUNT, &token()).await.unwrap_err();
-    assert!(matches!(err, GraphError::UnexpectedResponse { .. }), "{err:?}");
+    assert!(
+        matches!(err, GraphError::UnexpectedResponse { .. }),
+        "{err:?}"
+    );
 
     let request = &ig.requests()[0];
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, format!("/v23.0/{ACCOUNT}/subscribed_apps"));
-    assert_eq!(request.query["subscribed_fields"], "messages,messaging_seen,message_reactions,messaging_postbacks");
+    assert_eq!(
+        request.query["subscribed_fields"],
+        "messages,messaging_seen,message_reactions,messaging_postbacks"
+    );
     assert_eq!(request.query["subscribed_fields"], SUBSCRIBED_FIELDS);
     assert_eq!(request.query["access_token"], TOKEN);
 }
@@ -332,7 +432,9 @@ async fn subscribe_app_subscribes_the_messaging_fields() {
 // ===== messaging =====
 
 fn sent_answer() -> String {
-    format!(r#"{{"recipient_id":"{CUSTOMER}","message_id":"aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQx"}}"#)
+    format!(
+        r#"{{"recipient_id":"{CUSTOMER}","message_id":"aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQx"}}"#
+    )
 }
 
 fn assert_bearer_post_to_messages(request: &Recorded) {
@@ -340,16 +442,26 @@ fn assert_bearer_post_to_messages(request: &Recorded) {
     assert_eq!(request.path, format!("/v23.0/{ACCOUNT}/messages"));
     assert_eq!(request.headers["authorization"], format!("Bearer {TOKEN}"));
     assert!(request.headers["content-type"].starts_with("application/json"));
-    assert!(!request.raw_query.contains(TOKEN), "the token travels in the header only");
+    assert!(
+        !request.raw_query.contains(TOKEN),
+        "the token travels in the header only"
+    );
 }
 
 #[tokio::test]
 async fn send_text_posts_recipient_and_text_with_a_bearer_token() {
     let ig = FakeInstagram::start().await;
     ig.answer(200, sent_answer());
-    let sent = ig.client().send_text(ACCOUNT, &token(), CUSTOMER, "أهلين! شو بتحب تطلب اليوم؟").await.unwrap();
+    let sent = ig
+        .client()
+        .send_text(ACCOUNT, &token(), CUSTOMER, "أهلين! شو بتحب تطلب اليوم؟")
+        .await
+        .unwrap();
     assert_eq!(sent.recipient_id, CUSTOMER);
-    assert_eq!(sent.message_id, "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQx");
+    assert_eq!(
+        sent.message_id,
+        "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQx"
+    );
 
     let request = ig.only_request();
     assert_bearer_post_to_messages(&request);
@@ -364,18 +476,27 @@ async fn send_text_refuses_more_than_1000_bytes_without_a_request() {
     let ig = FakeInstagram::start().await;
     let client = ig.client();
     let too_long = "ب".repeat(501); // 1002 bytes, 501 characters
-    let err = client.send_text(ACCOUNT, &token(), CUSTOMER, &too_long).await.unwrap_err();
+    let err = client
+        .send_text(ACCOUNT, &token(), CUSTOMER, &too_long)
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
     assert_eq!(err.class(), ErrorClass::Permanent);
     assert!(!err.is_retryable());
-    let err = client.send_text(ACCOUNT, &token(), CUSTOMER, "   ").await.unwrap_err();
+    let err = client
+        .send_text(ACCOUNT, &token(), CUSTOMER, "   ")
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
     assert!(ig.requests().is_empty());
 
     ig.answer(200, sent_answer());
     let exactly = "ب".repeat(500);
     assert_eq!(exactly.len(), 1000);
-    client.send_text(ACCOUNT, &token(), CUSTOMER, &exactly).await.unwrap();
+    client
+        .send_text(ACCOUNT, &token(), CUSTOMER, &exactly)
+        .await
+        .unwrap();
     assert_eq!(ig.requests().len(), 1);
 }
 
@@ -384,10 +505,19 @@ async fn quick_replies_are_sent_as_text_quick_replies() {
     let ig = FakeInstagram::start().await;
     ig.answer(200, sent_answer());
     let replies = vec![
-        QuickReply { title: "نعم".into(), payload: "CONFIRM_YES".into() },
-        QuickReply { title: "بدي أغير الطلب".into(), payload: "CHANGE_ORDER".into() },
+        QuickReply {
+            title: "نعم".into(),
+            payload: "CONFIRM_YES".into(),
+        },
+        QuickReply {
+            title: "بدي أغير الطلب".into(),
+            payload: "CHANGE_ORDER".into(),
+        },
     ];
-    ig.client().send_quick_replies(ACCOUNT, &token(), CUSTOMER, "بنأكد الطلب؟", &replies).await.unwrap();
+    ig.client()
+        .send_quick_replies(ACCOUNT, &token(), CUSTOMER, "بنأكد الطلب؟", &replies)
+        .await
+        .unwrap();
     let request = ig.only_request();
     assert_bearer_post_to_messages(&request);
     assert_eq!(
@@ -409,28 +539,60 @@ async fn quick_replies_are_sent_as_text_quick_replies() {
 async fn quick_replies_beyond_the_limits_are_refused_without_a_request() {
     let ig = FakeInstagram::start().await;
     let client = ig.client();
-    let reply = |title: &str| QuickReply { title: title.into(), payload: "P".into() };
+    let reply = |title: &str| QuickReply {
+        title: title.into(),
+        payload: "P".into(),
+    };
 
     let fourteen: Vec<QuickReply> = (0..14).map(|i| reply(&format!("option {i}"))).collect();
-    let err = client.send_quick_replies(ACCOUNT, &token(), CUSTOMER, "choose", &fourteen).await.unwrap_err();
+    let err = client
+        .send_quick_replies(ACCOUNT, &token(), CUSTOMER, "choose", &fourteen)
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
 
     let long_title = [reply("ok"), reply("abcdefghijklmnopqrstu")]; // 21 characters
-    let err = client.send_quick_replies(ACCOUNT, &token(), CUSTOMER, "choose", &long_title).await.unwrap_err();
+    let err = client
+        .send_quick_replies(ACCOUNT, &token(), CUSTOMER, "choose", &long_title)
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
 
-    let err = client.send_quick_replies(ACCOUNT, &token(), CUSTOMER, "choose", &[]).await.unwrap_err();
+    let err = client
+        .send_quick_replies(ACCOUNT, &token(), CUSTOMER, "choose", &[])
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
-    let err = client.send_quick_replies(ACCOUNT, &token(), CUSTOMER, &"x".repeat(1001), &[reply("a")]).await.unwrap_err();
+    let err = client
+        .send_quick_replies(
+            ACCOUNT,
+            &token(),
+            CUSTOMER,
+            &"x".repeat(1001),
+            &[reply("a")],
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
     assert!(ig.requests().is_empty());
 
     // The limit counts characters, not bytes: 20 Arabic letters are 40 bytes and pass.
     ig.answer(200, sent_answer());
-    let thirteen: Vec<QuickReply> =
-        (0..12).map(|i| reply(&format!("option {i}"))).chain([reply(&"ب".repeat(20))]).collect();
-    client.send_quick_replies(ACCOUNT, &token(), CUSTOMER, "choose", &thirteen).await.unwrap();
-    assert_eq!(ig.only_request().json()["message"]["quick_replies"].as_array().unwrap().len(), 13);
+    let thirteen: Vec<QuickReply> = (0..12)
+        .map(|i| reply(&format!("option {i}")))
+        .chain([reply(&"ب".repeat(20))])
+        .collect();
+    client
+        .send_quick_replies(ACCOUNT, &token(), CUSTOMER, "choose", &thirteen)
+        .await
+        .unwrap();
+    assert_eq!(
+        ig.only_request().json()["message"]["quick_replies"]
+            .as_array()
+            .unwrap()
+            .len(),
+        13
+    );
 }
 
 #[tokio::test]
@@ -443,13 +605,27 @@ async fn product_cards_are_sent_as_a_generic_template() {
             subtitle: Some("4.5 JOD".into()),
             image_url: Some("https://cdn.example/knafeh.jpg".into()),
             buttons: vec![
-                CardButton::WebUrl { url: "https://shop.example/p/knafeh".into(), title: "التفاصيل".into() },
-                CardButton::Postback { title: "اطلب".into(), payload: "ORDER:knafeh".into() },
+                CardButton::WebUrl {
+                    url: "https://shop.example/p/knafeh".into(),
+                    title: "التفاصيل".into(),
+                },
+                CardButton::Postback {
+                    title: "اطلب".into(),
+                    payload: "ORDER:knafeh".into(),
+                },
             ],
         },
-        ProductCard { title: "Baklava".into(), subtitle: None, image_url: None, buttons: vec![] },
+        ProductCard {
+            title: "Baklava".into(),
+            subtitle: None,
+            image_url: None,
+            buttons: vec![],
+        },
     ];
-    ig.client().send_product_cards(ACCOUNT, &token(), CUSTOMER, &cards).await.unwrap();
+    ig.client()
+        .send_product_cards(ACCOUNT, &token(), CUSTOMER, &cards)
+        .await
+        .unwrap();
     let request = ig.only_request();
     assert_bearer_post_to_messages(&request);
     assert_eq!(
@@ -484,43 +660,82 @@ async fn product_cards_are_sent_as_a_generic_template() {
 async fn product_cards_beyond_the_limits_are_refused_without_a_request() {
     let ig = FakeInstagram::start().await;
     let client = ig.client();
-    let card = |title: &str| ProductCard { title: title.into(), subtitle: None, image_url: None, buttons: vec![] };
+    let card = |title: &str| ProductCard {
+        title: title.into(),
+        subtitle: None,
+        image_url: None,
+        buttons: vec![],
+    };
 
     let eleven: Vec<ProductCard> = (0..11).map(|i| card(&format!("item {i}"))).collect();
-    let err = client.send_product_cards(ACCOUNT, &token(), CUSTOMER, &eleven).await.unwrap_err();
+    let err = client
+        .send_product_cards(ACCOUNT, &token(), CUSTOMER, &eleven)
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
-    let err = client.send_product_cards(ACCOUNT, &token(), CUSTOMER, &[]).await.unwrap_err();
+    let err = client
+        .send_product_cards(ACCOUNT, &token(), CUSTOMER, &[])
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
-    let button = CardButton::Postback { title: "b".into(), payload: "p".into() };
+    let button = CardButton::Postback {
+        title: "b".into(),
+        payload: "p".into(),
+    };
     let mut crowded = card("crowded");
     crowded.buttons = vec![button.clone(), button.clone(), button.clone(), button];
-    let err = client.send_product_cards(ACCOUNT, &token(), CUSTOMER, &[crowded]).await.unwrap_err();
+    let err = client
+        .send_product_cards(ACCOUNT, &token(), CUSTOMER, &[crowded])
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
-    let err = client.send_product_cards(ACCOUNT, &token(), CUSTOMER, &[card(" ")]).await.unwrap_err();
+    let err = client
+        .send_product_cards(ACCOUNT, &token(), CUSTOMER, &[card(" ")])
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
     assert!(ig.requests().is_empty());
 
     ig.answer(200, sent_answer());
     let ten: Vec<ProductCard> = (0..10).map(|i| card(&format!("item {i}"))).collect();
-    client.send_product_cards(ACCOUNT, &token(), CUSTOMER, &ten).await.unwrap();
+    client
+        .send_product_cards(ACCOUNT, &token(), CUSTOMER, &ten)
+        .await
+        .unwrap();
     let request = ig.only_request();
-    assert_eq!(request.json()["message"]["attachment"]["payload"]["elements"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        request.json()["message"]["attachment"]["payload"]["elements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
 }
 
 #[tokio::test]
 async fn sender_actions_post_the_action_name() {
     let ig = FakeInstagram::start().await;
     let client = ig.client();
-    let actions = [(SenderAction::TypingOn, "typing_on"), (SenderAction::TypingOff, "typing_off"), (SenderAction::MarkSeen, "mark_seen")];
+    let actions = [
+        (SenderAction::TypingOn, "typing_on"),
+        (SenderAction::TypingOff, "typing_off"),
+        (SenderAction::MarkSeen, "mark_seen"),
+    ];
     for (action, _) in actions {
         ig.answer(200, format!(r#"{{"recipient_id":"{CUSTOMER}"}}"#));
-        client.sender_action(ACCOUNT, &token(), CUSTOMER, action).await.unwrap();
+        client
+            .sender_action(ACCOUNT, &token(), CUSTOMER, action)
+            .await
+            .unwrap();
     }
     let requests = ig.requests();
     assert_eq!(requests.len(), 3);
     for (request, (_, name)) in requests.iter().zip(actions) {
         assert_bearer_post_to_messages(request);
-        assert_eq!(request.json(), serde_json::json!({ "recipient": { "id": CUSTOMER }, "sender_action": name }));
+        assert_eq!(
+            request.json(),
+            serde_json::json!({ "recipient": { "id": CUSTOMER }, "sender_action": name })
+        );
     }
 }
 
@@ -529,13 +744,28 @@ async fn ids_cannot_escape_their_path_segment() {
     let ig = FakeInstagram::start().await;
     ig.answer(200, sent_answer());
     let client = ig.client();
-    client.send_text("178/../../oauth", &token(), CUSTOMER, "hi").await.unwrap();
-    assert_eq!(ig.only_request().path, "/v23.0/178%2F..%2F..%2Foauth/messages");
+    client
+        .send_text("178/../../oauth", &token(), CUSTOMER, "hi")
+        .await
+        .unwrap();
+    assert_eq!(
+        ig.only_request().path,
+        "/v23.0/178%2F..%2F..%2Foauth/messages"
+    );
     for bad in ["", "..", "."] {
-        let err = client.send_text(bad, &token(), CUSTOMER, "hi").await.unwrap_err();
-        assert!(matches!(err, GraphError::InvalidRequest(_)), "{bad:?}: {err:?}");
+        let err = client
+            .send_text(bad, &token(), CUSTOMER, "hi")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, GraphError::InvalidRequest(_)),
+            "{bad:?}: {err:?}"
+        );
     }
-    let err = client.send_text(ACCOUNT, &token(), " ", "hi").await.unwrap_err();
+    let err = client
+        .send_text(ACCOUNT, &token(), " ", "hi")
+        .await
+        .unwrap_err();
     assert!(matches!(err, GraphError::InvalidRequest(_)), "{err:?}");
     assert_eq!(ig.requests().len(), 1);
 }
@@ -552,10 +782,20 @@ struct Case {
     retry_after: Option<Duration>,
 }
 
-fn case(status: u16, code: i64, subcode: Option<i64>, class: ErrorClass, retry_after: Option<Duration>) -> Case {
+fn case(
+    status: u16,
+    code: i64,
+    subcode: Option<i64>,
+    class: ErrorClass,
+    retry_after: Option<Duration>,
+) -> Case {
     Case {
         status,
-        body: api_error(code, subcode, &format!("Error validating access token {TOKEN}")),
+        body: api_error(
+            code,
+            subcode,
+            &format!("Error validating access token {TOKEN}"),
+        ),
         headers: vec![],
         class,
         code: Some(code),
@@ -596,7 +836,11 @@ async fn every_error_class_is_recognised_from_real_answers() {
     let mut c = case(503, 2, None, Temporary, secs(9));
     c.headers = vec![("Retry-After", "9")];
     cases.push(c);
-    let plain = |status: u16, body: &str, headers: Vec<(&'static str, &'static str)>, class, retry_after| Case {
+    let plain = |status: u16,
+                 body: &str,
+                 headers: Vec<(&'static str, &'static str)>,
+                 class,
+                 retry_after| Case {
         status,
         body: body.into(),
         headers,
@@ -605,25 +849,54 @@ async fn every_error_class_is_recognised_from_real_answers() {
         subcode: None,
         retry_after,
     };
-    cases.push(plain(500, "<html>Internal Server Error</html>", vec![], Temporary, None));
+    cases.push(plain(
+        500,
+        "<html>Internal Server Error</html>",
+        vec![],
+        Temporary,
+        None,
+    ));
     cases.push(plain(502, "", vec![], Temporary, None));
     cases.push(plain(429, "Too Many Requests", vec![], RateLimited, minute));
-    cases.push(plain(429, "Too Many Requests", vec![("Retry-After", "7")], RateLimited, secs(7)));
-    cases.push(plain(404, r#"{"message":"Unknown path"}"#, vec![], Permanent, None));
+    cases.push(plain(
+        429,
+        "Too Many Requests",
+        vec![("Retry-After", "7")],
+        RateLimited,
+        secs(7),
+    ));
+    cases.push(plain(
+        404,
+        r#"{"message":"Unknown path"}"#,
+        vec![],
+        Permanent,
+        None,
+    ));
 
     let ig = FakeInstagram::start().await;
     let client = ig.client();
     for (i, c) in cases.iter().enumerate() {
         ig.answer_with(c.status, c.body.clone(), &c.headers, Duration::ZERO);
-        let err = client.send_text(ACCOUNT, &token(), CUSTOMER, "hi").await.unwrap_err();
+        let err = client
+            .send_text(ACCOUNT, &token(), CUSTOMER, "hi")
+            .await
+            .unwrap_err();
         let what = format!("case {i}: HTTP {} {} -> {err:?}", c.status, c.body);
         assert_eq!(err.class(), c.class, "{what}");
         assert_eq!(err.code(), c.code, "{what}");
         assert_eq!(err.subcode(), c.subcode, "{what}");
         assert_eq!(err.retry_after(), c.retry_after, "{what}");
-        assert_eq!(err.is_retryable(), matches!(c.class, RateLimited | Temporary), "{what}");
+        assert_eq!(
+            err.is_retryable(),
+            matches!(c.class, RateLimited | Temporary),
+            "{what}"
+        );
         assert_eq!(err.status(), Some(c.status), "{what}");
-        assert_eq!(shared::instagram::graph::classify(c.status, &c.body), c.class, "{what}");
+        assert_eq!(
+            shared::instagram::graph::classify(c.status, &c.body),
+            c.class,
+            "{what}"
+        );
         assert_no_secrets(&err);
     }
 }
@@ -631,15 +904,37 @@ async fn every_error_class_is_recognised_from_real_answers() {
 #[tokio::test]
 async fn api_errors_keep_instagrams_details_without_the_token() {
     let ig = FakeInstagram::start().await;
-    ig.answer(400, api_error(190, Some(463), &format!("Session has expired for token {TOKEN} (secret {APP_SECRET})")));
+    ig.answer(
+        400,
+        api_error(
+            190,
+            Some(463),
+            &format!("Session has expired for token {TOKEN} (secret {APP_SECRET})"),
+        ),
+    );
     let err = ig.client().me(&token()).await.unwrap_err();
     match &err {
-        GraphError::Api { status, code, subcode, kind, message, fbtrace_id, endpoint, .. } => {
+        GraphError::Api {
+            status,
+            code,
+            subcode,
+            kind,
+            message,
+            fbtrace_id,
+            endpoint,
+            ..
+        } => {
             assert_eq!((*status, *code, *subcode), (400, 190, Some(463)));
             assert_eq!(kind.as_deref(), Some("OAuthException"));
-            assert!(message.starts_with("Session has expired for token [redacted]"), "{message}");
+            assert!(
+                message.starts_with("Session has expired for token [redacted]"),
+                "{message}"
+            );
             assert_eq!(fbtrace_id.as_deref(), Some("AzB1c2"));
-            assert!(endpoint.starts_with("GET http://127.0.0.1:") && endpoint.ends_with("/v23.0/me"), "{endpoint}");
+            assert!(
+                endpoint.starts_with("GET http://127.0.0.1:") && endpoint.ends_with("/v23.0/me"),
+                "{endpoint}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -659,12 +954,30 @@ async fn a_closed_port_is_temporary_and_shows_no_query_string() {
         client.long_lived_token(&token()).await.unwrap_err(),
         client.refresh_token(&token()).await.unwrap_err(),
         client.me(&token()).await.unwrap_err(),
-        client.recent_conversations(ACCOUNT, &token(), 5).await.unwrap_err(),
-        client.send_text(ACCOUNT, &token(), CUSTOMER, "hi").await.unwrap_err(),
-        client.exchange_code("AQBsecret-code", "https://cb").await.unwrap_err(),
+        client
+            .recent_conversations(ACCOUNT, &token(), 5)
+            .await
+            .unwrap_err(),
+        client
+            .send_text(ACCOUNT, &token(), CUSTOMER, "hi")
+            .await
+            .unwrap_err(),
+        client
+            .exchange_code("AQBsecret-code", "https://cb")
+            .await
+            .unwrap_err(),
     ];
     for err in &errors {
-        assert!(matches!(err, GraphError::Network { timed_out: false, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                GraphError::Network {
+                    timed_out: false,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert_eq!(err.class(), ErrorClass::Temporary);
         assert!(err.is_retryable());
         assert_eq!(err.retry_after(), None);
@@ -675,7 +988,11 @@ async fn a_closed_port_is_temporary_and_shows_no_query_string() {
         assert!(!text.contains("client_secret"), "{text}");
         assert!(!text.contains('?'), "{text}");
     }
-    assert!(errors[0].to_string().contains("/access_token"), "{}", errors[0]);
+    assert!(
+        errors[0].to_string().contains("/access_token"),
+        "{}",
+        errors[0]
+    );
 }
 
 #[tokio::test]
@@ -684,7 +1001,16 @@ async fn a_slow_answer_times_out_as_temporary() {
     ig.answer_with(200, sent_answer(), &[], Duration::from_secs(3));
     let client = client_for(&format!("http://{}", ig.addr), Duration::from_millis(300));
     let err = client.refresh_token(&token()).await.unwrap_err();
-    assert!(matches!(err, GraphError::Network { timed_out: true, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            GraphError::Network {
+                timed_out: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(err.class(), ErrorClass::Temporary);
     assert!(err.to_string().contains("timed out"), "{err}");
     assert_no_secrets(&err);
@@ -693,14 +1019,29 @@ async fn a_slow_answer_times_out_as_temporary() {
 #[tokio::test]
 async fn an_unreadable_success_is_not_retried() {
     let ig = FakeInstagram::start().await;
-    ig.answer(200, format!(r#"{{"access_token":{{"nested":"{TOKEN}"}},"user_id":"1"}}"#));
+    ig.answer(
+        200,
+        format!(r#"{{"access_token":{{"nested":"{TOKEN}"}},"user_id":"1"}}"#),
+    );
     ig.answer(200, "<html>ok</html>");
     let client = ig.client();
-    let err = client.exchange_code("code-1", "https://cb").await.unwrap_err();
-    assert!(matches!(err, GraphError::UnexpectedResponse { .. }), "{err:?}");
+    let err = client
+        .exchange_code("code-1", "https://cb")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, GraphError::UnexpectedResponse { .. }),
+        "{err:?}"
+    );
     assert_no_secrets(&err);
-    let err = client.send_text(ACCOUNT, &token(), CUSTOMER, "hi").await.unwrap_err();
-    assert!(matches!(err, GraphError::UnexpectedResponse { .. }), "{err:?}");
+    let err = client
+        .send_text(ACCOUNT, &token(), CUSTOMER, "hi")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, GraphError::UnexpectedResponse { .. }),
+        "{err:?}"
+    );
     assert_eq!(err.class(), ErrorClass::Permanent);
 }
 
@@ -708,7 +1049,10 @@ async fn an_unreadable_success_is_not_retried() {
 fn the_client_and_its_config_do_not_print_secrets() {
     let client = client_for("http://127.0.0.1:9", Duration::from_secs(1));
     let printed = format!("{client:?}");
-    assert!(printed.contains("app-1234") && printed.contains("v23.0"), "{printed}");
+    assert!(
+        printed.contains("app-1234") && printed.contains("v23.0"),
+        "{printed}"
+    );
     assert!(!printed.contains(APP_SECRET), "{printed}");
     let config = GraphConfig::new("app-1234", SecretString::from(APP_SECRET));
     assert!(!format!("{config:?}").contains(APP_SECRET));
@@ -738,13 +1082,23 @@ async fn recent_conversations_are_listed_with_participants() {
               "paging":{{"cursors":{{"after":"QVFIUk"}},"next":"https://graph.instagram.com/v23.0/x/conversations?access_token={TOKEN}&after=QVFIUk"}}}}"#
         ),
     );
-    let conversations = ig.client().recent_conversations(ACCOUNT, &token(), 25).await.unwrap();
+    let conversations = ig
+        .client()
+        .recent_conversations(ACCOUNT, &token(), 25)
+        .await
+        .unwrap();
     assert_eq!(conversations.len(), 2);
     assert_eq!(conversations[0].id, "aWdfZAG06MTpJR01lc3NhZA2VUaHJlYWQ6MQ");
-    assert_eq!(conversations[0].updated_time.to_rfc3339(), "2026-11-20T10:15:30+00:00");
+    assert_eq!(
+        conversations[0].updated_time.to_rfc3339(),
+        "2026-11-20T10:15:30+00:00"
+    );
     assert_eq!(conversations[0].participants.len(), 2);
     assert_eq!(conversations[0].participants[1].id, CUSTOMER);
-    assert_eq!(conversations[0].participants[1].username.as_deref(), Some("lina_j"));
+    assert_eq!(
+        conversations[0].participants[1].username.as_deref(),
+        Some("lina_j")
+    );
     assert!(conversations[1].participants.is_empty());
 
     let request = ig.only_request();
@@ -779,20 +1133,37 @@ async fn conversation_messages_are_parsed() {
               "id":"aWdfZAG06MTpJR01lc3NhZA2VUaHJlYWQ6MQ"}}"#
         ),
     );
-    let messages = ig.client().conversation_messages("aWdfZAG06MTpJR01lc3NhZA2VUaHJlYWQ6MQ", &token(), 5).await.unwrap();
-    assert_eq!(messages.len(), 3, "the message without a sender is skipped: {messages:#?}");
+    let messages = ig
+        .client()
+        .conversation_messages("aWdfZAG06MTpJR01lc3NhZA2VUaHJlYWQ6MQ", &token(), 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        messages.len(),
+        3,
+        "the message without a sender is skipped: {messages:#?}"
+    );
 
     assert_eq!(messages[0].mid, "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjM");
-    assert_eq!(messages[0].created_time.to_rfc3339(), "2026-11-20T10:15:30+00:00");
+    assert_eq!(
+        messages[0].created_time.to_rfc3339(),
+        "2026-11-20T10:15:30+00:00"
+    );
     assert_eq!(messages[0].from_id, ACCOUNT);
     assert_eq!(messages[0].to_id, CUSTOMER);
     assert_eq!(messages[0].text.as_deref(), Some("أكيد، الكنافة 4.5 دينار"));
     assert!(messages[0].attachments.is_empty());
 
     assert_eq!(messages[1].from_id, CUSTOMER);
-    assert_eq!(messages[1].text, None, "an attachment-only message has no text");
+    assert_eq!(
+        messages[1].text, None,
+        "an attachment-only message has no text"
+    );
     assert_eq!(messages[1].attachments.len(), 1);
-    assert_eq!(messages[1].attachments[0]["image_data"]["url"], "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1");
+    assert_eq!(
+        messages[1].attachments[0]["image_data"]["url"],
+        "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1"
+    );
 
     assert_eq!(messages[2].mid, "mid-4");
     assert_eq!(messages[2].from_id, "17841400000000000777");
@@ -801,7 +1172,10 @@ async fn conversation_messages_are_parsed() {
     let request = ig.only_request();
     assert_eq!(request.method, "GET");
     assert_eq!(request.path, "/v23.0/aWdfZAG06MTpJR01lc3NhZA2VUaHJlYWQ6MQ");
-    assert_eq!(request.query["fields"], "messages.limit(5){id,created_time,from,to,message,attachments}");
+    assert_eq!(
+        request.query["fields"],
+        "messages.limit(5){id,created_time,from,to,message,attachments}"
+    );
     assert_eq!(request.query["access_token"], TOKEN);
 }
 
@@ -811,6 +1185,14 @@ async fn a_conversation_without_messages_is_empty() {
     ig.answer(200, r#"{"id":"c1"}"#);
     ig.answer(200, r#"{"messages":{"data":[]},"id":"c2"}"#);
     let client = ig.client();
-    assert!(client.conversation_messages("c1", &token(), 20).await.unwrap().is_empty());
-    assert!(client.conversation_messages("c2", &token(), 20).await.unwrap().is_empty());
+    assert!(client
+        .conversation_messages("c1", &token(), 20)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(client
+        .conversation_messages("c2", &token(), 20)
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use testkit::TestDb;
 
 fn msg(i: usize) -> QueueMessage {
-    QueueMessage { message_id: format!("m-{i}"), body: json!({ "n": i, "text": "بدي أطلب" }) }
+    QueueMessage {
+        message_id: format!("m-{i}"),
+        body: json!({ "n": i, "text": "بدي أطلب" }),
+    }
 }
 
 const LONG: Duration = Duration::from_secs(300);
@@ -31,14 +34,29 @@ async fn two_concurrent_consumers_never_lease_the_same_message() {
         }
         seen
     };
-    let (a, b) = tokio::join!(tokio::spawn(consume(q.clone())), tokio::spawn(consume(q.clone())));
+    let (a, b) = tokio::join!(
+        tokio::spawn(consume(q.clone())),
+        tokio::spawn(consume(q.clone()))
+    );
     let (a, b) = (a.unwrap(), b.unwrap());
     let sa: HashSet<_> = a.iter().cloned().collect();
     let sb: HashSet<_> = b.iter().cloned().collect();
-    assert!(sa.is_disjoint(&sb), "a message was leased by both consumers");
-    assert_eq!(a.len() + b.len(), N, "every message was consumed exactly once");
+    assert!(
+        sa.is_disjoint(&sb),
+        "a message was leased by both consumers"
+    );
+    assert_eq!(
+        a.len() + b.len(),
+        N,
+        "every message was consumed exactly once"
+    );
     assert_eq!(sa.len() + sb.len(), N);
-    assert!(!a.is_empty() && !b.is_empty(), "both consumers took part ({} / {})", a.len(), b.len());
+    assert!(
+        !a.is_empty() && !b.is_empty(),
+        "both consumers took part ({} / {})",
+        a.len(),
+        b.len()
+    );
     assert_eq!(q.depth().await.unwrap(), 0);
 }
 
@@ -48,7 +66,11 @@ async fn a_message_whose_consumer_died_is_delivered_again_after_the_timeout() {
     let q = PostgresQueue::new(t.db.clone(), "dm-inbound", 10);
     q.send(&msg(1)).await.unwrap();
 
-    let first = q.lease(Duration::from_millis(800)).await.unwrap().expect("the message");
+    let first = q
+        .lease(Duration::from_millis(800))
+        .await
+        .unwrap()
+        .expect("the message");
     assert_eq!(first.delivery_count, 1);
     // The consumer "dies": it never completes. While the lease runs, nobody else gets it.
     assert!(q.lease(LONG).await.unwrap().is_none());
@@ -65,7 +87,10 @@ async fn a_message_whose_consumer_died_is_delivered_again_after_the_timeout() {
     assert_eq!(second.delivery_count, 2);
     assert_eq!(second.body, first.body);
     // The dead consumer's late completion must not remove the message from the new one.
-    assert!(matches!(q.complete(&first).await, Err(QueueError::LeaseLost(_))));
+    assert!(matches!(
+        q.complete(&first).await,
+        Err(QueueError::LeaseLost(_))
+    ));
     q.complete(&second).await.unwrap();
     assert_eq!(q.depth().await.unwrap(), 0);
 }
@@ -81,16 +106,30 @@ async fn abandoned_messages_dead_letter_at_the_maximum_delivery_count() {
     for delivery in 1..=3 {
         let m = q.lease(LONG).await.unwrap().expect("message 1 again");
         assert_eq!((m.message_id.as_str(), m.delivery_count), ("m-1", delivery));
-        outcomes.push(q.abandon(&m, "model unavailable", Duration::ZERO).await.unwrap());
+        outcomes.push(
+            q.abandon(&m, "model unavailable", Duration::ZERO)
+                .await
+                .unwrap(),
+        );
     }
-    assert_eq!(outcomes, vec![AbandonOutcome::Requeued, AbandonOutcome::Requeued, AbandonOutcome::DeadLettered]);
+    assert_eq!(
+        outcomes,
+        vec![
+            AbandonOutcome::Requeued,
+            AbandonOutcome::Requeued,
+            AbandonOutcome::DeadLettered
+        ]
+    );
     assert_eq!(q.dead_letter_count().await.unwrap(), 1);
 
     // The other message is unaffected and comes next.
     let m2 = q.lease(LONG).await.unwrap().expect("message 2");
     assert_eq!(m2.message_id, "m-2");
     q.complete(&m2).await.unwrap();
-    assert!(q.lease(LONG).await.unwrap().is_none(), "a dead letter was delivered");
+    assert!(
+        q.lease(LONG).await.unwrap().is_none(),
+        "a dead letter was delivered"
+    );
     assert_eq!(q.dead_letter_count().await.unwrap(), 1);
     assert_eq!(q.depth().await.unwrap(), 0);
 }
@@ -104,7 +143,10 @@ async fn a_lease_that_expires_on_the_last_delivery_dead_letters() {
     assert_eq!(m.delivery_count, 1);
     let deadline = Instant::now() + Duration::from_secs(20);
     while q.dead_letter_count().await.unwrap() == 0 {
-        assert!(q.lease(LONG).await.unwrap().is_none(), "delivered past the maximum");
+        assert!(
+            q.lease(LONG).await.unwrap().is_none(),
+            "delivered past the maximum"
+        );
         assert!(Instant::now() < deadline, "never dead-lettered");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -117,8 +159,16 @@ async fn abandon_with_a_delay_hides_the_message_until_then() {
     let q = PostgresQueue::new(t.db.clone(), "dm-inbound", 10);
     q.send(&msg(1)).await.unwrap();
     let m = q.lease(LONG).await.unwrap().unwrap();
-    assert_eq!(q.abandon(&m, "busy", Duration::from_secs(600)).await.unwrap(), AbandonOutcome::Requeued);
-    assert!(q.lease(LONG).await.unwrap().is_none(), "visible before its retry time");
+    assert_eq!(
+        q.abandon(&m, "busy", Duration::from_secs(600))
+            .await
+            .unwrap(),
+        AbandonOutcome::Requeued
+    );
+    assert!(
+        q.lease(LONG).await.unwrap().is_none(),
+        "visible before its retry time"
+    );
     assert_eq!(q.depth().await.unwrap(), 1);
 }
 
@@ -129,7 +179,11 @@ async fn sending_is_idempotent_and_in_order() {
     for i in [1, 2, 1, 3, 2] {
         q.send(&msg(i)).await.unwrap();
     }
-    assert_eq!(q.depth().await.unwrap(), 3, "the same message id is stored once");
+    assert_eq!(
+        q.depth().await.unwrap(),
+        3,
+        "the same message id is stored once"
+    );
     let mut order = Vec::new();
     while let Some(m) = q.lease(LONG).await.unwrap() {
         order.push(m.message_id.clone());

@@ -16,7 +16,8 @@ fn app_for(t: &TestDb) -> App {
     let mut env = t.env();
     env.push((
         "AZURE_STORAGE_CONNECTION_STRING".into(),
-        std::env::var("AZURE_STORAGE_CONNECTION_STRING").expect("run with ./scripts/test (Azurite)"),
+        std::env::var("AZURE_STORAGE_CONNECTION_STRING")
+            .expect("run with ./scripts/test (Azurite)"),
     ));
     App::build(Settings::from_source(&Source::from_map(env)).unwrap()).unwrap()
 }
@@ -53,27 +54,74 @@ async fn orders_are_listed_filtered_and_moved_along_allowed_paths_only() {
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
     let all = orders::list(&tx, &OrderFilter::default()).await.unwrap();
     assert_eq!(all.total, 2);
-    let day = orders::list(&tx, &OrderFilter { from: "2026-11-21".parse().ok(), to: "2026-11-21".parse().ok(), ..Default::default() }).await.unwrap();
+    let day = orders::list(
+        &tx,
+        &OrderFilter {
+            from: "2026-11-21".parse().ok(),
+            to: "2026-11-21".parse().ok(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(day.total, 1, "the Amman calendar day decides");
-    let by_name = orders::list(&tx, &OrderFilter { customer: Some("omar".into()), ..Default::default() }).await.unwrap();
+    let by_name = orders::list(
+        &tx,
+        &OrderFilter {
+            customer: Some("omar".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(by_name.items[0].order_number, 2);
-    assert!(orders::list(&tx, &OrderFilter { status: Some("lost".into()), ..Default::default() }).await.is_err());
+    assert!(orders::list(
+        &tx,
+        &OrderFilter {
+            status: Some("lost".into()),
+            ..Default::default()
+        }
+    )
+    .await
+    .is_err());
 
     let d = orders::detail(&tx, o1).await.unwrap();
-    assert_eq!((d.items.len(), d.summary.item_count, d.summary.total_jod.to_string()), (1, 2, "27.500".to_string()));
-    assert_eq!(d.allowed_next, vec![OrderStatus::Confirmed, OrderStatus::Cancelled]);
-    let err = orders::change_status(&tx, a, o1, OrderStatus::Delivered, "merchant").await.unwrap_err();
+    assert_eq!(
+        (
+            d.items.len(),
+            d.summary.item_count,
+            d.summary.total_jod.to_string()
+        ),
+        (1, 2, "27.500".to_string())
+    );
+    assert_eq!(
+        d.allowed_next,
+        vec![OrderStatus::Confirmed, OrderStatus::Cancelled]
+    );
+    let err = orders::change_status(&tx, a, o1, OrderStatus::Delivered, "merchant")
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("cannot become delivered"), "{err}");
-    orders::change_status(&tx, a, o1, OrderStatus::Confirmed, "merchant").await.unwrap();
-    let shipped = orders::change_status(&tx, a, o1, OrderStatus::Shipped, "merchant").await.unwrap();
+    orders::change_status(&tx, a, o1, OrderStatus::Confirmed, "merchant")
+        .await
+        .unwrap();
+    let shipped = orders::change_status(&tx, a, o1, OrderStatus::Shipped, "merchant")
+        .await
+        .unwrap();
     assert_eq!(shipped.history.len(), 2);
     assert_eq!(shipped.history[1].to, "shipped");
     tx.commit().await.unwrap();
 
     // Shop B cannot see or move shop A's order.
     let tx = begin_for_tenant(&mut c, b).await.unwrap();
-    assert!(matches!(orders::detail(&tx, o1).await, Err(orders::OrderError::NotFound)));
-    assert!(matches!(orders::change_status(&tx, b, o1, OrderStatus::Delivered, "x").await, Err(orders::OrderError::NotFound)));
+    assert!(matches!(
+        orders::detail(&tx, o1).await,
+        Err(orders::OrderError::NotFound)
+    ));
+    assert!(matches!(
+        orders::change_status(&tx, b, o1, OrderStatus::Delivered, "x").await,
+        Err(orders::OrderError::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -89,9 +137,22 @@ async fn return_requests_follow_their_own_path() {
         .get(0);
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    assert_eq!(orders::list_returns(&tx, Some("requested")).await.unwrap().len(), 1);
-    assert!(orders::change_return_status(&tx, r, ReturnStatus::Refunded, None).await.is_err());
-    let approved = orders::change_return_status(&tx, r, ReturnStatus::Approved, Some("أرسلها مع المندوب")).await.unwrap();
+    assert_eq!(
+        orders::list_returns(&tx, Some("requested"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        orders::change_return_status(&tx, r, ReturnStatus::Refunded, None)
+            .await
+            .is_err()
+    );
+    let approved =
+        orders::change_return_status(&tx, r, ReturnStatus::Approved, Some("أرسلها مع المندوب"))
+            .await
+            .unwrap();
     assert_eq!(approved.merchant_note, "أرسلها مع المندوب");
     assert_eq!(approved.allowed_next, vec![ReturnStatus::Received]);
 }
@@ -108,16 +169,23 @@ async fn receiver(r: Receiver) -> std::net::SocketAddr {
         .and(warp::header::<String>("x-igshop-signature"))
         .and(warp::header::<String>("idempotency-key"))
         .and(warp::body::bytes())
-        .map(move |ts: String, sig: String, key: String, body: bytes::Bytes| {
-            r.seen.lock().unwrap().push((ts, sig, key, String::from_utf8_lossy(&body).into_owned()));
-            let mut fail = r.fail_first.lock().unwrap();
-            if *fail > 0 {
-                *fail -= 1;
-                warp::http::StatusCode::INTERNAL_SERVER_ERROR
-            } else {
-                warp::http::StatusCode::OK
-            }
-        });
+        .map(
+            move |ts: String, sig: String, key: String, body: bytes::Bytes| {
+                r.seen.lock().unwrap().push((
+                    ts,
+                    sig,
+                    key,
+                    String::from_utf8_lossy(&body).into_owned(),
+                ));
+                let mut fail = r.fail_first.lock().unwrap();
+                if *fail > 0 {
+                    *fail -= 1;
+                    warp::http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    warp::http::StatusCode::OK
+                }
+            },
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(warp::serve(route).incoming(listener).run());
@@ -137,37 +205,93 @@ async fn hooks_are_signed_retried_until_acknowledged_and_kept_out_of_private_net
 
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    assert!(delivery_hooks::set_config(&tx, &app.keys, a, "ftp://x", &secret, true, true).await.is_err());
-    assert!(delivery_hooks::set_config(&tx, &app.keys, a, &format!("http://{addr}/hook"), &SecretString::from("short".to_owned()), true, true).await.is_err());
-    delivery_hooks::set_config(&tx, &app.keys, a, &format!("http://{addr}/hook"), &secret, true, true).await.unwrap();
-    orders::change_status(&tx, a, o, OrderStatus::Confirmed, "merchant").await.unwrap();
+    assert!(
+        delivery_hooks::set_config(&tx, &app.keys, a, "ftp://x", &secret, true, true)
+            .await
+            .is_err()
+    );
+    assert!(delivery_hooks::set_config(
+        &tx,
+        &app.keys,
+        a,
+        &format!("http://{addr}/hook"),
+        &SecretString::from("short".to_owned()),
+        true,
+        true
+    )
+    .await
+    .is_err());
+    delivery_hooks::set_config(
+        &tx,
+        &app.keys,
+        a,
+        &format!("http://{addr}/hook"),
+        &secret,
+        true,
+        true,
+    )
+    .await
+    .unwrap();
+    orders::change_status(&tx, a, o, OrderStatus::Confirmed, "merchant")
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     // Loopback is a private address: refused unless exactly allowed (as only a test does).
-    let refused = delivery_hooks::deliver_due(&app, &Reach::default(), 10).await.unwrap();
+    let refused = delivery_hooks::deliver_due(&app, &Reach::default(), 10)
+        .await
+        .unwrap();
     assert_eq!(refused.retrying, 1);
-    assert!(recv.seen.lock().unwrap().is_empty(), "a request reached a private address");
+    assert!(
+        recv.seen.lock().unwrap().is_empty(),
+        "a request reached a private address"
+    );
     let p = t.db.platform().await.unwrap();
-    let err: String = p.query_one("SELECT last_error FROM hook_deliveries", &[]).await.unwrap().get(0);
+    let err: String = p
+        .query_one("SELECT last_error FROM hook_deliveries", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert!(err.contains("private network"), "{err}");
 
-    let reach = Reach { allow_exact: vec![addr] };
-    p.execute("UPDATE hook_deliveries SET next_attempt_at = now()", &[]).await.unwrap();
+    let reach = Reach {
+        allow_exact: vec![addr],
+    };
+    p.execute("UPDATE hook_deliveries SET next_attempt_at = now()", &[])
+        .await
+        .unwrap();
     let first = delivery_hooks::deliver_due(&app, &reach, 10).await.unwrap();
     assert_eq!(first.retrying, 1, "the receiver answered 500 once");
-    p.execute("UPDATE hook_deliveries SET next_attempt_at = now()", &[]).await.unwrap();
+    p.execute("UPDATE hook_deliveries SET next_attempt_at = now()", &[])
+        .await
+        .unwrap();
     let second = delivery_hooks::deliver_due(&app, &reach, 10).await.unwrap();
     assert_eq!(second.delivered, 1);
-    p.execute("UPDATE hook_deliveries SET next_attempt_at = now() - interval '1 hour'", &[]).await.unwrap();
+    p.execute(
+        "UPDATE hook_deliveries SET next_attempt_at = now() - interval '1 hour'",
+        &[],
+    )
+    .await
+    .unwrap();
     let third = delivery_hooks::deliver_due(&app, &reach, 10).await.unwrap();
-    assert_eq!(third, delivery_hooks::DeliveryReport::default(), "retries stop after success");
+    assert_eq!(
+        third,
+        delivery_hooks::DeliveryReport::default(),
+        "retries stop after success"
+    );
 
     let seen = recv.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
-    assert_eq!(seen[0].2, seen[1].2, "the same idempotency key on every retry");
+    assert_eq!(
+        seen[0].2, seen[1].2,
+        "the same idempotency key on every retry"
+    );
     for (ts, sig, _, body) in &seen {
         // What a receiver does: recompute HMAC-SHA256(secret, "<ts>.<body>").
-        assert_eq!(sig, &delivery_hooks::signature(&secret, ts.parse().unwrap(), body.as_bytes()));
+        assert_eq!(
+            sig,
+            &delivery_hooks::signature(&secret, ts.parse().unwrap(), body.as_bytes())
+        );
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["event"], "order.status_changed");
         assert_eq!(v["order"]["order_number"], 7);
@@ -175,6 +299,12 @@ async fn hooks_are_signed_retried_until_acknowledged_and_kept_out_of_private_net
         assert_eq!(v["order"]["items"][0]["sku"], "TS-1");
         assert_eq!(v["order"]["customer_phone"], "+962791234567");
     }
-    let row = p.query_one("SELECT status, attempts FROM hook_deliveries", &[]).await.unwrap();
-    assert_eq!((row.get::<_, String>(0), row.get::<_, i32>(1)), ("delivered".into(), 3));
+    let row = p
+        .query_one("SELECT status, attempts FROM hook_deliveries", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, i32>(1)),
+        ("delivered".into(), 3)
+    );
 }

@@ -9,8 +9,8 @@
 use secrecy::SecretString;
 use shared::db::begin_for_tenant;
 use shared::search::{
-    AzureAuth, AzureSearch, AzureSearchConfig, HitKind, PassageDoc, PostgresSearch, ProductDoc, Search, SearchError,
-    SearchHit, SearchQuery, API_VERSION, MAX_LIMIT, SEARCH_SCOPE,
+    AzureAuth, AzureSearch, AzureSearchConfig, HitKind, PassageDoc, PostgresSearch, ProductDoc,
+    Search, SearchError, SearchHit, SearchQuery, API_VERSION, MAX_LIMIT, SEARCH_SCOPE,
 };
 use shared::tenants::TenantId;
 use std::collections::{HashMap, VecDeque};
@@ -33,12 +33,17 @@ struct Shop<'a> {
 
 impl<'a> Shop<'a> {
     async fn new(t: &'a TestDb, handle: &str) -> Shop<'a> {
-        Shop { t, tenant: t.tenant(handle).await, search: PostgresSearch::new(t.db.clone()) }
+        Shop {
+            t,
+            tenant: t.tenant(handle).await,
+            search: PostgresSearch::new(t.db.clone()),
+        }
     }
 
     /// Inserts a catalog item as the platform (as the catalog code would) and indexes it.
     async fn product(&self, sku: &str, name: &str, description: &str) -> Uuid {
-        self.product_with(sku, name, description, true, serde_json::json!({})).await
+        self.product_with(sku, name, description, true, serde_json::json!({}))
+            .await
     }
 
     async fn product_with(
@@ -49,7 +54,9 @@ impl<'a> Shop<'a> {
         active: bool,
         attributes: serde_json::Value,
     ) -> Uuid {
-        let id = self.insert_product(sku, name, description, active, &attributes).await;
+        let id = self
+            .insert_product(sku, name, description, active, &attributes)
+            .await;
         let doc = ProductDoc {
             id,
             sku: sku.into(),
@@ -93,7 +100,10 @@ impl<'a> Shop<'a> {
     }
 
     async fn products(&self, text: &str) -> Vec<SearchHit> {
-        self.search.search_products(&SearchQuery::new(self.tenant, text)).await.unwrap()
+        self.search
+            .search_products(&SearchQuery::new(self.tenant, text))
+            .await
+            .unwrap()
     }
 
     async fn passages(&self, q: SearchQuery) -> Vec<SearchHit> {
@@ -102,7 +112,13 @@ impl<'a> Shop<'a> {
 }
 
 fn passage(ordinal: i32, heading: &str, content: &str, embedding: Option<Vec<f32>>) -> PassageDoc {
-    PassageDoc { id: Uuid::new_v4(), ordinal, heading: heading.into(), content: content.into(), embedding }
+    PassageDoc {
+        id: Uuid::new_v4(),
+        ordinal,
+        heading: heading.into(),
+        content: content.into(),
+        embedding,
+    }
 }
 
 fn ids(hits: &[SearchHit]) -> Vec<Uuid> {
@@ -113,8 +129,14 @@ fn ids(hits: &[SearchHit]) -> Vec<Uuid> {
 async fn migration_adds_search_columns_and_keeps_row_level_security() {
     let t = TestDb::new().await;
     let c = t.db.platform().await.unwrap();
-    let ext: i64 =
-        c.query_one("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'", &[]).await.unwrap().get(0);
+    let ext: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(ext, 1);
     for table in ["catalog_items", "kb_chunks"] {
         let generated: String = c
@@ -127,19 +149,36 @@ async fn migration_adds_search_columns_and_keeps_row_level_security() {
             .get(0);
         assert_eq!(generated, "ALWAYS", "{table}.search_tsv");
         let indexes: Vec<String> = c
-            .query("SELECT indexdef FROM pg_indexes WHERE tablename = $1", &[&table])
+            .query(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = $1",
+                &[&table],
+            )
             .await
             .unwrap()
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert!(indexes.iter().any(|i| i.contains("gin (search_tsv)")), "{table}: {indexes:?}");
-        assert!(indexes.iter().any(|i| i.contains("gin (search_text gin_trgm_ops)")), "{table}: {indexes:?}");
+        assert!(
+            indexes.iter().any(|i| i.contains("gin (search_tsv)")),
+            "{table}: {indexes:?}"
+        );
+        assert!(
+            indexes
+                .iter()
+                .any(|i| i.contains("gin (search_text gin_trgm_ops)")),
+            "{table}: {indexes:?}"
+        );
         let row = c
-            .query_one("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = $1", &[&table])
+            .query_one(
+                "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = $1",
+                &[&table],
+            )
             .await
             .unwrap();
-        assert!(row.get::<_, bool>(0) && row.get::<_, bool>(1), "{table} lost forced RLS");
+        assert!(
+            row.get::<_, bool>(0) && row.get::<_, bool>(1),
+            "{table} lost forced RLS"
+        );
     }
     PostgresSearch::new(t.db.clone()).prepare().await.unwrap();
 }
@@ -155,17 +194,34 @@ async fn arabic_spelling_variants_find_the_product() {
     let hits = shop.products("قميص ازرق").await;
     assert_eq!(hits.first().map(|h| h.id), Some(shirt), "{hits:#?}");
     assert_eq!(hits[0].kind, HitKind::Product);
-    assert_eq!(hits[0].title, "قَمِيص أزرق", "the hit shows the name as written");
+    assert_eq!(
+        hits[0].title, "قَمِيص أزرق",
+        "the hit shows the name as written"
+    );
     assert!(!ids(&hits).contains(&trousers));
 
-    for variant in ["قَمِيصٌ أَزْرَق", "القميص الأزرق", "قمـــيص", "بدي قميص أزرق لو سمحت", "مقاس ٤٢", "مقاس 42"]
-    {
+    for variant in [
+        "قَمِيصٌ أَزْرَق",
+        "القميص الأزرق",
+        "قمـــيص",
+        "بدي قميص أزرق لو سمحت",
+        "مقاس ٤٢",
+        "مقاس 42",
+    ] {
         let hits = shop.products(variant).await;
-        assert_eq!(hits.first().map(|h| h.id), Some(shirt), "{variant}: {hits:#?}");
+        assert_eq!(
+            hits.first().map(|h| h.id),
+            Some(shirt),
+            "{variant}: {hits:#?}"
+        );
     }
     for variant in ["مكتبه", "مكتبة", "المكتبة", "مكتبة خشبية"] {
         let hits = shop.products(variant).await;
-        assert_eq!(hits.first().map(|h| h.id), Some(library), "{variant}: {hits:#?}");
+        assert_eq!(
+            hits.first().map(|h| h.id),
+            Some(library),
+            "{variant}: {hits:#?}"
+        );
     }
     assert_eq!(ids(&shop.products("بنطلون").await), vec![trousers]);
     assert!(shop.products("سيارة").await.is_empty());
@@ -179,7 +235,13 @@ async fn typos_arabizi_and_english_find_the_product() {
     let shirt = shop.product("SH-2", "Blue Shirt", "Cotton, slim fit").await;
     let hoodie = shop.product("HD-1", "Hoodie أسود", "oversized").await;
     let arabizi = shop
-        .product_with("AB-1", "Qamees 3alami", "", true, serde_json::json!({ "color": "azra2", "sizes": ["M", "XL"] }))
+        .product_with(
+            "AB-1",
+            "Qamees 3alami",
+            "",
+            true,
+            serde_json::json!({ "color": "azra2", "sizes": ["M", "XL"] }),
+        )
         .await;
 
     for (query, expected) in [
@@ -195,7 +257,11 @@ async fn typos_arabizi_and_english_find_the_product() {
         ("sh-2", shirt),
     ] {
         let hits = shop.products(query).await;
-        assert_eq!(hits.first().map(|h| h.id), Some(expected), "{query}: {hits:#?}");
+        assert_eq!(
+            hits.first().map(|h| h.id),
+            Some(expected),
+            "{query}: {hits:#?}"
+        );
     }
     let hits = shop.products("shirt").await;
     assert_eq!(hits[0].snippet, "Cotton, slim fit");
@@ -211,10 +277,26 @@ async fn a_tenant_never_sees_another_tenants_products_or_passages() {
     let b_item = b.product("SKU-1", "قميص أزرق", "").await;
     let a_doc = a.document("سياسة الإرجاع").await;
     let b_doc = b.document("سياسة الإرجاع").await;
-    let a_passage = passage(0, "الإرجاع", "يمكن إرجاع المنتج خلال ١٤ يوماً", Some(vec![1.0, 0.0, 0.0]));
-    let b_passage = passage(0, "الإرجاع", "يمكن إرجاع المنتج خلال ١٤ يوماً", Some(vec![1.0, 0.0, 0.0]));
-    a.search.index_passages(a.tenant, a_doc, std::slice::from_ref(&a_passage)).await.unwrap();
-    b.search.index_passages(b.tenant, b_doc, std::slice::from_ref(&b_passage)).await.unwrap();
+    let a_passage = passage(
+        0,
+        "الإرجاع",
+        "يمكن إرجاع المنتج خلال ١٤ يوماً",
+        Some(vec![1.0, 0.0, 0.0]),
+    );
+    let b_passage = passage(
+        0,
+        "الإرجاع",
+        "يمكن إرجاع المنتج خلال ١٤ يوماً",
+        Some(vec![1.0, 0.0, 0.0]),
+    );
+    a.search
+        .index_passages(a.tenant, a_doc, std::slice::from_ref(&a_passage))
+        .await
+        .unwrap();
+    b.search
+        .index_passages(b.tenant, b_doc, std::slice::from_ref(&b_passage))
+        .await
+        .unwrap();
 
     assert_eq!(ids(&a.products("قميص أزرق").await), vec![a_item]);
     assert_eq!(ids(&b.products("قميص أزرق").await), vec![b_item]);
@@ -224,8 +306,14 @@ async fn a_tenant_never_sees_another_tenants_products_or_passages() {
     let hits = a.passages(q).await;
     assert_eq!(ids(&hits), vec![a_passage.id]);
     assert_eq!(hits[0].document_id, Some(a_doc));
-    let hits = b.passages(SearchQuery::new(b.tenant, "").with_embedding(vec![1.0, 0.0, 0.0])).await;
-    assert_eq!(ids(&hits), vec![b_passage.id], "vector-only search stays in the tenant too");
+    let hits = b
+        .passages(SearchQuery::new(b.tenant, "").with_embedding(vec![1.0, 0.0, 0.0]))
+        .await;
+    assert_eq!(
+        ids(&hits),
+        vec![b_passage.id],
+        "vector-only search stays in the tenant too"
+    );
 
     // Writing through another tenant's ids does nothing to them.
     let stolen = ProductDoc {
@@ -236,16 +324,24 @@ async fn a_tenant_never_sees_another_tenants_products_or_passages() {
         category: None,
         attributes_text: String::new(),
     };
-    assert!(matches!(b.search.index_product(b.tenant, &stolen).await, Err(SearchError::NotFound(_))));
     assert!(matches!(
-        b.search.index_passages(b.tenant, a_doc, &[passage(5, "", "hijacked", None)]).await,
+        b.search.index_product(b.tenant, &stolen).await,
+        Err(SearchError::NotFound(_))
+    ));
+    assert!(matches!(
+        b.search
+            .index_passages(b.tenant, a_doc, &[passage(5, "", "hijacked", None)])
+            .await,
         Err(SearchError::NotFound(_))
     ));
     b.search.remove_product(b.tenant, a_item).await.unwrap();
     b.search.remove_document(b.tenant, a_doc).await.unwrap();
     assert_eq!(ids(&a.products("قميص").await), vec![a_item]);
     assert!(a.products("hijacked").await.is_empty());
-    assert_eq!(ids(&a.passages(SearchQuery::new(a.tenant, "إرجاع")).await), vec![a_passage.id]);
+    assert_eq!(
+        ids(&a.passages(SearchQuery::new(a.tenant, "إرجاع")).await),
+        vec![a_passage.id]
+    );
 }
 
 #[tokio::test]
@@ -253,7 +349,9 @@ async fn inactive_products_are_not_found() {
     let t = TestDb::new().await;
     let shop = Shop::new(&t, "shop_inactive").await;
     let active = shop.product("A-1", "حقيبة جلد", "").await;
-    let _inactive = shop.product_with("A-2", "حقيبة جلد بنية", "", false, serde_json::json!({})).await;
+    let _inactive = shop
+        .product_with("A-2", "حقيبة جلد بنية", "", false, serde_json::json!({}))
+        .await;
     assert_eq!(ids(&shop.products("حقيبة").await), vec![active]);
 }
 
@@ -264,26 +362,55 @@ async fn remove_and_reindex() {
     let item = shop.product("R-1", "ساعة يد", "").await;
     shop.search.remove_product(shop.tenant, item).await.unwrap();
     assert!(shop.products("ساعة").await.is_empty());
-    shop.search.remove_product(shop.tenant, Uuid::new_v4()).await.unwrap();
+    shop.search
+        .remove_product(shop.tenant, Uuid::new_v4())
+        .await
+        .unwrap();
 
     let doc = shop.document("الشحن").await;
     let p = passage(0, "", "التوصيل إلى عمّان خلال يومين", None);
-    shop.search.index_passages(shop.tenant, doc, std::slice::from_ref(&p)).await.unwrap();
-    let hits = shop.passages(SearchQuery::new(shop.tenant, "توصيل عمان")).await;
+    shop.search
+        .index_passages(shop.tenant, doc, std::slice::from_ref(&p))
+        .await
+        .unwrap();
+    let hits = shop
+        .passages(SearchQuery::new(shop.tenant, "توصيل عمان"))
+        .await;
     assert_eq!(ids(&hits), vec![p.id]);
-    assert_eq!(hits[0].title, "الشحن", "an empty heading falls back to the document title");
+    assert_eq!(
+        hits[0].title, "الشحن",
+        "an empty heading falls back to the document title"
+    );
     shop.search.remove_document(shop.tenant, doc).await.unwrap();
-    assert!(shop.passages(SearchQuery::new(shop.tenant, "توصيل")).await.is_empty());
+    assert!(shop
+        .passages(SearchQuery::new(shop.tenant, "توصيل"))
+        .await
+        .is_empty());
 
     // Rows written without indexing (or before migration V2) are found after a reindex.
-    let raw = shop.insert_product("R-2", "نظارة شمسية", "", true, &serde_json::json!({"brand": "Ray-Ban"})).await;
+    let raw = shop
+        .insert_product(
+            "R-2",
+            "نظارة شمسية",
+            "",
+            true,
+            &serde_json::json!({"brand": "Ray-Ban"}),
+        )
+        .await;
     assert!(shop.products("نظاره").await.is_empty());
     let (products, passages) = shop.search.reindex_tenant(shop.tenant).await.unwrap();
     assert_eq!((products, passages), (2, 1));
     assert_eq!(ids(&shop.products("نظاره").await), vec![raw]);
     assert_eq!(ids(&shop.products("rayban ray ban").await), vec![raw]);
-    assert_eq!(ids(&shop.products("ساعة").await), vec![item], "reindex indexes every row again");
-    assert_eq!(ids(&shop.passages(SearchQuery::new(shop.tenant, "توصيل")).await), vec![p.id]);
+    assert_eq!(
+        ids(&shop.products("ساعة").await),
+        vec![item],
+        "reindex indexes every row again"
+    );
+    assert_eq!(
+        ids(&shop.passages(SearchQuery::new(shop.tenant, "توصيل")).await),
+        vec![p.id]
+    );
 }
 
 #[tokio::test]
@@ -311,7 +438,11 @@ async fn indexing_inside_the_callers_transaction() {
     PostgresSearch::index_product_in(&tx, &doc).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(ids(&shop.products("فستان").await), vec![id]);
-    assert_eq!(ids(&shop.products("الفساتين").await), vec![id], "the category is searchable");
+    assert_eq!(
+        ids(&shop.products("الفساتين").await),
+        vec![id],
+        "the category is searchable"
+    );
 }
 
 #[tokio::test]
@@ -323,10 +454,24 @@ async fn passages_are_ranked_by_embedding_among_equal_text_matches() {
     let east = passage(0, "الإرجاع", text, Some(vec![1.0, 0.0, 0.0]));
     let north = passage(1, "الإرجاع", text, Some(vec![0.0, 1.0, 0.0]));
     let plain = passage(2, "الإرجاع", text, None);
-    let shipping = passage(3, "الشحن", "نوصل لكل مناطق المملكة", Some(vec![0.0, 0.0, 1.0]));
+    let shipping = passage(
+        3,
+        "الشحن",
+        "نوصل لكل مناطق المملكة",
+        Some(vec![0.0, 0.0, 1.0]),
+    );
     let other_model = passage(4, "الإرجاع", text, Some(vec![0.5; 5]));
-    let all = [east.clone(), north.clone(), plain.clone(), shipping.clone(), other_model.clone()];
-    shop.search.index_passages(shop.tenant, doc, &all).await.unwrap();
+    let all = [
+        east.clone(),
+        north.clone(),
+        plain.clone(),
+        shipping.clone(),
+        other_model.clone(),
+    ];
+    shop.search
+        .index_passages(shop.tenant, doc, &all)
+        .await
+        .unwrap();
 
     // Text only: the five equal matches... four, shipping does not match.
     let hits = shop.passages(SearchQuery::new(shop.tenant, "ارجاع")).await;
@@ -334,17 +479,24 @@ async fn passages_are_ranked_by_embedding_among_equal_text_matches() {
     assert!(!ids(&hits).contains(&shipping.id));
 
     // Hybrid: the closest vector comes first among the equal text matches.
-    let hits = shop.passages(SearchQuery::new(shop.tenant, "ارجاع").with_embedding(vec![0.9, 0.1, 0.0])).await;
+    let hits = shop
+        .passages(SearchQuery::new(shop.tenant, "ارجاع").with_embedding(vec![0.9, 0.1, 0.0]))
+        .await;
     assert_eq!(hits[0].id, east.id, "{hits:#?}");
     assert_eq!(hits[1].id, north.id, "{hits:#?}");
-    let hits = shop.passages(SearchQuery::new(shop.tenant, "ارجاع").with_embedding(vec![0.1, 0.9, 0.0])).await;
+    let hits = shop
+        .passages(SearchQuery::new(shop.tenant, "ارجاع").with_embedding(vec![0.1, 0.9, 0.0]))
+        .await;
     assert_eq!(ids(&hits)[..2], [north.id, east.id]);
     // Passages without a comparable embedding still come, after those with one.
     assert!(ids(&hits).contains(&plain.id) && ids(&hits).contains(&other_model.id));
 
     // A passage that shares no word but whose vector is close is found; a distant one is not.
-    let hits =
-        shop.passages(SearchQuery::new(shop.tenant, "متى بيوصل الطلب").with_embedding(vec![0.0, 0.05, 1.0])).await;
+    let hits = shop
+        .passages(
+            SearchQuery::new(shop.tenant, "متى بيوصل الطلب").with_embedding(vec![0.0, 0.05, 1.0]),
+        )
+        .await;
     assert_eq!(ids(&hits), vec![shipping.id], "{hits:#?}");
     assert_eq!(hits[0].document_id, Some(doc));
     assert_eq!(hits[0].title, "الشحن");
@@ -354,14 +506,22 @@ async fn passages_are_ranked_by_embedding_among_equal_text_matches() {
     let mut updated = shipping.clone();
     updated.content = "الشحن مجاني فوق ٥٠ دينار".into();
     updated.embedding = None;
-    shop.search.index_passages(shop.tenant, doc, &[updated]).await.unwrap();
-    let hits = shop.passages(SearchQuery::new(shop.tenant, "شحن مجاني")).await;
+    shop.search
+        .index_passages(shop.tenant, doc, &[updated])
+        .await
+        .unwrap();
+    let hits = shop
+        .passages(SearchQuery::new(shop.tenant, "شحن مجاني"))
+        .await;
     assert_eq!(hits[0].id, shipping.id);
     assert_eq!(hits[0].snippet, "الشحن مجاني فوق ٥٠ دينار");
 
     // A broken embedding is refused before anything is written.
     let bad = passage(9, "", "x", Some(vec![f32::NAN, 1.0]));
-    assert!(matches!(shop.search.index_passages(shop.tenant, doc, &[bad]).await, Err(SearchError::Invalid(_))));
+    assert!(matches!(
+        shop.search.index_passages(shop.tenant, doc, &[bad]).await,
+        Err(SearchError::Invalid(_))
+    ));
 }
 
 #[tokio::test]
@@ -378,8 +538,14 @@ async fn limit_is_clamped() {
     shop.search.reindex_tenant(shop.tenant).await.unwrap();
     for (limit, expected) in [(0, 1), (7, 7), (10_000, MAX_LIMIT)] {
         let q = SearchQuery::new(shop.tenant, "قميص").with_limit(limit);
-        assert_eq!(shop.search.search_products(&q).await.unwrap().len(), expected, "limit {limit}");
-        let q = SearchQuery::new(shop.tenant, "قميص").with_embedding(vec![1.0]).with_limit(limit);
+        assert_eq!(
+            shop.search.search_products(&q).await.unwrap().len(),
+            expected,
+            "limit {limit}"
+        );
+        let q = SearchQuery::new(shop.tenant, "قميص")
+            .with_embedding(vec![1.0])
+            .with_limit(limit);
         assert_eq!(shop.search.search_passages(&q).await.unwrap().len(), 0);
     }
 }
@@ -436,14 +602,24 @@ impl FakeAzureSearch {
                     state.requests.push(Recorded {
                         method: method.to_string(),
                         path: path.as_str().to_owned(),
-                        query: url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect(),
+                        query: url::form_urlencoded::parse(raw_query.as_bytes())
+                            .into_owned()
+                            .collect(),
                         headers: headers
                             .iter()
-                            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+                            .map(|(k, v)| {
+                                (
+                                    k.as_str().to_owned(),
+                                    v.to_str().unwrap_or_default().to_owned(),
+                                )
+                            })
                             .collect(),
                         body: String::from_utf8_lossy(&body).into_owned(),
                     });
-                    let (status, body) = state.script.pop_front().unwrap_or((200, r#"{"value":[]}"#.to_owned()));
+                    let (status, body) = state
+                        .script
+                        .pop_front()
+                        .unwrap_or((200, r#"{"value":[]}"#.to_owned()));
                     warp::http::Response::builder()
                         .status(status)
                         .header("content-type", "application/json; odata.metadata=none")
@@ -458,7 +634,11 @@ impl FakeAzureSearch {
     }
 
     fn answer(&self, status: u16, body: impl Into<String>) -> &Self {
-        self.state.lock().unwrap().script.push_back((status, body.into()));
+        self.state
+            .lock()
+            .unwrap()
+            .script
+            .push_back((status, body.into()));
         self
     }
 
@@ -489,9 +669,16 @@ impl FakeAzureSearch {
 }
 
 fn assert_common(r: &Recorded) {
-    assert_eq!(r.query.get("api-version").map(String::as_str), Some(API_VERSION), "{r:#?}");
+    assert_eq!(
+        r.query.get("api-version").map(String::as_str),
+        Some(API_VERSION),
+        "{r:#?}"
+    );
     assert_eq!(r.headers.get("api-key").map(String::as_str), Some(KEY));
-    assert!(r.headers.get("content-type").is_some_and(|c| c.starts_with("application/json")));
+    assert!(r
+        .headers
+        .get("content-type")
+        .is_some_and(|c| c.starts_with("application/json")));
 }
 
 fn tenant_clause(t: TenantId) -> String {
@@ -518,7 +705,13 @@ async fn azure_ensure_index_puts_the_definition() {
     let def = r.json();
     assert_eq!(def["name"], INDEX);
     let fields = def["fields"].as_array().unwrap();
-    let field = |n: &str| fields.iter().find(|f| f["name"] == n).unwrap_or_else(|| panic!("no field {n}")).clone();
+    let field = |n: &str| {
+        fields
+            .iter()
+            .find(|f| f["name"] == n)
+            .unwrap_or_else(|| panic!("no field {n}"))
+            .clone()
+    };
     assert_eq!(field("id")["key"], true);
     assert_eq!(field("tenant_id")["filterable"], true);
     assert_eq!(field("tenant_id")["searchable"], false);
@@ -531,9 +724,15 @@ async fn azure_ensure_index_puts_the_definition() {
     assert_eq!(field("embedding")["dimensions"], 1536);
     let profile = field("embedding")["vectorSearchProfile"].clone();
     let profiles = def["vectorSearch"]["profiles"].as_array().unwrap();
-    let p = profiles.iter().find(|p| p["name"] == profile).expect("the field's profile is defined");
+    let p = profiles
+        .iter()
+        .find(|p| p["name"] == profile)
+        .expect("the field's profile is defined");
     let algorithms = def["vectorSearch"]["algorithms"].as_array().unwrap();
-    let a = algorithms.iter().find(|a| a["name"] == p["algorithm"]).expect("the profile's algorithm is defined");
+    let a = algorithms
+        .iter()
+        .find(|a| a["name"] == p["algorithm"])
+        .expect("the profile's algorithm is defined");
     assert_eq!(a["kind"], "hnsw");
     assert_eq!(a["hnswParameters"]["metric"], "cosine");
 
@@ -559,10 +758,16 @@ async fn azure_indexes_products_and_passages() {
         category: Some("ملابس".into()),
         attributes_text: "color أزرق".into(),
     };
-    fake.answer(200, r#"{"value":[{"key":"k","status":true,"statusCode":201}]}"#);
+    fake.answer(
+        200,
+        r#"{"value":[{"key":"k","status":true,"statusCode":201}]}"#,
+    );
     search.index_product(tenant, &item).await.unwrap();
     let r = fake.only_request();
-    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", &*format!("/indexes/{INDEX}/docs/index")));
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str()),
+        ("POST", &*format!("/indexes/{INDEX}/docs/index"))
+    );
     assert_common(&r);
     let doc = &r.json()["value"][0];
     assert_eq!(doc["@search.action"], "upload");
@@ -571,21 +776,38 @@ async fn azure_indexes_products_and_passages() {
     assert_eq!(doc["tenant_id"], tenant.to_string());
     assert_eq!(doc["kind"], "product");
     assert_eq!(doc["title"], "قَمِيص أزرق");
-    assert_eq!(doc["content_normalized"], "قميص ازرق sh 1 ملابس color ازرق قطن");
+    assert_eq!(
+        doc["content_normalized"],
+        "قميص ازرق sh 1 ملابس color ازرق قطن"
+    );
     assert_eq!(doc["snippet"], "قطن");
     assert!(doc.get("embedding").is_none());
 
     let document_id = Uuid::new_v4();
-    let passages: Vec<PassageDoc> =
-        (0..150).map(|i| passage(i, "الإرجاع", &format!("فقرة {i}"), Some(vec![0.5, 0.25, i as f32]))).collect();
-    search.index_passages(tenant, document_id, &passages).await.unwrap();
+    let passages: Vec<PassageDoc> = (0..150)
+        .map(|i| {
+            passage(
+                i,
+                "الإرجاع",
+                &format!("فقرة {i}"),
+                Some(vec![0.5, 0.25, i as f32]),
+            )
+        })
+        .collect();
+    search
+        .index_passages(tenant, document_id, &passages)
+        .await
+        .unwrap();
     let requests = fake.requests();
     assert_eq!(requests.len(), 3, "150 passages go in two batches");
     let first = requests[1].json();
     let batch = first["value"].as_array().unwrap();
     assert_eq!(batch.len(), 100);
     assert_eq!(requests[2].json()["value"].as_array().unwrap().len(), 50);
-    assert_eq!(batch[0]["id"], format!("{tenant}_passage_{}", passages[0].id));
+    assert_eq!(
+        batch[0]["id"],
+        format!("{tenant}_passage_{}", passages[0].id)
+    );
     assert_eq!(batch[0]["kind"], "passage");
     assert_eq!(batch[0]["document_id"], document_id.to_string());
     assert_eq!(batch[0]["title"], "الإرجاع");
@@ -595,7 +817,10 @@ async fn azure_indexes_products_and_passages() {
 
     // Vectors of the wrong size never leave the process.
     let wrong = passage(0, "", "x", Some(vec![1.0, 2.0]));
-    assert!(matches!(search.index_passages(tenant, document_id, &[wrong]).await, Err(SearchError::Invalid(_))));
+    assert!(matches!(
+        search.index_passages(tenant, document_id, &[wrong]).await,
+        Err(SearchError::Invalid(_))
+    ));
     assert_eq!(fake.requests().len(), 3);
 
     // Removing a product deletes this tenant's key.
@@ -622,7 +847,10 @@ async fn azure_search_requests_carry_the_tenant_filter() {
         ]})
         .to_string(),
     );
-    let hits = search.search_products(&SearchQuery::new(tenant, "قَمِيص أزرق").with_limit(500)).await.unwrap();
+    let hits = search
+        .search_products(&SearchQuery::new(tenant, "قَمِيص أزرق").with_limit(500))
+        .await
+        .unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].id, id);
     assert_eq!(hits[0].kind, HitKind::Product);
@@ -630,23 +858,39 @@ async fn azure_search_requests_carry_the_tenant_filter() {
     assert_eq!(hits[0].snippet, "قطن");
     assert_eq!(hits[0].score, 2.5);
     let r = fake.only_request();
-    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", &*format!("/indexes/{INDEX}/docs/search")));
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str()),
+        ("POST", &*format!("/indexes/{INDEX}/docs/search"))
+    );
     assert_common(&r);
     let body = r.json();
-    assert_eq!(body["filter"], format!("{} and kind eq 'product'", tenant_clause(tenant)));
+    assert_eq!(
+        body["filter"],
+        format!("{} and kind eq 'product'", tenant_clause(tenant))
+    );
     assert_eq!(body["top"], MAX_LIMIT);
     assert!(body["search"].as_str().unwrap().starts_with("قميص "));
     assert!(body.get("vectorQueries").is_none());
 
     // An injection attempt stays in the words; the filter is the same.
-    search.search_products(&SearchQuery::new(tenant, "x' or tenant_id ne '")).await.unwrap();
+    search
+        .search_products(&SearchQuery::new(tenant, "x' or tenant_id ne '"))
+        .await
+        .unwrap();
     let body = fake.requests().pop().unwrap().json();
-    assert_eq!(body["filter"], format!("{} and kind eq 'product'", tenant_clause(tenant)));
+    assert_eq!(
+        body["filter"],
+        format!("{} and kind eq 'product'", tenant_clause(tenant))
+    );
     assert!(!body["search"].as_str().unwrap().contains('\''));
 
     // Nothing to look for: no request.
     let before = fake.requests().len();
-    assert!(search.search_products(&SearchQuery::new(tenant, " ؟ ")).await.unwrap().is_empty());
+    assert!(search
+        .search_products(&SearchQuery::new(tenant, " ؟ "))
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(fake.requests().len(), before);
 }
 
@@ -664,13 +908,21 @@ async fn azure_passage_search_is_hybrid_with_an_embedding() {
         ]})
         .to_string(),
     );
-    let q = SearchQuery::new(tenant, "سياسة الإرجاع").with_embedding(vec![0.5, 0.25, -1.0]).with_limit(5);
+    let q = SearchQuery::new(tenant, "سياسة الإرجاع")
+        .with_embedding(vec![0.5, 0.25, -1.0])
+        .with_limit(5);
     let hits = search.search_passages(&q).await.unwrap();
     assert_eq!(hits.len(), 1);
-    assert_eq!((hits[0].id, hits[0].document_id, hits[0].kind), (id, Some(doc), HitKind::Passage));
+    assert_eq!(
+        (hits[0].id, hits[0].document_id, hits[0].kind),
+        (id, Some(doc), HitKind::Passage)
+    );
     assert_eq!(hits[0].snippet, "خلال ١٤ يوم");
     let body = fake.only_request().json();
-    assert_eq!(body["filter"], format!("{} and kind eq 'passage'", tenant_clause(tenant)));
+    assert_eq!(
+        body["filter"],
+        format!("{} and kind eq 'passage'", tenant_clause(tenant))
+    );
     assert_eq!(body["top"], 5);
     assert!(body["search"].as_str().unwrap().contains("ارجاع"));
     let vq = &body["vectorQueries"][0];
@@ -681,12 +933,24 @@ async fn azure_passage_search_is_hybrid_with_an_embedding() {
     assert_eq!(body["vectorFilterMode"], "preFilter");
 
     // Without an embedding: text only.
-    search.search_passages(&SearchQuery::new(tenant, "الإرجاع")).await.unwrap();
-    assert!(fake.requests().pop().unwrap().json().get("vectorQueries").is_none());
+    search
+        .search_passages(&SearchQuery::new(tenant, "الإرجاع"))
+        .await
+        .unwrap();
+    assert!(fake
+        .requests()
+        .pop()
+        .unwrap()
+        .json()
+        .get("vectorQueries")
+        .is_none());
     // With an embedding of the wrong size: refused before sending.
     let before = fake.requests().len();
     let wrong = SearchQuery::new(tenant, "x").with_embedding(vec![1.0]);
-    assert!(matches!(search.search_passages(&wrong).await, Err(SearchError::Invalid(_))));
+    assert!(matches!(
+        search.search_passages(&wrong).await,
+        Err(SearchError::Invalid(_))
+    ));
     assert_eq!(fake.requests().len(), before);
 }
 
@@ -696,7 +960,9 @@ async fn azure_remove_document_deletes_by_filter() {
     let search = fake.client();
     let tenant = TenantId::new();
     let document_id = Uuid::new_v4();
-    let keys: Vec<String> = (0..3).map(|_| format!("{tenant}_passage_{}", Uuid::new_v4())).collect();
+    let keys: Vec<String> = (0..3)
+        .map(|_| format!("{tenant}_passage_{}", Uuid::new_v4()))
+        .collect();
     let foreign = format!("{}_passage_{}", TenantId::new(), Uuid::new_v4());
     let page: Vec<serde_json::Value> = keys
         .iter()
@@ -712,14 +978,30 @@ async fn azure_remove_document_deletes_by_filter() {
     assert_eq!(requests[0].path, format!("/indexes/{INDEX}/docs/search"));
     assert_eq!(
         lookup["filter"],
-        format!("{} and kind eq 'passage' and document_id eq '{document_id}'", tenant_clause(tenant))
+        format!(
+            "{} and kind eq 'passage' and document_id eq '{document_id}'",
+            tenant_clause(tenant)
+        )
     );
     assert_eq!(lookup["select"], "id");
     let delete = requests[1].json();
     assert_eq!(requests[1].path, format!("/indexes/{INDEX}/docs/index"));
-    let deleted: Vec<&str> = delete["value"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
-    assert_eq!(deleted, keys.iter().map(String::as_str).collect::<Vec<_>>(), "only this tenant's keys are deleted");
-    assert!(delete["value"].as_array().unwrap().iter().all(|a| a["@search.action"] == "delete"));
+    let deleted: Vec<&str> = delete["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        deleted,
+        keys.iter().map(String::as_str).collect::<Vec<_>>(),
+        "only this tenant's keys are deleted"
+    );
+    assert!(delete["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["@search.action"] == "delete"));
 }
 
 #[tokio::test]
@@ -729,21 +1011,44 @@ async fn azure_errors_are_classified_without_the_key() {
     let tenant = TenantId::new();
     let q = SearchQuery::new(tenant, "قميص");
 
-    fake.answer(403, format!(r#"{{"error":{{"code":"Forbidden","message":"Authorization failed for key {KEY}"}}}}"#));
+    fake.answer(
+        403,
+        format!(
+            r#"{{"error":{{"code":"Forbidden","message":"Authorization failed for key {KEY}"}}}}"#
+        ),
+    );
     let e = search.search_products(&q).await.unwrap_err();
-    assert!(matches!(e, SearchError::Unauthorized { status: 403, .. }), "{e:?}");
+    assert!(
+        matches!(e, SearchError::Unauthorized { status: 403, .. }),
+        "{e:?}"
+    );
     assert!(!e.is_transient());
     let text = format!("{e} {e:?}");
     assert!(!text.contains(KEY), "{text}");
     assert!(text.contains("Authorization failed"), "{text}");
 
-    fake.answer(503, r#"{"error":{"code":"ServiceUnavailable","message":"The service is too busy"}}"#);
+    fake.answer(
+        503,
+        r#"{"error":{"code":"ServiceUnavailable","message":"The service is too busy"}}"#,
+    );
     let e = search.search_passages(&q).await.unwrap_err();
-    assert!(matches!(e, SearchError::Unavailable { status: Some(503), .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            SearchError::Unavailable {
+                status: Some(503),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.is_transient());
     assert!(!format!("{e} {e:?}").contains(KEY));
 
-    fake.answer(400, r#"{"error":{"code":"InvalidRequestParameter","message":"Invalid expression"}}"#);
+    fake.answer(
+        400,
+        r#"{"error":{"code":"InvalidRequestParameter","message":"Invalid expression"}}"#,
+    );
     let e = search
         .index_product(
             tenant,
@@ -765,8 +1070,14 @@ async fn azure_errors_are_classified_without_the_key() {
 
     // 207: some documents were refused.
     fake.answer(207, r#"{"value":[{"key":"a","status":false,"statusCode":400,"errorMessage":"field too long"}]}"#);
-    let e = search.remove_product(tenant, Uuid::new_v4()).await.unwrap_err();
-    assert!(matches!(&e, SearchError::Service { status: 207, message } if message.contains("field too long")), "{e:?}");
+    let e = search
+        .remove_product(tenant, Uuid::new_v4())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, SearchError::Service { status: 207, message } if message.contains("field too long")),
+        "{e:?}"
+    );
 
     // Nobody listening: unavailable, no key either.
     let addr = {
@@ -782,7 +1093,10 @@ async fn azure_errors_are_classified_without_the_key() {
     })
     .unwrap();
     let e = gone.search_products(&q).await.unwrap_err();
-    assert!(matches!(e, SearchError::Unavailable { status: None, .. }), "{e:?}");
+    assert!(
+        matches!(e, SearchError::Unavailable { status: None, .. }),
+        "{e:?}"
+    );
     assert!(!format!("{e} {e:?}").contains(KEY));
 }
 
@@ -796,7 +1110,10 @@ impl azure_core::credentials::TokenCredential for FixedToken {
         scopes: &[&str],
         _options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
     ) -> azure_core::Result<azure_core::credentials::AccessToken> {
-        self.0.lock().unwrap().extend(scopes.iter().map(|s| s.to_string()));
+        self.0
+            .lock()
+            .unwrap()
+            .extend(scopes.iter().map(|s| s.to_string()));
         Ok(azure_core::credentials::AccessToken::new(
             "mi-t0ken",
             azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
@@ -809,9 +1126,18 @@ async fn azure_managed_identity_sends_a_bearer_token() {
     let fake = FakeAzureSearch::start().await;
     let credential = Arc::new(FixedToken(Mutex::new(Vec::new())));
     let search = fake.client_with(AzureAuth::ManagedIdentity(credential.clone()), 3);
-    search.search_products(&SearchQuery::new(TenantId::new(), "قميص")).await.unwrap();
+    search
+        .search_products(&SearchQuery::new(TenantId::new(), "قميص"))
+        .await
+        .unwrap();
     let r = fake.only_request();
-    assert_eq!(r.headers.get("authorization").map(String::as_str), Some("Bearer mi-t0ken"));
+    assert_eq!(
+        r.headers.get("authorization").map(String::as_str),
+        Some("Bearer mi-t0ken")
+    );
     assert!(!r.headers.contains_key("api-key"));
-    assert_eq!(*credential.0.lock().unwrap(), vec![SEARCH_SCOPE.to_string()]);
+    assert_eq!(
+        *credential.0.lock().unwrap(),
+        vec![SEARCH_SCOPE.to_string()]
+    );
 }

@@ -9,7 +9,12 @@ use testkit::TestDb;
 async fn seed(t: &TestDb, tenant: TenantId, tag: &str) {
     let c = t.db.platform().await.unwrap();
     let id = tenant.as_uuid();
-    c.execute("INSERT INTO categories (tenant_id, name) VALUES ($1, $2)", &[&id, &format!("cat-{tag}")]).await.unwrap();
+    c.execute(
+        "INSERT INTO categories (tenant_id, name) VALUES ($1, $2)",
+        &[&id, &format!("cat-{tag}")],
+    )
+    .await
+    .unwrap();
     c.execute(
         "INSERT INTO catalog_items (tenant_id, sku, name, price_jod, stock) VALUES ($1, $2, $3, 12.500, 3)",
         &[&id, &format!("SKU-{tag}"), &format!("قميص {tag}")],
@@ -17,7 +22,10 @@ async fn seed(t: &TestDb, tenant: TenantId, tag: &str) {
     .await
     .unwrap();
     let conv: uuid::Uuid = c
-        .query_one("INSERT INTO conversations (tenant_id, customer_ig_id) VALUES ($1, $2) RETURNING id", &[&id, &format!("igsid-{tag}")])
+        .query_one(
+            "INSERT INTO conversations (tenant_id, customer_ig_id) VALUES ($1, $2) RETURNING id",
+            &[&id, &format!("igsid-{tag}")],
+        )
         .await
         .unwrap()
         .get(0);
@@ -56,14 +64,20 @@ async fn tenant_tables(t: &TestDb) -> Vec<String> {
 async fn every_tenant_owned_table_has_forced_row_level_security() {
     let t = TestDb::new().await;
     let tables = tenant_tables(&t).await;
-    assert!(tables.len() >= 20, "expected the whole schema, found {tables:?}");
+    assert!(
+        tables.len() >= 20,
+        "expected the whole schema, found {tables:?}"
+    );
     let c = t.db.platform().await.unwrap();
     for table in tables.iter().chain(std::iter::once(&"tenants".to_string())) {
         let row = c
             .query_one("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = $1 AND relkind = 'r'", &[table])
             .await
             .unwrap();
-        assert!(row.get::<_, bool>(0) && row.get::<_, bool>(1), "{table} lacks ENABLE + FORCE ROW LEVEL SECURITY");
+        assert!(
+            row.get::<_, bool>(0) && row.get::<_, bool>(1),
+            "{table} lacks ENABLE + FORCE ROW LEVEL SECURITY"
+        );
         let policies: i64 = c
             .query_one("SELECT count(*) FROM pg_policies WHERE tablename = $1 AND policyname = 'tenant_isolation'", &[table])
             .await
@@ -82,13 +96,25 @@ async fn without_a_tenant_the_application_sees_no_rows() {
     seed(&t, b, "b").await;
 
     let c = t.db.app().await.unwrap();
-    for table in tenant_tables(&t).await.iter().chain(std::iter::once(&"tenants".to_string())) {
-        let n: i64 = c.query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.unwrap().get(0);
+    for table in tenant_tables(&t)
+        .await
+        .iter()
+        .chain(std::iter::once(&"tenants".to_string()))
+    {
+        let n: i64 = c
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+            .await
+            .unwrap()
+            .get(0);
         assert_eq!(n, 0, "{table}: the application saw rows with no tenant set");
     }
     // The platform role does see them: the rows are there.
     let p = t.db.platform().await.unwrap();
-    let n: i64 = p.query_one("SELECT count(*) FROM catalog_items", &[]).await.unwrap().get(0);
+    let n: i64 = p
+        .query_one("SELECT count(*) FROM catalog_items", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(n, 2);
 }
 
@@ -103,21 +129,45 @@ async fn a_tenant_cannot_read_update_or_delete_another_tenants_rows() {
 
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let own: i64 = tx.query_one("SELECT count(*) FROM catalog_items", &[]).await.unwrap().get(0);
+    let own: i64 = tx
+        .query_one("SELECT count(*) FROM catalog_items", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(own, 1, "tenant A sees its own item");
-    for table in ["catalog_items", "categories", "conversations", "messages", "orders"] {
+    for table in [
+        "catalog_items",
+        "categories",
+        "conversations",
+        "messages",
+        "orders",
+    ] {
         let n: i64 = tx
-            .query_one(&format!("SELECT count(*) FROM {table} WHERE tenant_id = $1"), &[&b_id])
+            .query_one(
+                &format!("SELECT count(*) FROM {table} WHERE tenant_id = $1"),
+                &[&b_id],
+            )
             .await
             .unwrap()
             .get(0);
         assert_eq!(n, 0, "A read B's {table}");
     }
-    let updated = tx.execute("UPDATE catalog_items SET price_jod = 0 WHERE tenant_id = $1", &[&b_id]).await.unwrap();
+    let updated = tx
+        .execute(
+            "UPDATE catalog_items SET price_jod = 0 WHERE tenant_id = $1",
+            &[&b_id],
+        )
+        .await
+        .unwrap();
     assert_eq!(updated, 0, "A updated B's items");
-    let deleted = tx.execute("DELETE FROM orders WHERE tenant_id = $1", &[&b_id]).await.unwrap();
+    let deleted = tx
+        .execute("DELETE FROM orders WHERE tenant_id = $1", &[&b_id])
+        .await
+        .unwrap();
     assert_eq!(deleted, 0, "A deleted B's orders");
-    let moved = tx.execute("UPDATE catalog_items SET tenant_id = $1", &[&b_id]).await;
+    let moved = tx
+        .execute("UPDATE catalog_items SET tenant_id = $1", &[&b_id])
+        .await;
     assert!(moved.is_err(), "A moved its own item into B");
     tx.rollback().await.unwrap();
 
@@ -126,14 +176,28 @@ async fn a_tenant_cannot_read_update_or_delete_another_tenants_rows() {
         .execute("INSERT INTO catalog_items (tenant_id, sku, name, price_jod) VALUES ($1, 'X', 'planted', 1)", &[&b_id])
         .await;
     let err = planted.expect_err("A inserted a row for B");
-    assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE), "{err}");
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{err}"
+    );
     tx.rollback().await.unwrap();
 
     // B's rows are untouched.
     let p = t.db.platform().await.unwrap();
-    let row = p.query_one("SELECT price_jod::text FROM catalog_items WHERE tenant_id = $1", &[&b_id]).await.unwrap();
+    let row = p
+        .query_one(
+            "SELECT price_jod::text FROM catalog_items WHERE tenant_id = $1",
+            &[&b_id],
+        )
+        .await
+        .unwrap();
     assert_eq!(row.get::<_, String>(0), "12.500");
-    let orders: i64 = p.query_one("SELECT count(*) FROM orders WHERE tenant_id = $1", &[&b_id]).await.unwrap().get(0);
+    let orders: i64 = p
+        .query_one("SELECT count(*) FROM orders WHERE tenant_id = $1", &[&b_id])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(orders, 1);
 }
 
@@ -144,11 +208,19 @@ async fn the_tenant_setting_ends_with_its_transaction() {
     seed(&t, a, "a").await;
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let n: i64 = tx.query_one("SELECT count(*) FROM catalog_items", &[]).await.unwrap().get(0);
+    let n: i64 = tx
+        .query_one("SELECT count(*) FROM catalog_items", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(n, 1);
     tx.commit().await.unwrap();
     // The pooled connection goes back to seeing nothing.
-    let n: i64 = c.query_one("SELECT count(*) FROM catalog_items", &[]).await.unwrap().get(0);
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM catalog_items", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(n, 0);
 }
 
@@ -166,23 +238,40 @@ async fn the_application_role_cannot_turn_row_level_security_off() {
         "SET ROLE igshop_platform",
         "ALTER ROLE CURRENT_USER BYPASSRLS",
     ] {
-        assert!(c.batch_execute(sql).await.is_err(), "the application role could run: {sql}");
+        assert!(
+            c.batch_execute(sql).await.is_err(),
+            "the application role could run: {sql}"
+        );
     }
     // With row_security off, Postgres refuses the query rather than showing the rows.
     c.batch_execute("SET row_security = off").await.unwrap();
-    let err = c.query_one("SELECT count(*) FROM catalog_items", &[]).await.expect_err("row_security=off exposed rows");
-    assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE), "{err}");
+    let err = c
+        .query_one("SELECT count(*) FROM catalog_items", &[])
+        .await
+        .expect_err("row_security=off exposed rows");
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn the_application_login_is_checked_before_use() {
     let t = TestDb::new().await;
-    t.db.verify_app_role().await.expect("the application role is a plain member of igshop_app_rw");
+    t.db.verify_app_role()
+        .await
+        .expect("the application role is a plain member of igshop_app_rw");
     // The admin login must never serve as the application's.
     let wrong = shared::db::Database::connect(&t.admin_url, &t.admin_url, 2).unwrap();
     let err = wrong.verify_app_role().await.unwrap_err();
-    assert!(err.to_string().contains("bypasses row-level security"), "{err}");
-    let err = shared::db::migrate(&t.admin_url, &t.admin_url).await.unwrap_err();
+    assert!(
+        err.to_string().contains("bypasses row-level security"),
+        "{err}"
+    );
+    let err = shared::db::migrate(&t.admin_url, &t.admin_url)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("same role"), "{err}");
 }
 
@@ -191,7 +280,14 @@ async fn migrations_run_again_as_a_no_op() {
     let t = TestDb::new().await;
     let report = shared::db::migrate(&t.admin_url, &t.app_url).await.unwrap();
     assert!(report.applied.is_empty(), "{:?}", report.applied);
-    let n: i64 = t.db.platform().await.unwrap().query_one("SELECT count(*) FROM refinery_schema_history", &[]).await.unwrap().get(0);
+    let n: i64 =
+        t.db.platform()
+            .await
+            .unwrap()
+            .query_one("SELECT count(*) FROM refinery_schema_history", &[])
+            .await
+            .unwrap()
+            .get(0);
     assert!(n >= 1);
 }
 
@@ -200,7 +296,14 @@ async fn the_two_cross_tenant_lookups_answer_only_their_question() {
     let t = TestDb::new().await;
     let a = t.tenant("shop_a").await;
     let p = t.db.platform().await.unwrap();
-    let ig: String = p.query_one("SELECT ig_user_id FROM tenants WHERE id = $1", &[&a.as_uuid()]).await.unwrap().get(0);
+    let ig: String = p
+        .query_one(
+            "SELECT ig_user_id FROM tenants WHERE id = $1",
+            &[&a.as_uuid()],
+        )
+        .await
+        .unwrap()
+        .get(0);
     p.execute(
         "INSERT INTO sessions (token_hash, kind, tenant_id, csrf_token_hash, expires_at) VALUES ('\\x01', 'merchant', $1, '\\x02', now() + interval '1 hour'),
                 ('\\x03', 'merchant', $1, '\\x04', now() - interval '1 second')",
@@ -210,15 +313,39 @@ async fn the_two_cross_tenant_lookups_answer_only_their_question() {
     .unwrap();
 
     let c = t.db.app().await.unwrap();
-    let found: Option<uuid::Uuid> = c.query_one("SELECT tenant_for_instagram_account($1)", &[&ig]).await.unwrap().get(0);
+    let found: Option<uuid::Uuid> = c
+        .query_one("SELECT tenant_for_instagram_account($1)", &[&ig])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(found, Some(a.as_uuid()));
-    let none: Option<uuid::Uuid> = c.query_one("SELECT tenant_for_instagram_account('unknown')", &[]).await.unwrap().get(0);
+    let none: Option<uuid::Uuid> = c
+        .query_one("SELECT tenant_for_instagram_account('unknown')", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(none, None);
-    let live = c.query("SELECT tenant_id FROM merchant_session('\\x01'::bytea)", &[]).await.unwrap();
+    let live = c
+        .query(
+            "SELECT tenant_id FROM merchant_session('\\x01'::bytea)",
+            &[],
+        )
+        .await
+        .unwrap();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].get::<_, uuid::Uuid>(0), a.as_uuid());
-    assert!(c.query("SELECT * FROM merchant_session('\\x03'::bytea)", &[]).await.unwrap().is_empty(), "an expired session was accepted");
+    assert!(
+        c.query("SELECT * FROM merchant_session('\\x03'::bytea)", &[])
+            .await
+            .unwrap()
+            .is_empty(),
+        "an expired session was accepted"
+    );
     // The table itself stays closed without a tenant.
-    let n: i64 = c.query_one("SELECT count(*) FROM sessions", &[]).await.unwrap().get(0);
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM sessions", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(n, 0);
 }

@@ -20,10 +20,15 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
             let app = app.clone();
             async move {
                 if q.probe.as_deref() == Some("live") {
-                    return warp::reply::json(&serde_json::json!({ "status": "alive" })).into_response();
+                    return warp::reply::json(&serde_json::json!({ "status": "alive" }))
+                        .into_response();
                 }
                 let readiness = shared::health::readiness(&app).await;
-                let status = if readiness.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+                let status = if readiness.ready() {
+                    StatusCode::OK
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                };
                 warp::reply::with_status(warp::reply::json(&readiness), status).into_response()
             }
         })

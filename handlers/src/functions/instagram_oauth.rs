@@ -15,7 +15,10 @@ fn redirect(to: &str, cookie: Option<String>) -> warp::reply::Response {
     if let Ok(v) = header::HeaderValue::from_str(to) {
         headers.insert(header::LOCATION, v);
     }
-    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     if let Some(c) = cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
         headers.insert(header::SET_COOKIE, c);
     }
@@ -28,33 +31,47 @@ fn to_sign_in_page(app: &App, e: &SignInError) -> warp::reply::Response {
     } else {
         tracing::warn!(reason = %e, "sign-in did not complete");
     }
-    let mut url = url::Url::parse(&format!("{}/signin", app.settings.public_base_url)).expect("PUBLIC_BASE_URL was checked at start");
-    url.query_pairs_mut().append_pair("error", e.code()).append_pair("message", &e.to_string());
+    let mut url = url::Url::parse(&format!("{}/signin", app.settings.public_base_url))
+        .expect("PUBLIC_BASE_URL was checked at start");
+    url.query_pairs_mut()
+        .append_pair("error", e.code())
+        .append_pair("message", &e.to_string());
     redirect(url.as_str(), None)
 }
 
 pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let a = app.clone();
-    let start = warp::path!("api" / "instagram" / "oauth" / "start").and(warp::get()).then(move || {
-        let app = a.clone();
-        async move {
-            match authorize_url(&app).await {
-                Ok(url) => redirect(&url, None),
-                Err(e) => to_sign_in_page(&app, &e),
+    let start = warp::path!("api" / "instagram" / "oauth" / "start")
+        .and(warp::get())
+        .then(move || {
+            let app = a.clone();
+            async move {
+                match authorize_url(&app).await {
+                    Ok(url) => redirect(&url, None),
+                    Err(e) => to_sign_in_page(&app, &e),
+                }
             }
-        }
-    });
+        });
     let a = app;
     let finish = warp::path!("api" / "instagram" / "oauth" / "callback")
         .and(warp::get())
-        .and(warp::query::<CallbackParams>().or(warp::any().map(CallbackParams::default)).unify())
+        .and(
+            warp::query::<CallbackParams>()
+                .or(warp::any().map(CallbackParams::default))
+                .unify(),
+        )
         .then(move |params: CallbackParams| {
             let app = a.clone();
             async move {
                 match callback(&app, &params).await {
                     Ok(signed_in) => {
-                        let to = if signed_in.new_shop { "/onboarding" } else { "/" };
-                        let max_age = (signed_in.session.expires_at - chrono::Utc::now()).num_seconds();
+                        let to = if signed_in.new_shop {
+                            "/onboarding"
+                        } else {
+                            "/"
+                        };
+                        let max_age =
+                            (signed_in.session.expires_at - chrono::Utc::now()).num_seconds();
                         redirect(
                             &format!("{}{to}", app.settings.public_base_url),
                             Some(session_cookie(&app, &signed_in.session.token, max_age)),

@@ -7,8 +7,8 @@
 //! batch is committed — Meta delivers again on anything else.
 
 use crate::http::{capped_body, ApiError};
-use serde::Deserialize;
 use secrecy::ExposeSecret;
+use serde::Deserialize;
 use shared::app::App;
 use shared::instagram::events::parse_webhook;
 use shared::instagram::inbox::ingest;
@@ -56,22 +56,42 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(capped_body(MAX_WEBHOOK_BYTES))
         .then(move |signature: Option<String>, body: bytes::Bytes| {
             let app = a.clone();
-            async move { receive(&app, signature.as_deref(), &body).await.unwrap_or_else(|e| e.into_response()) }
+            async move {
+                receive(&app, signature.as_deref(), &body)
+                    .await
+                    .unwrap_or_else(|e| e.into_response())
+            }
         });
 
     verify.or(receive).unify().boxed()
 }
 
-async fn receive(app: &App, signature: Option<&str>, body: &[u8]) -> Result<warp::reply::Response, ApiError> {
+async fn receive(
+    app: &App,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<warp::reply::Response, ApiError> {
     let secrets = app.settings.instagram.signing_secrets();
     if let Err(e) = verify_webhook_signature(body, signature, &secrets) {
         tracing::warn!(reason = %e, "webhook refused: bad signature");
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "The webhook signature is missing or wrong."));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "The webhook signature is missing or wrong.",
+        ));
     }
-    let batch = parse_webhook(body).map_err(|e| ApiError::bad_request(format!("The webhook body is not an Instagram event batch: {e}")))?;
+    let batch = parse_webhook(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "The webhook body is not an Instagram event batch: {e}"
+        ))
+    })?;
     let report = ingest(app, &batch).await.map_err(|e| {
         tracing::error!(error = %e, "storing a webhook batch failed; Meta will deliver it again");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "retry", "The batch could not be stored; deliver it again.")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "retry",
+            "The batch could not be stored; deliver it again.",
+        )
     })?;
     tracing::info!(
         events = batch.event_count(),

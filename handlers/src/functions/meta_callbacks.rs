@@ -22,8 +22,14 @@ fn signed_request(body: &[u8]) -> Result<String, ApiError> {
 
 fn callback_error(e: CallbackError) -> ApiError {
     match e {
-        CallbackError::BadSignature(e) => ApiError::bad_request(format!("The signed_request is not valid: {e}")),
-        CallbackError::NotConfigured => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_configured", e.to_string()),
+        CallbackError::BadSignature(e) => {
+            ApiError::bad_request(format!("The signed_request is not valid: {e}"))
+        }
+        CallbackError::NotConfigured => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            e.to_string(),
+        ),
         CallbackError::Database(db) => {
             tracing::error!(error = %db, "Meta callback failed");
             ApiError::internal("The request could not be completed; Meta may send it again.")
@@ -37,7 +43,10 @@ struct StatusQuery {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn page(title: &str, text: &str, status: StatusCode) -> warp::reply::Response {
@@ -61,8 +70,13 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
             async move {
                 let result = async {
                     let sr = signed_request(&body)?;
-                    let code = data_deletion::deauthorize(&app, &sr).await.map_err(callback_error)?;
-                    Ok::<_, ApiError>(warp::reply::json(&serde_json::json!({ "confirmation_code": code })).into_response())
+                    let code = data_deletion::deauthorize(&app, &sr)
+                        .await
+                        .map_err(callback_error)?;
+                    Ok::<_, ApiError>(
+                        warp::reply::json(&serde_json::json!({ "confirmation_code": code }))
+                            .into_response(),
+                    )
                 }
                 .await;
                 result.unwrap_or_else(|e| e.into_response())
@@ -77,7 +91,9 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
             async move {
                 let result = async {
                     let sr = signed_request(&body)?;
-                    let receipt = data_deletion::delete_user_data(&app, &sr).await.map_err(callback_error)?;
+                    let receipt = data_deletion::delete_user_data(&app, &sr)
+                        .await
+                        .map_err(callback_error)?;
                     Ok::<_, ApiError>(warp::reply::json(&receipt).into_response())
                 }
                 .await;

@@ -24,7 +24,10 @@ pub struct FunctionDef {
 
 macro_rules! function {
     ($name:literal) => {
-        FunctionDef { name: $name, function_json: include_str!(concat!("../../functions/", $name, "/function.json")) }
+        FunctionDef {
+            name: $name,
+            function_json: include_str!(concat!("../../functions/", $name, "/function.json")),
+        }
     };
 }
 
@@ -61,7 +64,10 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
 
 /// `GET /`: the host polls it until the handler answers.
 pub fn readiness_probe() -> BoxedFilter<(warp::reply::Response,)> {
-    warp::path::end().and(warp::get()).map(|| "ok".into_response()).boxed()
+    warp::path::end()
+        .and(warp::get())
+        .map(|| "ok".into_response())
+        .boxed()
 }
 
 /// What the Functions host talks to: the probe and every function route, with rejections
@@ -70,7 +76,9 @@ pub fn host_service(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     with_plumbing(readiness_probe().or(routes(app)).unify().boxed())
 }
 
-pub fn with_plumbing(routes: BoxedFilter<(warp::reply::Response,)>) -> BoxedFilter<(warp::reply::Response,)> {
+pub fn with_plumbing(
+    routes: BoxedFilter<(warp::reply::Response,)>,
+) -> BoxedFilter<(warp::reply::Response,)> {
     routes
         .recover(recover)
         .unify()

@@ -21,7 +21,9 @@ pub struct Invocation {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum InvocationError {
-    #[error("the invocation body is not JSON of the form {{\"Data\":{{…}},\"Metadata\":{{…}}}}: {0}")]
+    #[error(
+        "the invocation body is not JSON of the form {{\"Data\":{{…}},\"Metadata\":{{…}}}}: {0}"
+    )]
     Malformed(String),
     #[error("the invocation has no binding named {0:?} in Data")]
     MissingBinding(String),
@@ -31,15 +33,20 @@ pub enum InvocationError {
 
 impl Invocation {
     pub fn parse(body: &[u8]) -> Result<Self, InvocationError> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| InvocationError::Malformed(e.to_string()))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| InvocationError::Malformed(e.to_string()))?;
         if !value.is_object() {
-            return Err(InvocationError::Malformed("the envelope is not a JSON object".into()));
+            return Err(InvocationError::Malformed(
+                "the envelope is not a JSON object".into(),
+            ));
         }
         serde_json::from_value(value).map_err(|e| InvocationError::Malformed(e.to_string()))
     }
 
     fn binding(&self, name: &str) -> Result<&Value, InvocationError> {
-        self.data.get(name).ok_or_else(|| InvocationError::MissingBinding(name.to_owned()))
+        self.data
+            .get(name)
+            .ok_or_else(|| InvocationError::MissingBinding(name.to_owned()))
     }
 
     /// A metadata scalar as text, whatever way the host stringified it.
@@ -52,14 +59,19 @@ impl Invocation {
         Ok(ServiceBusMessage {
             body,
             message_id: self.metadata_str("MessageId"),
-            delivery_count: self.metadata_str("DeliveryCount").and_then(|s| s.parse().ok()),
-            enqueued_time_utc: self.metadata_str("EnqueuedTimeUtc").and_then(|s| parse_host_time(&s)),
+            delivery_count: self
+                .metadata_str("DeliveryCount")
+                .and_then(|s| s.parse().ok()),
+            enqueued_time_utc: self
+                .metadata_str("EnqueuedTimeUtc")
+                .and_then(|s| parse_host_time(&s)),
         })
     }
 
     pub fn timer(&self, binding: &str) -> Result<TimerInfo, InvocationError> {
         let value = decode_json_object(self.binding(binding)?)?;
-        serde_json::from_value(value).map_err(|e| InvocationError::Malformed(format!("timer binding: {e}")))
+        serde_json::from_value(value)
+            .map_err(|e| InvocationError::Malformed(format!("timer binding: {e}")))
     }
 }
 
@@ -102,7 +114,11 @@ pub struct InvocationResponse {
 
 impl InvocationResponse {
     pub fn with_logs(logs: Vec<String>) -> Self {
-        InvocationResponse { outputs: Map::new(), logs, return_value: Value::Null }
+        InvocationResponse {
+            outputs: Map::new(),
+            logs,
+            return_value: Value::Null,
+        }
     }
 }
 
@@ -160,7 +176,9 @@ fn parse_host_time(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc())
 }
 
 #[cfg(test)]
@@ -168,10 +186,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const BODY: &str = r#"{"tenant_id":"6c9f1d2e-0000-4000-8000-000000000001","conversation_id":"c-1"}"#;
+    const BODY: &str =
+        r#"{"tenant_id":"6c9f1d2e-0000-4000-8000-000000000001","conversation_id":"c-1"}"#;
 
     fn sb_invocation(data_msg: Value, metadata: Value) -> Vec<u8> {
-        json!({ "Data": { "msg": data_msg }, "Metadata": metadata }).to_string().into_bytes()
+        json!({ "Data": { "msg": data_msg }, "Metadata": metadata })
+            .to_string()
+            .into_bytes()
     }
 
     /// The metadata as the host sends it for a Service Bus trigger: scalars stringified.
@@ -194,39 +215,62 @@ mod tests {
 
     #[test]
     fn body_encoded_once_as_a_json_string() {
-        let inv = Invocation::parse(&sb_invocation(Value::String(BODY.into()), documented_metadata())).unwrap();
+        let inv = Invocation::parse(&sb_invocation(
+            Value::String(BODY.into()),
+            documented_metadata(),
+        ))
+        .unwrap();
         let msg = inv.service_bus_message("msg").unwrap();
         assert_eq!(msg.body, expected_body());
         assert_eq!(msg.message_id.as_deref(), Some("abc"));
         assert_eq!(msg.delivery_count, Some(1));
-        assert_eq!(msg.enqueued_time_utc.unwrap().to_rfc3339(), "2023-10-12T20:13:49+00:00");
+        assert_eq!(
+            msg.enqueued_time_utc.unwrap().to_rfc3339(),
+            "2023-10-12T20:13:49+00:00"
+        );
     }
 
     #[test]
     fn body_encoded_twice() {
         let twice = Value::String(Value::String(BODY.into()).to_string());
         let inv = Invocation::parse(&sb_invocation(twice, documented_metadata())).unwrap();
-        assert_eq!(inv.service_bus_message("msg").unwrap().body, expected_body());
+        assert_eq!(
+            inv.service_bus_message("msg").unwrap().body,
+            expected_body()
+        );
     }
 
     #[test]
     fn body_as_base64() {
         let b64 = base64::engine::general_purpose::STANDARD.encode(BODY);
-        let inv = Invocation::parse(&sb_invocation(Value::String(b64), documented_metadata())).unwrap();
-        assert_eq!(inv.service_bus_message("msg").unwrap().body, expected_body());
+        let inv =
+            Invocation::parse(&sb_invocation(Value::String(b64), documented_metadata())).unwrap();
+        assert_eq!(
+            inv.service_bus_message("msg").unwrap().body,
+            expected_body()
+        );
     }
 
     #[test]
     fn body_as_base64_of_a_json_string() {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(Value::String(BODY.into()).to_string());
-        let inv = Invocation::parse(&sb_invocation(Value::String(b64), documented_metadata())).unwrap();
-        assert_eq!(inv.service_bus_message("msg").unwrap().body, expected_body());
+        let b64 = base64::engine::general_purpose::STANDARD
+            .encode(Value::String(BODY.into()).to_string());
+        let inv =
+            Invocation::parse(&sb_invocation(Value::String(b64), documented_metadata())).unwrap();
+        assert_eq!(
+            inv.service_bus_message("msg").unwrap().body,
+            expected_body()
+        );
     }
 
     #[test]
     fn body_already_an_object() {
-        let inv = Invocation::parse(&sb_invocation(expected_body(), documented_metadata())).unwrap();
-        assert_eq!(inv.service_bus_message("msg").unwrap().body, expected_body());
+        let inv =
+            Invocation::parse(&sb_invocation(expected_body(), documented_metadata())).unwrap();
+        assert_eq!(
+            inv.service_bus_message("msg").unwrap().body,
+            expected_body()
+        );
     }
 
     #[test]
@@ -242,7 +286,10 @@ mod tests {
     #[test]
     fn missing_metadata_is_tolerated() {
         let raw = json!({ "Data": { "msg": BODY } }).to_string();
-        let msg = Invocation::parse(raw.as_bytes()).unwrap().service_bus_message("msg").unwrap();
+        let msg = Invocation::parse(raw.as_bytes())
+            .unwrap()
+            .service_bus_message("msg")
+            .unwrap();
         assert_eq!(msg.body, expected_body());
         assert_eq!(msg.message_id, None);
         assert_eq!(msg.delivery_count, None);
@@ -250,18 +297,39 @@ mod tests {
 
     #[test]
     fn undecodable_bodies_are_errors_not_panics() {
-        for bad in [json!("not json, not base64 !!"), json!(42), json!("MTIzNA=="), json!(null), json!([1, 2])] {
+        for bad in [
+            json!("not json, not base64 !!"),
+            json!(42),
+            json!("MTIzNA=="),
+            json!(null),
+            json!([1, 2]),
+        ] {
             let inv = Invocation::parse(&sb_invocation(bad.clone(), json!({}))).unwrap();
-            assert!(matches!(inv.service_bus_message("msg"), Err(InvocationError::UndecodableBody(_))), "{bad}");
+            assert!(
+                matches!(
+                    inv.service_bus_message("msg"),
+                    Err(InvocationError::UndecodableBody(_))
+                ),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn wrong_binding_name_and_garbage_envelope() {
         let inv = Invocation::parse(&sb_invocation(json!(BODY), json!({}))).unwrap();
-        assert_eq!(inv.service_bus_message("message").unwrap_err(), InvocationError::MissingBinding("message".into()));
-        assert!(matches!(Invocation::parse(b"{not json"), Err(InvocationError::Malformed(_))));
-        assert!(matches!(Invocation::parse(b"[]"), Err(InvocationError::Malformed(_))));
+        assert_eq!(
+            inv.service_bus_message("message").unwrap_err(),
+            InvocationError::MissingBinding("message".into())
+        );
+        assert!(matches!(
+            Invocation::parse(b"{not json"),
+            Err(InvocationError::Malformed(_))
+        ));
+        assert!(matches!(
+            Invocation::parse(b"[]"),
+            Err(InvocationError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -274,15 +342,24 @@ mod tests {
             } },
             "Metadata": { "sys": { "MethodName": "nightly", "UtcNow": "2026-11-23T02:00:00.0012Z", "RandGuid": "x" } }
         });
-        let timer = Invocation::parse(raw.to_string().as_bytes()).unwrap().timer("timer").unwrap();
+        let timer = Invocation::parse(raw.to_string().as_bytes())
+            .unwrap()
+            .timer("timer")
+            .unwrap();
         assert!(!timer.is_past_due);
-        assert_eq!(timer.schedule_status.unwrap().next.as_deref(), Some("2026-11-23T02:00:00+00:00"));
+        assert_eq!(
+            timer.schedule_status.unwrap().next.as_deref(),
+            Some("2026-11-23T02:00:00+00:00")
+        );
     }
 
     #[test]
     fn timer_with_null_schedule_status_and_past_due() {
         let raw = json!({ "Data": { "timer": { "Schedule": { "AdjustForDST": true }, "ScheduleStatus": null, "IsPastDue": true } }, "Metadata": {} });
-        let timer = Invocation::parse(raw.to_string().as_bytes()).unwrap().timer("timer").unwrap();
+        let timer = Invocation::parse(raw.to_string().as_bytes())
+            .unwrap()
+            .timer("timer")
+            .unwrap();
         assert!(timer.is_past_due);
         assert_eq!(timer.schedule_status, None);
     }
@@ -291,12 +368,18 @@ mod tests {
     fn timer_given_as_a_json_string() {
         let inner = json!({ "Schedule": { "AdjustForDST": true }, "ScheduleStatus": null, "IsPastDue": false }).to_string();
         let raw = json!({ "Data": { "timer": inner }, "Metadata": {} });
-        assert!(Invocation::parse(raw.to_string().as_bytes()).unwrap().timer("timer").is_ok());
+        assert!(Invocation::parse(raw.to_string().as_bytes())
+            .unwrap()
+            .timer("timer")
+            .is_ok());
     }
 
     #[test]
     fn response_has_the_host_shape() {
         let r = InvocationResponse::with_logs(vec!["done".into()]);
-        assert_eq!(serde_json::to_value(&r).unwrap(), json!({ "Outputs": {}, "Logs": ["done"], "ReturnValue": null }));
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({ "Outputs": {}, "Logs": ["done"], "ReturnValue": null })
+        );
     }
 }

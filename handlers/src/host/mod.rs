@@ -39,11 +39,17 @@ where
                     }
                 };
                 match run(invocation).await {
-                    Ok(logs) => warp::reply::json(&InvocationResponse::with_logs(logs)).into_response(),
+                    Ok(logs) => {
+                        warp::reply::json(&InvocationResponse::with_logs(logs)).into_response()
+                    }
                     Err(reason) => {
                         tracing::error!(function = name, %reason, "invocation failed");
                         let body = InvocationResponse::with_logs(vec![reason]);
-                        warp::reply::with_status(warp::reply::json(&body), StatusCode::INTERNAL_SERVER_ERROR).into_response()
+                        warp::reply::with_status(
+                            warp::reply::json(&body),
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                        )
+                        .into_response()
                     }
                 }
             }

@@ -26,8 +26,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .parse()
         .context("BIND_ADDRESS and PORT do not form a socket address")?;
     let app = App::build(settings)?;
-    app.db.verify_app_role().await.context("checking the application role (DATABASE_URL)")?;
-    app.blobs.ensure_container().await.context("creating the blob container")?;
+    app.db
+        .verify_app_role()
+        .await
+        .context("checking the application role (DATABASE_URL)")?;
+    app.blobs
+        .ensure_container()
+        .await
+        .context("creating the blob container")?;
 
     let routes = functions::routes(app.clone());
     let routes = match spa::routes(&app.settings.frontend_dist) {
@@ -39,16 +45,26 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     };
     let service = functions::with_plumbing(routes);
 
-    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("listening on {bind}"))?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("listening on {bind}"))?;
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let mut workers = Vec::new();
     if let Some(queue) = app.local_queue.clone() {
-        workers.push(tokio::spawn(poller::run(app.clone(), queue, stop_rx.clone())));
+        workers.push(tokio::spawn(poller::run(
+            app.clone(),
+            queue,
+            stop_rx.clone(),
+        )));
     }
     workers.extend(timers::spawn_all(app.clone(), stop_rx.clone())?);
 
-    let shown = if bind.ip().is_unspecified() { format!("localhost:{}", bind.port()) } else { bind.to_string() };
+    let shown = if bind.ip().is_unspecified() {
+        format!("localhost:{}", bind.port())
+    } else {
+        bind.to_string()
+    };
     tracing::info!(url = %format!("http://{shown}/"), "serving");
     println!("IG-Shop-Agent is running at http://{shown}/  (health: http://{shown}/api/health)");
 

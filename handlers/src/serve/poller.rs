@@ -33,7 +33,12 @@ async fn idle(stop: &mut watch::Receiver<bool>, d: Duration) {
     }
 }
 
-async fn process(app: &App, queue: &PostgresQueue, message: LeasedMessage, stop: &mut watch::Receiver<bool>) {
+async fn process(
+    app: &App,
+    queue: &PostgresQueue,
+    message: LeasedMessage,
+    stop: &mut watch::Receiver<bool>,
+) {
     let span = tracing::info_span!("agent", message_id = %message.message_id, delivery = message.delivery_count);
     let _enter = span.enter();
     let work = shared::agent::handle_queue_message(app, &message.body, message.delivery_count);
@@ -54,13 +59,19 @@ async fn process(app: &App, queue: &PostgresQueue, message: LeasedMessage, stop:
         Some(Err(e)) => {
             let retry = backoff(message.delivery_count);
             match queue.abandon(&message, &e.to_string(), retry).await {
-                Ok(AbandonOutcome::DeadLettered) => tracing::error!(error = %e, "message dead-lettered after its last delivery"),
-                Ok(AbandonOutcome::Requeued) => tracing::warn!(error = %e, retry_in_s = retry.as_secs(), "message failed; will be delivered again"),
+                Ok(AbandonOutcome::DeadLettered) => {
+                    tracing::error!(error = %e, "message dead-lettered after its last delivery")
+                }
+                Ok(AbandonOutcome::Requeued) => {
+                    tracing::warn!(error = %e, retry_in_s = retry.as_secs(), "message failed; will be delivered again")
+                }
                 Err(qe) => tracing::warn!(error = %qe, "could not abandon message"),
             }
         }
         None => {
-            let _ = queue.abandon(&message, "released at shutdown", Duration::ZERO).await;
+            let _ = queue
+                .abandon(&message, "released at shutdown", Duration::ZERO)
+                .await;
             tracing::warn!("released an unfinished message at shutdown");
         }
     }

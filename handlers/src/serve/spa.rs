@@ -10,7 +10,9 @@ pub fn routes(dist: &Path) -> Option<BoxedFilter<(warp::reply::Response,)>> {
     if !index.is_file() {
         return None;
     }
-    let files = warp::get().and(warp::fs::dir(dist.to_path_buf())).map(|f: warp::fs::File| f.into_response());
+    let files = warp::get()
+        .and(warp::fs::dir(dist.to_path_buf()))
+        .map(|f: warp::fs::File| f.into_response());
     let not_api = warp::path::full().and_then(|p: warp::path::FullPath| async move {
         if p.as_str().starts_with("/api/") || p.as_str() == "/api" {
             Err(warp::reject::not_found())

@@ -8,25 +8,47 @@ use std::pin::Pin;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-type Job = for<'a> fn(&'a App) -> Pin<Box<dyn Future<Output = Result<shared::jobs::JobReport, String>> + Send + 'a>>;
+type Job = for<'a> fn(
+    &'a App,
+) -> Pin<
+    Box<dyn Future<Output = Result<shared::jobs::JobReport, String>> + Send + 'a>,
+>;
 
 pub fn spawn_all(app: App, stop: watch::Receiver<bool>) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let jobs: [(&'static str, &str, Job); 2] = [
-        ("nightly", app.settings.nightly_schedule.as_str(), |a| Box::pin(shared::jobs::nightly(a))),
-        ("sweeper", app.settings.sweeper_schedule.as_str(), |a| Box::pin(shared::jobs::sweeper(a))),
+        ("nightly", app.settings.nightly_schedule.as_str(), |a| {
+            Box::pin(shared::jobs::nightly(a))
+        }),
+        ("sweeper", app.settings.sweeper_schedule.as_str(), |a| {
+            Box::pin(shared::jobs::sweeper(a))
+        }),
     ];
     let mut handles = Vec::new();
     for (name, expr, job) in jobs {
         let schedule = Schedule::parse(expr).map_err(anyhow::Error::msg)?;
-        handles.push(tokio::spawn(run(name, schedule, job, app.clone(), stop.clone())));
+        handles.push(tokio::spawn(run(
+            name,
+            schedule,
+            job,
+            app.clone(),
+            stop.clone(),
+        )));
     }
     Ok(handles)
 }
 
-async fn run(name: &'static str, schedule: Schedule, job: Job, app: App, mut stop: watch::Receiver<bool>) {
+async fn run(
+    name: &'static str,
+    schedule: Schedule,
+    job: Job,
+    app: App,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let now = chrono::Utc::now();
-        let Some(next) = schedule.next_after(now) else { return };
+        let Some(next) = schedule.next_after(now) else {
+            return;
+        };
         let wait = (next - now).to_std().unwrap_or_default();
         tracing::debug!(job = name, next = %next, "timer armed");
         tokio::select! {

@@ -30,7 +30,10 @@ pub async fn test_app(extra: &[(&str, &str)]) -> TestApp {
         ("INSTAGRAM_APP_SECRET", IG_SECRET),
         ("META_APP_SECRET", META_SECRET),
         ("META_VERIFY_TOKEN", VERIFY_TOKEN),
-        ("INSTAGRAM_AUTHORIZE_URL", &format!("{}/oauth/authorize", fake.base())),
+        (
+            "INSTAGRAM_AUTHORIZE_URL",
+            &format!("{}/oauth/authorize", fake.base()),
+        ),
         ("INSTAGRAM_API_BASE", &fake.base()),
         ("INSTAGRAM_GRAPH_BASE", &fake.base()),
         ("PUBLIC_BASE_URL", "http://shop.test"),
@@ -44,7 +47,12 @@ pub async fn test_app(extra: &[(&str, &str)]) -> TestApp {
     let settings = Settings::from_source(&Source::from_map(env)).unwrap();
     let app = App::build(settings).unwrap();
     let service = host_service(app.clone());
-    TestApp { t, app, fake, service }
+    TestApp {
+        t,
+        app,
+        fake,
+        service,
+    }
 }
 
 /// The cookie value from a Set-Cookie header.

@@ -48,18 +48,27 @@ impl FakeInstagram {
             .and(warp::query::raw().or(warp::any().map(String::new)).unify())
             .and(warp::header::optional::<String>("authorization"))
             .and(warp::body::bytes())
-            .map(move |method: warp::http::Method, path: warp::path::FullPath, query: String, auth: Option<String>, body: bytes::Bytes| {
-                let rec = Recorded {
-                    method: method.to_string(),
-                    path: path.as_str().to_owned(),
-                    query,
-                    authorization: auth,
-                    body: String::from_utf8_lossy(&body).into_owned(),
-                };
-                s.requests.lock().unwrap().push(rec.clone());
-                let (status, body) = answer(&s, &rec);
-                warp::reply::with_status(warp::reply::json(&body), StatusCode::from_u16(status).unwrap())
-            });
+            .map(
+                move |method: warp::http::Method,
+                      path: warp::path::FullPath,
+                      query: String,
+                      auth: Option<String>,
+                      body: bytes::Bytes| {
+                    let rec = Recorded {
+                        method: method.to_string(),
+                        path: path.as_str().to_owned(),
+                        query,
+                        authorization: auth,
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    };
+                    s.requests.lock().unwrap().push(rec.clone());
+                    let (status, body) = answer(&s, &rec);
+                    warp::reply::with_status(
+                        warp::reply::json(&body),
+                        StatusCode::from_u16(status).unwrap(),
+                    )
+                },
+            );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(warp::serve(route).incoming(listener).run());
@@ -72,7 +81,13 @@ impl FakeInstagram {
 
     /// The next answer to requests whose `METHOD path` ends with `key` (e.g. "POST /messages").
     pub fn script(&self, key: &str, status: u16, body: Value) {
-        self.state.scripted.lock().unwrap().entry(key.to_owned()).or_default().push_back((status, body));
+        self.state
+            .scripted
+            .lock()
+            .unwrap()
+            .entry(key.to_owned())
+            .or_default()
+            .push_back((status, body));
     }
 
     pub fn set_me(&self, user_id: &str, username: &str) {
@@ -84,7 +99,10 @@ impl FakeInstagram {
     }
 
     pub fn requests_to(&self, suffix: &str) -> Vec<Recorded> {
-        self.requests().into_iter().filter(|r| r.path.ends_with(suffix)).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with(suffix))
+            .collect()
     }
 }
 
@@ -106,11 +124,18 @@ fn answer(s: &State, r: &Recorded) -> (u16, Value) {
     let n = s.counter.fetch_add(1, Ordering::SeqCst);
     let (me_id, me_name) = s.me.lock().unwrap().clone();
     match (r.method.as_str(), r.path.as_str()) {
-        ("POST", "/oauth/access_token") => {
-            (200, json!({ "access_token": format!("IGQ-short-{n}"), "user_id": me_id.parse::<u64>().unwrap_or(1), "permissions": "instagram_business_basic,instagram_business_manage_messages" }))
-        }
-        ("GET", "/access_token") => (200, json!({ "access_token": format!("IGAA-long-{n}"), "token_type": "bearer", "expires_in": 5_184_000 })),
-        ("GET", "/refresh_access_token") => (200, json!({ "access_token": format!("IGAA-refreshed-{n}"), "token_type": "bearer", "expires_in": 5_184_000 })),
+        ("POST", "/oauth/access_token") => (
+            200,
+            json!({ "access_token": format!("IGQ-short-{n}"), "user_id": me_id.parse::<u64>().unwrap_or(1), "permissions": "instagram_business_basic,instagram_business_manage_messages" }),
+        ),
+        ("GET", "/access_token") => (
+            200,
+            json!({ "access_token": format!("IGAA-long-{n}"), "token_type": "bearer", "expires_in": 5_184_000 }),
+        ),
+        ("GET", "/refresh_access_token") => (
+            200,
+            json!({ "access_token": format!("IGAA-refreshed-{n}"), "token_type": "bearer", "expires_in": 5_184_000 }),
+        ),
         ("GET", p) if p.ends_with("/me") => (200, json!({ "user_id": me_id, "username": me_name })),
         ("POST", p) if p.ends_with("/subscribed_apps") => (200, json!({ "success": true })),
         ("POST", p) if p.ends_with("/messages") => {
@@ -118,9 +143,15 @@ fn answer(s: &State, r: &Recorded) -> (u16, Value) {
             if body.get("sender_action").is_some() {
                 (200, json!({ "recipient_id": body["recipient"]["id"] }))
             } else {
-                (200, json!({ "recipient_id": body["recipient"]["id"], "message_id": format!("m_sent_{n}") }))
+                (
+                    200,
+                    json!({ "recipient_id": body["recipient"]["id"], "message_id": format!("m_sent_{n}") }),
+                )
             }
         }
-        _ => (404, json!({ "error": { "message": format!("fake Instagram has no {line}"), "type": "OAuthException", "code": 100 } })),
+        _ => (
+            404,
+            json!({ "error": { "message": format!("fake Instagram has no {line}"), "type": "OAuthException", "code": 100 } }),
+        ),
     }
 }

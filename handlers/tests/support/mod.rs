@@ -8,7 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn azurite() -> String {
@@ -56,9 +60,15 @@ impl Running {
                 return;
             }
             if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the handler exited early with {status}; output: {:?}", self.lines.lock().unwrap());
+                panic!(
+                    "the handler exited early with {status}; output: {:?}",
+                    self.lines.lock().unwrap()
+                );
             }
-            assert!(Instant::now() < deadline, "the handler never answered {url}");
+            assert!(
+                Instant::now() < deadline,
+                "the handler never answered {url}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -68,13 +78,19 @@ impl Running {
     }
 
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(40);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "the handler did not stop after SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "the handler did not stop after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -3,7 +3,17 @@
 
 use super::CatalogItem;
 
-pub const HEADER: [&str; 9] = ["sku", "name", "description", "category", "price_jod", "stock", "image_url", "active", "attributes"];
+pub const HEADER: [&str; 9] = [
+    "sku",
+    "name",
+    "description",
+    "category",
+    "price_jod",
+    "stock",
+    "image_url",
+    "active",
+    "attributes",
+];
 
 /// The header line, with a UTF-8 BOM so Excel opens Arabic text correctly.
 pub fn header() -> Vec<u8> {
@@ -21,17 +31,33 @@ pub fn row(item: &CatalogItem) -> Vec<u8> {
         item.price_jod.to_string(),
         item.stock.to_string(),
         item.image_url.clone().unwrap_or_default(),
-        if item.is_active { "yes".into() } else { "no".into() },
-        if item.attributes.is_empty() { String::new() } else { serde_json::Value::Object(item.attributes.clone()).to_string() },
+        if item.is_active {
+            "yes".into()
+        } else {
+            "no".into()
+        },
+        if item.attributes.is_empty() {
+            String::new()
+        } else {
+            serde_json::Value::Object(item.attributes.clone()).to_string()
+        },
     ])
 }
 
 fn line(fields: Vec<String>) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
     // Cells starting with = + - @ are neutralised so a spreadsheet never runs them as formulas.
     let safe: Vec<String> = fields
         .into_iter()
-        .map(|f| if f.starts_with(['=', '+', '@']) || (f.starts_with('-') && f.parse::<f64>().is_err()) { format!("'{f}") } else { f })
+        .map(|f| {
+            if f.starts_with(['=', '+', '@']) || (f.starts_with('-') && f.parse::<f64>().is_err()) {
+                format!("'{f}")
+            } else {
+                f
+            }
+        })
         .collect();
     w.write_record(&safe).expect("writing to memory");
     w.into_inner().expect("writing to memory")
@@ -55,12 +81,19 @@ pub async fn export(
         "SELECT {} FROM catalog_items i LEFT JOIN categories c ON c.id = i.category_id ORDER BY i.sku",
         super::ITEM_COLUMNS
     );
-    let rows = tx.query_raw(sql.as_str(), std::iter::empty::<i32>()).await?;
+    let rows = tx
+        .query_raw(sql.as_str(), std::iter::empty::<i32>())
+        .await?;
     futures::pin_mut!(rows);
     let mut chunk = Vec::with_capacity(64 * 1024);
     while let Some(record) = rows.next().await {
         chunk.extend(row(&super::item_from_row(&record?)));
-        if chunk.len() >= 32 * 1024 && out.send(Ok(std::mem::take(&mut chunk).into())).await.is_err() {
+        if chunk.len() >= 32 * 1024
+            && out
+                .send(Ok(std::mem::take(&mut chunk).into()))
+                .await
+                .is_err()
+        {
             return Ok(());
         }
     }

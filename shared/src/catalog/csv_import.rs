@@ -32,24 +32,96 @@ impl Field {
     /// without spaces, underscores or hyphens).
     fn synonyms(self) -> &'static [&'static str] {
         match self {
-            Field::Sku => &["sku", "code", "productcode", "itemcode", "رمز", "الرمز", "كود", "الكود", "رمزالمنتج"],
-            Field::Name => &["name", "title", "product", "productname", "الاسم", "اسم", "اسمالمنتج", "المنتج"],
+            Field::Sku => &[
+                "sku",
+                "code",
+                "productcode",
+                "itemcode",
+                "رمز",
+                "الرمز",
+                "كود",
+                "الكود",
+                "رمزالمنتج",
+            ],
+            Field::Name => &[
+                "name",
+                "title",
+                "product",
+                "productname",
+                "الاسم",
+                "اسم",
+                "اسمالمنتج",
+                "المنتج",
+            ],
             Field::Description => &["description", "details", "الوصف", "وصف", "التفاصيل"],
-            Field::Category => &["category", "categoryname", "type", "الفئة", "فئة", "التصنيف", "القسم"],
-            Field::Price => &["price", "pricejod", "priceinjod", "السعر", "سعر", "السعربالدينار"],
-            Field::Stock => &["stock", "quantity", "qty", "inventory", "المخزون", "الكمية", "كمية"],
-            Field::ImageUrl => &["imageurl", "image", "imagelink", "photo", "picture", "صورة", "الصورة", "رابطالصورة"],
-            Field::Active => &["active", "isactive", "enabled", "available", "فعال", "متاح", "متوفر"],
+            Field::Category => &[
+                "category",
+                "categoryname",
+                "type",
+                "الفئة",
+                "فئة",
+                "التصنيف",
+                "القسم",
+            ],
+            Field::Price => &[
+                "price",
+                "pricejod",
+                "priceinjod",
+                "السعر",
+                "سعر",
+                "السعربالدينار",
+            ],
+            Field::Stock => &[
+                "stock",
+                "quantity",
+                "qty",
+                "inventory",
+                "المخزون",
+                "الكمية",
+                "كمية",
+            ],
+            Field::ImageUrl => &[
+                "imageurl",
+                "image",
+                "imagelink",
+                "photo",
+                "picture",
+                "صورة",
+                "الصورة",
+                "رابطالصورة",
+            ],
+            Field::Active => &[
+                "active",
+                "isactive",
+                "enabled",
+                "available",
+                "فعال",
+                "متاح",
+                "متوفر",
+            ],
             Field::Attributes => &["attributes", "extra", "الخصائص"],
         }
     }
 
-    const ALL: [Field; 9] =
-        [Field::Sku, Field::Name, Field::Description, Field::Category, Field::Price, Field::Stock, Field::ImageUrl, Field::Active, Field::Attributes];
+    const ALL: [Field; 9] = [
+        Field::Sku,
+        Field::Name,
+        Field::Description,
+        Field::Category,
+        Field::Price,
+        Field::Stock,
+        Field::ImageUrl,
+        Field::Active,
+        Field::Attributes,
+    ];
 }
 
 fn header_key(h: &str) -> String {
-    h.trim().to_lowercase().chars().filter(|c| !c.is_whitespace() && *c != '_' && *c != '-' && *c != '(' && *c != ')').collect()
+    h.trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-' && *c != '(' && *c != ')')
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -110,7 +182,10 @@ pub struct ParsedFile {
 
 /// Decodes and parses the file; every row problem is collected, not just the first.
 /// `overrides` maps a header (as written) to the field the merchant chose for it.
-pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result<ParsedFile, CsvFileError> {
+pub fn parse(
+    bytes: &[u8],
+    overrides: &HashMap<String, Option<Field>>,
+) -> Result<ParsedFile, CsvFileError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(CsvFileError::TooLarge);
     }
@@ -119,10 +194,17 @@ pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result
         return Err(CsvFileError::Empty);
     }
     let delimiter = detect_delimiter(text);
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).trim(csv::Trim::None).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .trim(csv::Trim::None)
+        .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| CsvFileError::Malformed { line: 1, reason: e.to_string() })?
+        .map_err(|e| CsvFileError::Malformed {
+            line: 1,
+            reason: e.to_string(),
+        })?
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
@@ -135,25 +217,47 @@ pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result
             Some(choice) => *choice,
             None => {
                 let key = header_key(h);
-                Field::ALL.into_iter().find(|f| f.synonyms().iter().any(|s| header_key(s) == key))
+                Field::ALL
+                    .into_iter()
+                    .find(|f| f.synonyms().iter().any(|s| header_key(s) == key))
             }
         };
         if let Some(f) = field {
             if let Some(other) = taken.insert(f, h.clone()) {
-                return Err(CsvFileError::AmbiguousColumn(format!("{other:?} and {h:?}"), format!("{f:?}").to_lowercase()));
+                return Err(CsvFileError::AmbiguousColumn(
+                    format!("{other:?} and {h:?}"),
+                    format!("{f:?}").to_lowercase(),
+                ));
             }
         }
-        columns.push(ColumnMapping { header: h.clone(), field });
+        columns.push(ColumnMapping {
+            header: h.clone(),
+            field,
+        });
     }
-    for (f, name) in [(Field::Sku, "SKU"), (Field::Name, "name"), (Field::Price, "price")] {
+    for (f, name) in [
+        (Field::Sku, "SKU"),
+        (Field::Name, "name"),
+        (Field::Price, "price"),
+    ] {
         if !taken.contains_key(&f) {
             return Err(CsvFileError::MissingColumn(name));
         }
     }
     let index = |f: Field| columns.iter().position(|c| c.field == Some(f));
-    let (i_sku, i_name, i_price) = (index(Field::Sku).unwrap(), index(Field::Name).unwrap(), index(Field::Price).unwrap());
-    let (i_desc, i_cat, i_stock, i_img, i_active, i_attrs) =
-        (index(Field::Description), index(Field::Category), index(Field::Stock), index(Field::ImageUrl), index(Field::Active), index(Field::Attributes));
+    let (i_sku, i_name, i_price) = (
+        index(Field::Sku).unwrap(),
+        index(Field::Name).unwrap(),
+        index(Field::Price).unwrap(),
+    );
+    let (i_desc, i_cat, i_stock, i_img, i_active, i_attrs) = (
+        index(Field::Description),
+        index(Field::Category),
+        index(Field::Stock),
+        index(Field::ImageUrl),
+        index(Field::Active),
+        index(Field::Attributes),
+    );
 
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -167,7 +271,10 @@ pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(row as u64);
-                return Err(CsvFileError::Malformed { line, reason: e.to_string() });
+                return Err(CsvFileError::Malformed {
+                    line,
+                    reason: e.to_string(),
+                });
             }
         };
         if record.iter().all(|f| f.trim().is_empty()) {
@@ -183,7 +290,13 @@ pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result
             }
         };
         let mut row_errors = Vec::new();
-        let mut fail = |column: &str, reason: String| row_errors.push(RowError { row, column: Some(column.to_owned()), reason });
+        let mut fail = |column: &str, reason: String| {
+            row_errors.push(RowError {
+                row,
+                column: Some(column.to_owned()),
+                reason,
+            })
+        };
 
         let sku = match Sku::parse(cell(Some(i_sku))) {
             Ok(s) => Some(s),
@@ -194,13 +307,20 @@ pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result
         };
         if let Some(s) = &sku {
             if let Some(first) = first_row_of.get(s.as_str()) {
-                fail(&headers[i_sku], format!("the SKU {s} is also on row {first}; each SKU once per file"));
+                fail(
+                    &headers[i_sku],
+                    format!("the SKU {s} is also on row {first}; each SKU once per file"),
+                );
             } else {
                 first_row_of.insert(s.as_str().to_owned(), row);
             }
         }
-        let name = check_name(cell(Some(i_name))).map_err(|e| fail(&headers[i_name], e.to_string())).ok();
-        let price = Jod::parse(cell(Some(i_price))).map_err(|e| fail(&headers[i_price], e.to_string())).ok();
+        let name = check_name(cell(Some(i_name)))
+            .map_err(|e| fail(&headers[i_name], e.to_string()))
+            .ok();
+        let price = Jod::parse(cell(Some(i_price)))
+            .map_err(|e| fail(&headers[i_price], e.to_string()))
+            .ok();
         let stock_text = cell(i_stock);
         let stock = if stock_text.is_empty() {
             Some(0)
@@ -219,17 +339,28 @@ pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result
                     None
                 }
                 None => {
-                    fail(&headers[i_stock.unwrap()], format!("{stock_text:?} is not a whole number"));
+                    fail(
+                        &headers[i_stock.unwrap()],
+                        format!("{stock_text:?} is not a whole number"),
+                    );
                     None
                 }
             }
         };
-        let image = check_image_url(Some(cell(i_img))).map_err(|e| fail(&headers[i_img.unwrap_or(0)], e.to_string())).ok().flatten();
+        let image = check_image_url(Some(cell(i_img)))
+            .map_err(|e| fail(&headers[i_img.unwrap_or(0)], e.to_string()))
+            .ok()
+            .flatten();
         let active = match cell(i_active).to_lowercase().as_str() {
             "" | "yes" | "y" | "true" | "1" | "نعم" | "فعال" | "متاح" => Some(true),
-            "no" | "n" | "false" | "0" | "لا" | "غير فعال" | "غير متاح" => Some(false),
+            "no" | "n" | "false" | "0" | "لا" | "غير فعال" | "غير متاح" => {
+                Some(false)
+            }
             other => {
-                fail(&headers[i_active.unwrap()], format!("{other:?} is not yes or no"));
+                fail(
+                    &headers[i_active.unwrap()],
+                    format!("{other:?} is not yes or no"),
+                );
                 None
             }
         };
@@ -239,7 +370,11 @@ pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result
             if !raw.is_empty() {
                 match serde_json::from_str::<serde_json::Value>(raw) {
                     Ok(serde_json::Value::Object(m)) => attributes = m,
-                    _ => fail(&headers[i], "the attributes column must hold a JSON object like {\"color\":\"blue\"}".into()),
+                    _ => fail(
+                        &headers[i],
+                        "the attributes column must hold a JSON object like {\"color\":\"blue\"}"
+                            .into(),
+                    ),
                 }
             }
         }
@@ -253,7 +388,13 @@ pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result
         }
         let description = cell(i_desc).to_owned();
         if description.chars().count() > super::MAX_DESCRIPTION_CHARS {
-            fail(&headers[i_desc.unwrap()], format!("the description is longer than {} characters", super::MAX_DESCRIPTION_CHARS));
+            fail(
+                &headers[i_desc.unwrap()],
+                format!(
+                    "the description is longer than {} characters",
+                    super::MAX_DESCRIPTION_CHARS
+                ),
+            );
         }
         if row_errors.is_empty() {
             rows.push(ImportRow {
@@ -272,7 +413,11 @@ pub fn parse(bytes: &[u8], overrides: &HashMap<String, Option<Field>>) -> Result
             errors.extend(row_errors);
         }
     }
-    Ok(ParsedFile { columns, rows, errors })
+    Ok(ParsedFile {
+        columns,
+        rows,
+        errors,
+    })
 }
 
 fn decode(bytes: &[u8]) -> Result<&str, CsvFileError> {
@@ -285,14 +430,22 @@ fn decode(bytes: &[u8]) -> Result<&str, CsvFileError> {
         // letters sit in 0xC1–0xED.
         let high = bytes.iter().filter(|b| **b >= 0x80).count();
         let arabic_1256 = bytes.iter().filter(|b| (0xC1..=0xED).contains(*b)).count();
-        CsvFileError::NotUtf8(if high > 0 && arabic_1256 * 2 >= high { "Windows Arabic (Windows-1256)" } else { "a legacy encoding" })
+        CsvFileError::NotUtf8(if high > 0 && arabic_1256 * 2 >= high {
+            "Windows Arabic (Windows-1256)"
+        } else {
+            "a legacy encoding"
+        })
     })
 }
 
 fn detect_delimiter(text: &str) -> u8 {
     let first = text.lines().next().unwrap_or("");
     let count = |c: char| first.matches(c).count();
-    [(b',', count(',')), (b';', count(';')), (b'\t', count('\t'))].into_iter().max_by_key(|(_, n)| *n).map(|(d, _)| d).unwrap_or(b',')
+    [(b',', count(',')), (b';', count(';')), (b'\t', count('\t'))]
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(d, _)| d)
+        .unwrap_or(b',')
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -310,13 +463,28 @@ pub struct Preview {
 }
 
 /// What committing would do, against the shop's current catalog.
-pub async fn preview(tx: &impl GenericClient, parsed: &ParsedFile) -> Result<Preview, tokio_postgres::Error> {
+pub async fn preview(
+    tx: &impl GenericClient,
+    parsed: &ParsedFile,
+) -> Result<Preview, tokio_postgres::Error> {
     let skus: Vec<&str> = parsed.rows.iter().map(|r| r.sku.as_str()).collect();
-    let existing: i64 = tx.query_one("SELECT count(*) FROM catalog_items WHERE sku = ANY($1)", &[&skus]).await?.get(0);
+    let existing: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM catalog_items WHERE sku = ANY($1)",
+            &[&skus],
+        )
+        .await?
+        .get(0);
     let unknown_categories = unknown_categories(tx, parsed).await?;
     Ok(Preview {
         columns: parsed.columns.clone(),
-        total_rows: parsed.rows.len() + parsed.errors.iter().map(|e| e.row).collect::<BTreeSet<_>>().len(),
+        total_rows: parsed.rows.len()
+            + parsed
+                .errors
+                .iter()
+                .map(|e| e.row)
+                .collect::<BTreeSet<_>>()
+                .len(),
         valid_rows: parsed.rows.len(),
         to_create: parsed.rows.len() - existing as usize,
         to_update: existing as usize,
@@ -326,11 +494,25 @@ pub async fn preview(tx: &impl GenericClient, parsed: &ParsedFile) -> Result<Pre
     })
 }
 
-async fn unknown_categories(tx: &impl GenericClient, parsed: &ParsedFile) -> Result<Vec<String>, tokio_postgres::Error> {
-    let named: BTreeSet<String> = parsed.rows.iter().filter_map(|r| r.category.clone()).collect();
-    let known: BTreeSet<String> =
-        tx.query("SELECT lower(name) FROM categories", &[]).await?.iter().map(|r| r.get::<_, String>(0)).collect();
-    Ok(named.into_iter().filter(|n| !known.contains(&n.to_lowercase())).collect())
+async fn unknown_categories(
+    tx: &impl GenericClient,
+    parsed: &ParsedFile,
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let named: BTreeSet<String> = parsed
+        .rows
+        .iter()
+        .filter_map(|r| r.category.clone())
+        .collect();
+    let known: BTreeSet<String> = tx
+        .query("SELECT lower(name) FROM categories", &[])
+        .await?
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect();
+    Ok(named
+        .into_iter()
+        .filter(|n| !known.contains(&n.to_lowercase()))
+        .collect())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -374,19 +556,32 @@ pub async fn commit(
         )
         .await?;
     }
-    let ids: HashMap<String, uuid::Uuid> =
-        tx.query("SELECT lower(name), id FROM categories", &[]).await?.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let ids: HashMap<String, uuid::Uuid> = tx
+        .query("SELECT lower(name), id FROM categories", &[])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
     let rows = &parsed.rows;
     let skus: Vec<&str> = rows.iter().map(|r| r.sku.as_str()).collect();
     let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     let descriptions: Vec<&str> = rows.iter().map(|r| r.description.as_str()).collect();
-    let categories: Vec<Option<uuid::Uuid>> =
-        rows.iter().map(|r| r.category.as_ref().and_then(|c| ids.get(&c.to_lowercase()).copied())).collect();
+    let categories: Vec<Option<uuid::Uuid>> = rows
+        .iter()
+        .map(|r| {
+            r.category
+                .as_ref()
+                .and_then(|c| ids.get(&c.to_lowercase()).copied())
+        })
+        .collect();
     let prices: Vec<Jod> = rows.iter().map(|r| r.price_jod).collect();
     let stocks: Vec<i32> = rows.iter().map(|r| r.stock).collect();
     let images: Vec<Option<&str>> = rows.iter().map(|r| r.image_url.as_deref()).collect();
     let actives: Vec<bool> = rows.iter().map(|r| r.is_active).collect();
-    let attributes: Vec<serde_json::Value> = rows.iter().map(|r| serde_json::Value::Object(r.attributes.clone())).collect();
+    let attributes: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::Value::Object(r.attributes.clone()))
+        .collect();
     // The search text is written with the row, so the indexes are touched once.
     let search_texts: Vec<String> = rows
         .iter()
@@ -397,7 +592,9 @@ pub async fn commit(
                 name: r.name.clone(),
                 description: r.description.clone(),
                 category: r.category.clone(),
-                attributes_text: crate::search::attributes_text(&serde_json::Value::Object(r.attributes.clone())),
+                attributes_text: crate::search::attributes_text(&serde_json::Value::Object(
+                    r.attributes.clone(),
+                )),
             };
             crate::search::arabic::search_form(&doc.searchable_text())
         })
@@ -425,7 +622,12 @@ pub async fn commit(
         .await?;
     let created = outcome.iter().filter(|r| r.get::<_, bool>(0)).count();
     let updated = outcome.len() - created;
-    Ok(CommitReport { created, updated, unchanged: rows.len() - created - updated, categories_created: missing.len() })
+    Ok(CommitReport {
+        created,
+        updated,
+        unchanged: rows.len() - created - updated,
+        categories_created: missing.len(),
+    })
 }
 
 #[cfg(test)]
@@ -461,8 +663,10 @@ mod tests {
         let file = "sku,name,price,stock\nA,Shirt,-3,1\nB,Shirt,abc,1\nC,Shirt,1.2345,1\nA,Dup,1,1\n,NoSku,1,1\nE,,1,1\nF,Ok,1,lots\nG,Fine,2.000,2\n";
         let p = parse_str(file);
         assert_eq!(p.rows.len(), 1, "{:?}", p.rows);
-        let reasons: Vec<(usize, String)> = p.errors.iter().map(|e| (e.row, e.reason.clone())).collect();
-        let has = |row: usize, word: &str| reasons.iter().any(|(r, m)| *r == row && m.contains(word));
+        let reasons: Vec<(usize, String)> =
+            p.errors.iter().map(|e| (e.row, e.reason.clone())).collect();
+        let has =
+            |row: usize, word: &str| reasons.iter().any(|(r, m)| *r == row && m.contains(word));
         assert!(has(2, "negative"));
         assert!(has(3, "not a price"));
         assert!(has(4, "3 decimals"));
@@ -474,15 +678,33 @@ mod tests {
 
     #[test]
     fn file_level_problems_say_what_to_do() {
-        assert_eq!(parse(b"", &HashMap::new()).unwrap_err(), CsvFileError::Empty);
-        assert_eq!(parse(b"name,price\nx,1\n", &HashMap::new()).unwrap_err(), CsvFileError::MissingColumn("SKU"));
+        assert_eq!(
+            parse(b"", &HashMap::new()).unwrap_err(),
+            CsvFileError::Empty
+        );
+        assert_eq!(
+            parse(b"name,price\nx,1\n", &HashMap::new()).unwrap_err(),
+            CsvFileError::MissingColumn("SKU")
+        );
         // "قميص" in Windows-1256.
-        let cp1256 = [b's', b'k', b'u', b',', b'n', b'a', b'm', b'e', b',', b'p', b'r', b'i', b'c', b'e', b'\n', b'A', b',', 0xE3, 0xE4, 0xED, 0xD5, b',', b'1', b'\n'];
+        let cp1256 = [
+            b's', b'k', b'u', b',', b'n', b'a', b'm', b'e', b',', b'p', b'r', b'i', b'c', b'e',
+            b'\n', b'A', b',', 0xE3, 0xE4, 0xED, 0xD5, b',', b'1', b'\n',
+        ];
         let err = parse(&cp1256, &HashMap::new()).unwrap_err();
-        assert!(matches!(err, CsvFileError::NotUtf8("Windows Arabic (Windows-1256)")), "{err:?}");
+        assert!(
+            matches!(err, CsvFileError::NotUtf8("Windows Arabic (Windows-1256)")),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("CSV UTF-8"));
-        assert_eq!(parse(&[0xFF, 0xFE, b'a', 0], &HashMap::new()).unwrap_err(), CsvFileError::Utf16);
-        assert!(matches!(parse(b"sku,code,name,price\n", &HashMap::new()).unwrap_err(), CsvFileError::AmbiguousColumn(..)));
+        assert_eq!(
+            parse(&[0xFF, 0xFE, b'a', 0], &HashMap::new()).unwrap_err(),
+            CsvFileError::Utf16
+        );
+        assert!(matches!(
+            parse(b"sku,code,name,price\n", &HashMap::new()).unwrap_err(),
+            CsvFileError::AmbiguousColumn(..)
+        ));
     }
 
     #[test]

@@ -97,13 +97,18 @@ pub struct ItemPatch {
 
 mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    pub fn serialize<T: Serialize, S: Serializer>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<T: Serialize, S: Serializer>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match v {
             None => s.serialize_none(),
             Some(inner) => inner.serialize(s),
         }
     }
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
 }
@@ -118,29 +123,39 @@ pub fn check_name(name: &str) -> Result<String, CatalogError> {
         return Err(CatalogError::Invalid("the name is empty".into()));
     }
     if n.chars().count() > MAX_NAME_CHARS {
-        return Err(CatalogError::Invalid(format!("the name is longer than {MAX_NAME_CHARS} characters")));
+        return Err(CatalogError::Invalid(format!(
+            "the name is longer than {MAX_NAME_CHARS} characters"
+        )));
     }
     Ok(n.to_owned())
 }
 
 pub fn check_stock(stock: i32) -> Result<i32, CatalogError> {
     if !(0..=MAX_STOCK).contains(&stock) {
-        return Err(CatalogError::Invalid(format!("stock must be a whole number from 0 to {MAX_STOCK}, got {stock}")));
+        return Err(CatalogError::Invalid(format!(
+            "stock must be a whole number from 0 to {MAX_STOCK}, got {stock}"
+        )));
     }
     Ok(stock)
 }
 
 pub fn check_image_url(url: Option<&str>) -> Result<Option<String>, CatalogError> {
-    let Some(u) = url.map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
+    let Some(u) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
     match url::Url::parse(u) {
         Ok(p) if p.scheme() == "https" || p.scheme() == "http" => Ok(Some(u.to_owned())),
-        _ => Err(CatalogError::Invalid(format!("the image URL {u:?} is not an http(s) address"))),
+        _ => Err(CatalogError::Invalid(format!(
+            "the image URL {u:?} is not an http(s) address"
+        ))),
     }
 }
 
 fn check_description(d: &str) -> Result<String, CatalogError> {
     if d.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(CatalogError::Invalid(format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters")));
+        return Err(CatalogError::Invalid(format!(
+            "the description is longer than {MAX_DESCRIPTION_CHARS} characters"
+        )));
     }
     Ok(d.trim().to_owned())
 }
@@ -161,7 +176,8 @@ fn item_from_row(r: &tokio_postgres::Row) -> CatalogItem {
     let attrs: serde_json::Value = r.get(9);
     CatalogItem {
         id: r.get(0),
-        sku: Sku::parse(r.get::<_, &str>(1)).unwrap_or_else(|_| Sku::parse("invalid").expect("constant")),
+        sku: Sku::parse(r.get::<_, &str>(1))
+            .unwrap_or_else(|_| Sku::parse("invalid").expect("constant")),
         name: r.get(2),
         description: r.get(3),
         category_id: r.get(4),
@@ -192,10 +208,18 @@ pub struct Page<T> {
     pub total: i64,
 }
 
-pub async fn list_items(tx: &impl GenericClient, filter: &ItemFilter) -> Result<Page<CatalogItem>, CatalogError> {
+pub async fn list_items(
+    tx: &impl GenericClient,
+    filter: &ItemFilter,
+) -> Result<Page<CatalogItem>, CatalogError> {
     let per_page = filter.per_page.unwrap_or(50).clamp(1, 500);
     let page = filter.page.unwrap_or(1).max(1);
-    let search = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", s.replace('%', "\\%").replace('_', "\\_")));
+    let search = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("%{}%", s.replace('%', "\\%").replace('_', "\\_")));
     let total: i64 = tx
         .query_one(
             "SELECT count(*) FROM catalog_items i
@@ -216,7 +240,12 @@ pub async fn list_items(tx: &impl GenericClient, filter: &ItemFilter) -> Result<
             &[&search, &filter.category_id, &(per_page as i64), &(((page - 1) * per_page) as i64)],
         )
         .await?;
-    Ok(Page { items: rows.iter().map(item_from_row).collect(), page, per_page, total })
+    Ok(Page {
+        items: rows.iter().map(item_from_row).collect(),
+        page,
+        per_page,
+        total,
+    })
 }
 
 pub async fn get_item(tx: &impl GenericClient, id: Uuid) -> Result<CatalogItem, CatalogError> {
@@ -226,7 +255,11 @@ pub async fn get_item(tx: &impl GenericClient, id: Uuid) -> Result<CatalogItem, 
         .ok_or(CatalogError::NotFound)
 }
 
-pub async fn create_item(tx: &impl GenericClient, tenant: crate::tenants::TenantId, input: &ItemInput) -> Result<CatalogItem, CatalogError> {
+pub async fn create_item(
+    tx: &impl GenericClient,
+    tenant: crate::tenants::TenantId,
+    input: &ItemInput,
+) -> Result<CatalogItem, CatalogError> {
     let name = check_name(&input.name)?;
     let description = check_description(&input.description)?;
     let stock = check_stock(input.stock)?;
@@ -255,7 +288,11 @@ pub async fn create_item(tx: &impl GenericClient, tenant: crate::tenants::Tenant
     get_item(tx, id).await
 }
 
-pub async fn update_item(tx: &impl GenericClient, id: Uuid, patch: &ItemPatch) -> Result<CatalogItem, CatalogError> {
+pub async fn update_item(
+    tx: &impl GenericClient,
+    id: Uuid,
+    patch: &ItemPatch,
+) -> Result<CatalogItem, CatalogError> {
     let current = get_item(tx, id).await?;
     let name = match &patch.name {
         Some(n) => check_name(n)?,
@@ -295,7 +332,10 @@ pub async fn update_item(tx: &impl GenericClient, id: Uuid, patch: &ItemPatch) -
 }
 
 pub async fn delete_item(tx: &impl GenericClient, id: Uuid) -> Result<(), CatalogError> {
-    match tx.execute("DELETE FROM catalog_items WHERE id = $1", &[&id]).await? {
+    match tx
+        .execute("DELETE FROM catalog_items WHERE id = $1", &[&id])
+        .await?
+    {
         0 => Err(CatalogError::NotFound),
         _ => Ok(()),
     }
@@ -303,7 +343,10 @@ pub async fn delete_item(tx: &impl GenericClient, id: Uuid) -> Result<(), Catalo
 
 /// The grid's save: every change applies, or none does (the caller's transaction). Errors
 /// name the row.
-pub async fn bulk_update(tx: &impl GenericClient, changes: &[(Uuid, ItemPatch)]) -> Result<Vec<CatalogItem>, CatalogError> {
+pub async fn bulk_update(
+    tx: &impl GenericClient,
+    changes: &[(Uuid, ItemPatch)],
+) -> Result<Vec<CatalogItem>, CatalogError> {
     if changes.len() > 1000 {
         return Err(CatalogError::Invalid("at most 1000 changes at once".into()));
     }
@@ -312,7 +355,9 @@ pub async fn bulk_update(tx: &impl GenericClient, changes: &[(Uuid, ItemPatch)])
         out.push(update_item(tx, *id, patch).await.map_err(|e| match e {
             CatalogError::Invalid(m) => CatalogError::Invalid(format!("change {}: {m}", n + 1)),
             CatalogError::Conflict(m) => CatalogError::Conflict(format!("change {}: {m}", n + 1)),
-            CatalogError::NotFound => CatalogError::Invalid(format!("change {}: no item with id {id}", n + 1)),
+            CatalogError::NotFound => {
+                CatalogError::Invalid(format!("change {}: no item with id {id}", n + 1))
+            }
             other => other,
         })?);
     }
@@ -330,7 +375,13 @@ pub async fn list_categories(tx: &impl GenericClient) -> Result<Vec<Category>, C
         .await?;
     Ok(rows
         .iter()
-        .map(|r| Category { id: r.get(0), name: r.get(1), description: r.get(2), sort_order: r.get(3), item_count: r.get(4) })
+        .map(|r| Category {
+            id: r.get(0),
+            name: r.get(1),
+            description: r.get(2),
+            sort_order: r.get(3),
+            item_count: r.get(4),
+        })
         .collect())
 }
 
@@ -344,7 +395,11 @@ pub struct CategoryInput {
     pub sort_order: i32,
 }
 
-pub async fn create_category(tx: &impl GenericClient, tenant: crate::tenants::TenantId, input: &CategoryInput) -> Result<Category, CatalogError> {
+pub async fn create_category(
+    tx: &impl GenericClient,
+    tenant: crate::tenants::TenantId,
+    input: &CategoryInput,
+) -> Result<Category, CatalogError> {
     let name = check_name(&input.name)?;
     let id: Uuid = tx
         .query_one(
@@ -360,10 +415,20 @@ pub async fn create_category(tx: &impl GenericClient, tenant: crate::tenants::Te
             }
         })?
         .get(0);
-    Ok(Category { id, name, description: input.description.trim().to_owned(), sort_order: input.sort_order, item_count: 0 })
+    Ok(Category {
+        id,
+        name,
+        description: input.description.trim().to_owned(),
+        sort_order: input.sort_order,
+        item_count: 0,
+    })
 }
 
-pub async fn update_category(tx: &impl GenericClient, id: Uuid, input: &CategoryInput) -> Result<(), CatalogError> {
+pub async fn update_category(
+    tx: &impl GenericClient,
+    id: Uuid,
+    input: &CategoryInput,
+) -> Result<(), CatalogError> {
     let name = check_name(&input.name)?;
     let n = tx
         .execute(
@@ -386,7 +451,10 @@ pub async fn update_category(tx: &impl GenericClient, id: Uuid, input: &Category
 
 /// Items of a deleted category stay, without a category.
 pub async fn delete_category(tx: &impl GenericClient, id: Uuid) -> Result<(), CatalogError> {
-    match tx.execute("DELETE FROM categories WHERE id = $1", &[&id]).await? {
+    match tx
+        .execute("DELETE FROM categories WHERE id = $1", &[&id])
+        .await?
+    {
         0 => Err(CatalogError::NotFound),
         _ => Ok(()),
     }
@@ -394,7 +462,10 @@ pub async fn delete_category(tx: &impl GenericClient, id: Uuid) -> Result<(), Ca
 
 /// Brings the search text of these items up to date, in the caller's transaction, so the
 /// Postgres search backend finds every change as soon as it commits.
-pub async fn refresh_search_text(tx: &impl GenericClient, ids: &[Uuid]) -> Result<(), tokio_postgres::Error> {
+pub async fn refresh_search_text(
+    tx: &impl GenericClient,
+    ids: &[Uuid],
+) -> Result<(), tokio_postgres::Error> {
     if ids.is_empty() {
         return Ok(());
     }

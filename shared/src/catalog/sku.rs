@@ -16,10 +16,15 @@ impl Sku {
             return Err("the SKU is empty".into());
         }
         if s.chars().count() > Self::MAX_CHARS {
-            return Err(format!("the SKU {s:?} is longer than {} characters", Self::MAX_CHARS));
+            return Err(format!(
+                "the SKU {s:?} is longer than {} characters",
+                Self::MAX_CHARS
+            ));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("the SKU {s:?} contains spaces; use letters, digits, '-' or '_'"));
+            return Err(format!(
+                "the SKU {s:?} contains spaces; use letters, digits, '-' or '_'"
+            ));
         }
         Ok(Sku(s.to_owned()))
     }

@@ -64,7 +64,11 @@ pub struct Database {
 
 impl Database {
     /// Builds both pools; connections open lazily.
-    pub fn connect(app_url: &SecretString, admin_url: &SecretString, pool_size: usize) -> Result<Self, DbError> {
+    pub fn connect(
+        app_url: &SecretString,
+        admin_url: &SecretString,
+        pool_size: usize,
+    ) -> Result<Self, DbError> {
         Ok(Database {
             app: pool(app_url, pool_size)?,
             platform: pool(admin_url, pool_size.div_ceil(4).max(2))?,
@@ -116,9 +120,16 @@ impl Database {
 
 /// Opens a transaction in which the application role sees exactly one tenant's rows.
 /// This is the only place in the code base that sets `app.tenant_id`.
-pub async fn begin_for_tenant(client: &mut Object, tenant: TenantId) -> Result<Transaction<'_>, DbError> {
+pub async fn begin_for_tenant(
+    client: &mut Object,
+    tenant: TenantId,
+) -> Result<Transaction<'_>, DbError> {
     let tx = client.transaction().await?;
-    tx.execute("SELECT set_config('app.tenant_id', $1, true)", &[&tenant.to_string()]).await?;
+    tx.execute(
+        "SELECT set_config('app.tenant_id', $1, true)",
+        &[&tenant.to_string()],
+    )
+    .await?;
     Ok(tx)
 }
 
@@ -138,7 +149,13 @@ fn pg_config(url: &SecretString) -> Result<tokio_postgres::Config, DbError> {
 
 fn pool(url: &SecretString, size: usize) -> Result<Pool, DbError> {
     let cfg = pg_config(url)?;
-    let manager = Manager::from_config(cfg, tls::connector(), ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager = Manager::from_config(
+        cfg,
+        tls::connector(),
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
     Pool::builder(manager)
         .max_size(size)
         .wait_timeout(Some(Duration::from_secs(15)))
@@ -166,9 +183,14 @@ pub struct MigrationReport {
 
 /// Applies pending migrations as the admin role (serialised by an advisory lock, so several
 /// instances may start at once), then makes sure both logins hold their group roles.
-pub async fn migrate(admin_url: &SecretString, app_url: &SecretString) -> Result<MigrationReport, DbError> {
+pub async fn migrate(
+    admin_url: &SecretString,
+    app_url: &SecretString,
+) -> Result<MigrationReport, DbError> {
     let mut client = connect_once(admin_url).await?;
-    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]).await?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
+        .await?;
     let outcome = async {
         let report = embedded::migrations::runner()
             .run_async(&mut client)
@@ -176,12 +198,18 @@ pub async fn migrate(admin_url: &SecretString, app_url: &SecretString) -> Result
             .map_err(|e| DbError::Migration(error_chain(&e)))?;
         grant_roles(&client, app_url).await?;
         Ok(MigrationReport {
-            applied: report.applied_migrations().iter().map(|m| m.to_string()).collect(),
+            applied: report
+                .applied_migrations()
+                .iter()
+                .map(|m| m.to_string())
+                .collect(),
         })
     }
     .await;
     // The lock also ends with the session; unlocking early lets the next instance go on.
-    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).await;
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])
+        .await;
     outcome
 }
 
@@ -196,18 +224,27 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-async fn grant_roles(admin: &tokio_postgres::Client, app_url: &SecretString) -> Result<(), DbError> {
+async fn grant_roles(
+    admin: &tokio_postgres::Client,
+    app_url: &SecretString,
+) -> Result<(), DbError> {
     let app_user = pg_config(app_url)?
         .get_user()
         .map(str::to_owned)
         .ok_or_else(|| DbError::Config("DATABASE_URL names no user".into()))?;
-    let admin_user: String = admin.query_one("SELECT current_user::text", &[]).await?.get(0);
+    let admin_user: String = admin
+        .query_one("SELECT current_user::text", &[])
+        .await?
+        .get(0);
     if app_user == admin_user {
         return Err(DbError::UnsafeRole(
             "DATABASE_URL and DATABASE_ADMIN_URL log in as the same role; the application needs its own role so row-level security applies".into(),
         ));
     }
-    for (role, member) in [("igshop_platform", admin_user.as_str()), ("igshop_app_rw", app_user.as_str())] {
+    for (role, member) in [
+        ("igshop_platform", admin_user.as_str()),
+        ("igshop_app_rw", app_user.as_str()),
+    ] {
         let row = admin
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2)
@@ -223,7 +260,13 @@ async fn grant_roles(admin: &tokio_postgres::Client, app_url: &SecretString) -> 
             )));
         }
         if !already {
-            let sql: String = admin.query_one("SELECT format('GRANT %I TO %I', $1::text, $2::text)", &[&role, &member]).await?.get(0);
+            let sql: String = admin
+                .query_one(
+                    "SELECT format('GRANT %I TO %I', $1::text, $2::text)",
+                    &[&role, &member],
+                )
+                .await?
+                .get(0);
             admin.batch_execute(&sql).await?;
         }
     }

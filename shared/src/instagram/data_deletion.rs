@@ -64,8 +64,15 @@ pub async fn deauthorize(app: &App, signed_request: &str) -> Result<String, Call
     Ok(code)
 }
 
-async fn disconnect_shops(tx: &deadpool_postgres::Transaction<'_>, ig_user_id: &str) -> Result<u64, tokio_postgres::Error> {
-    tx.execute("DELETE FROM meta_tokens WHERE ig_user_id = $1", &[&ig_user_id]).await?;
+async fn disconnect_shops(
+    tx: &deadpool_postgres::Transaction<'_>,
+    ig_user_id: &str,
+) -> Result<u64, tokio_postgres::Error> {
+    tx.execute(
+        "DELETE FROM meta_tokens WHERE ig_user_id = $1",
+        &[&ig_user_id],
+    )
+    .await?;
     tx.execute(
         "UPDATE tenants SET status = 'reconnect_needed', updated_at = now() WHERE ig_user_id = $1 AND status = 'active'",
         &[&ig_user_id],
@@ -75,7 +82,10 @@ async fn disconnect_shops(tx: &deadpool_postgres::Transaction<'_>, ig_user_id: &
 
 /// Erases the user's data everywhere, in one transaction, and answers with the status URL
 /// and confirmation code Meta shows the user.
-pub async fn delete_user_data(app: &App, signed_request: &str) -> Result<DeletionReceipt, CallbackError> {
+pub async fn delete_user_data(
+    app: &App,
+    signed_request: &str,
+) -> Result<DeletionReceipt, CallbackError> {
     let request = parse_signed_request(signed_request, &secrets(app)?)?;
     let code = crate::crypto::random_token()[..16].to_string();
     let erased = erase(app, &request.user_id).await?;
@@ -94,7 +104,10 @@ pub async fn delete_user_data(app: &App, signed_request: &str) -> Result<Deletio
     )
     .await?;
     Ok(DeletionReceipt {
-        url: format!("{}/api/meta/deletion-status?code={code}", app.settings.public_base_url),
+        url: format!(
+            "{}/api/meta/deletion-status?code={code}",
+            app.settings.public_base_url
+        ),
         confirmation_code: code,
     })
 }
@@ -115,11 +128,25 @@ pub async fn erase(app: &App, ig_user_id: &str) -> Result<Erased, CallbackError>
     )
     .await?;
     // Messages, events, sends and turns go with their conversations (ON DELETE CASCADE).
-    let conversations = tx.execute("DELETE FROM conversations WHERE customer_ig_id = $1", &[&ig_user_id]).await?;
+    let conversations = tx
+        .execute(
+            "DELETE FROM conversations WHERE customer_ig_id = $1",
+            &[&ig_user_id],
+        )
+        .await?;
     let shops_disconnected = disconnect_shops(&tx, ig_user_id).await?;
     tx.commit().await?;
-    tracing::info!(conversations, orders_redacted, shops_disconnected, "data deletion request carried out");
-    Ok(Erased { conversations, orders_redacted, shops_disconnected })
+    tracing::info!(
+        conversations,
+        orders_redacted,
+        shops_disconnected,
+        "data deletion request carried out"
+    );
+    Ok(Erased {
+        conversations,
+        orders_redacted,
+        shops_disconnected,
+    })
 }
 
 /// The request's state in plain words, for the status page.

@@ -114,13 +114,29 @@ pub enum EventKind {
     /// `message.is_deleted`: the customer unsent message `mid`.
     Deleted { mid: String },
     /// `message_edit`.
-    Edit { mid: String, text: Option<String>, num_edit: Option<i64> },
+    Edit {
+        mid: String,
+        text: Option<String>,
+        num_edit: Option<i64>,
+    },
     /// `read` (by `mid`, or the older `watermark`).
-    Read { mid: Option<String>, watermark: Option<i64> },
+    Read {
+        mid: Option<String>,
+        watermark: Option<i64>,
+    },
     /// `reaction`: `action` is `react` or `unreact` (as given).
-    Reaction { mid: String, action: String, reaction: Option<String>, emoji: Option<String> },
+    Reaction {
+        mid: String,
+        action: String,
+        reaction: Option<String>,
+        emoji: Option<String>,
+    },
     /// `postback` (a button tap).
-    Postback { mid: Option<String>, title: Option<String>, payload: Option<String> },
+    Postback {
+        mid: Option<String>,
+        title: Option<String>,
+        payload: Option<String>,
+    },
     /// `referral` without a message (ig.me link, ad, …).
     Referral { referral: Value },
 }
@@ -173,15 +189,25 @@ pub fn parse_webhook(body: &[u8]) -> Result<WebhookBatch, EventParseError> {
     let Some(Value::Array(entries)) = root.remove("entry") else {
         return Err(EventParseError::MissingEntries);
     };
-    Ok(WebhookBatch { entries: entries.into_iter().map(parse_entry).collect() })
+    Ok(WebhookBatch {
+        entries: entries.into_iter().map(parse_entry).collect(),
+    })
 }
 
 fn skip(reason: impl Into<String>, raw: Value) -> SkippedEvent {
-    SkippedEvent { reason: reason.into(), raw }
+    SkippedEvent {
+        reason: reason.into(),
+        raw,
+    }
 }
 
 fn parse_entry(entry: Value) -> Entry {
-    let mut out = Entry { account_id: String::new(), time_ms: None, events: Vec::new(), skipped: Vec::new() };
+    let mut out = Entry {
+        account_id: String::new(),
+        time_ms: None,
+        events: Vec::new(),
+        skipped: Vec::new(),
+    };
     let mut map = match entry {
         Value::Object(m) => m,
         other => {
@@ -199,7 +225,10 @@ fn parse_entry(entry: Value) -> Entry {
         None => Some("entry has no id".to_owned()),
     };
 
-    for (key, source) in [("messaging", EventSource::Messaging), ("standby", EventSource::Standby)] {
+    for (key, source) in [
+        ("messaging", EventSource::Messaging),
+        ("standby", EventSource::Standby),
+    ] {
         match map.remove(key) {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
@@ -215,7 +244,9 @@ fn parse_entry(entry: Value) -> Entry {
                     }
                 }
             }
-            Some(other) => out.skipped.push(skip(format!("entry.{key} is not an array"), other)),
+            Some(other) => out
+                .skipped
+                .push(skip(format!("entry.{key} is not an array"), other)),
         }
     }
 
@@ -233,7 +264,9 @@ fn parse_entry(entry: Value) -> Entry {
                 }
             }
         }
-        Some(other) => out.skipped.push(skip("entry.changes is not an array", other)),
+        Some(other) => out
+            .skipped
+            .push(skip("entry.changes is not an array", other)),
     }
     out
 }
@@ -251,23 +284,32 @@ fn parse_change(change: Value, fallback_ms: Option<i64>) -> Result<InstagramEven
         return Err(skip(reason, Value::Object(change)));
     }
     match change.remove("value") {
-        Some(Value::Object(mut value)) => match build_event(&mut value, EventSource::Changes, fallback_ms) {
-            Ok(ev) => Ok(ev),
-            Err(reason) => {
-                change.insert("value".to_owned(), Value::Object(value));
-                Err(skip(reason, Value::Object(change)))
+        Some(Value::Object(mut value)) => {
+            match build_event(&mut value, EventSource::Changes, fallback_ms) {
+                Ok(ev) => Ok(ev),
+                Err(reason) => {
+                    change.insert("value".to_owned(), Value::Object(value));
+                    Err(skip(reason, Value::Object(change)))
+                }
             }
-        },
+        }
         other => {
             if let Some(v) = other {
                 change.insert("value".to_owned(), v);
             }
-            Err(skip("change value is not a JSON object", Value::Object(change)))
+            Err(skip(
+                "change value is not a JSON object",
+                Value::Object(change),
+            ))
         }
     }
 }
 
-fn parse_item(item: Value, source: EventSource, fallback_ms: Option<i64>) -> Result<InstagramEvent, SkippedEvent> {
+fn parse_item(
+    item: Value,
+    source: EventSource,
+    fallback_ms: Option<i64>,
+) -> Result<InstagramEvent, SkippedEvent> {
     let Value::Object(mut map) = item else {
         return Err(skip("event is not a JSON object", item));
     };
@@ -276,7 +318,11 @@ fn parse_item(item: Value, source: EventSource, fallback_ms: Option<i64>) -> Res
 
 /// Builds one event from a `messaging[]`-shaped object. On `Err` the map is left as received
 /// (every fallible check happens before anything is moved out of it).
-fn build_event(map: &mut Map<String, Value>, source: EventSource, fallback_ms: Option<i64>) -> Result<InstagramEvent, String> {
+fn build_event(
+    map: &mut Map<String, Value>,
+    source: EventSource,
+    fallback_ms: Option<i64>,
+) -> Result<InstagramEvent, String> {
     let sender_id = party_id(map, "sender")?;
     let recipient_id = party_id(map, "recipient")?;
     let timestamp_ms = match map.get("timestamp").and_then(timestamp_ms).or(fallback_ms) {
@@ -284,7 +330,13 @@ fn build_event(map: &mut Map<String, Value>, source: EventSource, fallback_ms: O
         None => return Err("event has no usable timestamp".to_owned()),
     };
     let kind = build_kind(map)?;
-    Ok(InstagramEvent { sender_id, recipient_id, timestamp_ms, source, kind })
+    Ok(InstagramEvent {
+        sender_id,
+        recipient_id,
+        timestamp_ms,
+        source,
+        kind,
+    })
 }
 
 fn party_id(map: &Map<String, Value>, key: &str) -> Result<String, String> {
@@ -311,13 +363,21 @@ fn build_kind(map: &mut Map<String, Value>) -> Result<EventKind, String> {
         }
         // Checks done: from here on values are moved out.
         let item_referral = map.remove("referral").filter(|r| !r.is_null());
-        let Some(Value::Object(mut msg)) = map.remove("message") else { unreachable!("checked above") };
+        let Some(Value::Object(mut msg)) = map.remove("message") else {
+            unreachable!("checked above")
+        };
         let ev = message_event(mid, &mut msg, item_referral);
-        return Ok(if is_echo { EventKind::Echo(ev) } else { EventKind::Message(ev) });
+        return Ok(if is_echo {
+            EventKind::Echo(ev)
+        } else {
+            EventKind::Message(ev)
+        });
     }
 
     if let Some(edit) = map.get("message_edit") {
-        let edit = edit.as_object().ok_or("message_edit is not a JSON object")?;
+        let edit = edit
+            .as_object()
+            .ok_or("message_edit is not a JSON object")?;
         return Ok(EventKind::Edit {
             mid: required_str(edit, "mid", "message_edit")?,
             text: opt_str(edit, "text"),
@@ -337,7 +397,10 @@ fn build_kind(map: &mut Map<String, Value>) -> Result<EventKind, String> {
 
     if let Some(r) = map.get("read") {
         let r = r.as_object().ok_or("read is not a JSON object")?;
-        return Ok(EventKind::Read { mid: opt_str(r, "mid"), watermark: r.get("watermark").and_then(int) });
+        return Ok(EventKind::Read {
+            mid: opt_str(r, "mid"),
+            watermark: r.get("watermark").and_then(int),
+        });
     }
 
     if let Some(p) = map.get("postback") {
@@ -364,13 +427,23 @@ fn build_kind(map: &mut Map<String, Value>) -> Result<EventKind, String> {
 }
 
 /// Infallible: everything that can fail was checked by the caller.
-fn message_event(mid: String, msg: &mut Map<String, Value>, item_referral: Option<Value>) -> MessageEvent {
+fn message_event(
+    mid: String,
+    msg: &mut Map<String, Value>,
+    item_referral: Option<Value>,
+) -> MessageEvent {
     let text = opt_str(msg, "text");
-    let quick_reply_payload = msg.get("quick_reply").and_then(|q| q.get("payload")).and_then(str_value);
+    let quick_reply_payload = msg
+        .get("quick_reply")
+        .and_then(|q| q.get("payload"))
+        .and_then(str_value);
     let (reply_to_mid, reply_to_story) = match msg.get("reply_to") {
         Some(Value::Object(r)) => {
             let story = match r.get("story") {
-                Some(Value::Object(s)) => Some(StoryRef { id: opt_str_or_int(s, "id"), url: opt_str(s, "url") }),
+                Some(Value::Object(s)) => Some(StoryRef {
+                    id: opt_str_or_int(s, "id"),
+                    url: opt_str(s, "url"),
+                }),
                 _ => None,
             };
             (opt_str(r, "mid"), story)
@@ -378,17 +451,35 @@ fn message_event(mid: String, msg: &mut Map<String, Value>, item_referral: Optio
         _ => (None, None),
     };
     let is_unsupported = flag(msg, "is_unsupported");
-    let referral = msg.remove("referral").filter(|r| !r.is_null()).or(item_referral);
+    let referral = msg
+        .remove("referral")
+        .filter(|r| !r.is_null())
+        .or(item_referral);
     let attachments = match msg.remove("attachments") {
         Some(Value::Array(items)) => items.into_iter().map(attachment).collect(),
         _ => Vec::new(),
     };
-    MessageEvent { mid, text, attachments, quick_reply_payload, reply_to_mid, reply_to_story, referral, is_unsupported }
+    MessageEvent {
+        mid,
+        text,
+        attachments,
+        quick_reply_payload,
+        reply_to_mid,
+        reply_to_story,
+        referral,
+        is_unsupported,
+    }
 }
 
 fn attachment(raw: Value) -> Attachment {
-    let kind = raw.get("type").and_then(str_value).unwrap_or_else(|| "unknown".to_owned());
-    let url = raw.get("payload").and_then(|p| p.get("url")).and_then(str_value);
+    let kind = raw
+        .get("type")
+        .and_then(str_value)
+        .unwrap_or_else(|| "unknown".to_owned());
+    let url = raw
+        .get("payload")
+        .and_then(|p| p.get("url"))
+        .and_then(str_value);
     Attachment { kind, url, raw }
 }
 
@@ -425,7 +516,9 @@ fn id_string(v: &Value) -> Result<String, String> {
         Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
         Value::String(_) => Err("empty id".to_owned()),
         Value::Number(n) if n.is_u64() || n.is_i64() => Ok(n.to_string()),
-        Value::Number(n) => Err(format!("id {n} is not an exact integer (too large for u64; Meta sends ids as strings)")),
+        Value::Number(n) => Err(format!(
+            "id {n} is not an exact integer (too large for u64; Meta sends ids as strings)"
+        )),
         other => Err(format!("id is not a string or integer: {other}")),
     }
 }

@@ -16,8 +16,8 @@ mod wire;
 pub use conversations::{ConversationMessage, ConversationSummary, Participant};
 pub use error::{classify, classify_code, ErrorClass, GraphError, DEFAULT_RATE_LIMIT_BACKOFF};
 pub use messaging::{
-    CardButton, ProductCard, QuickReply, SenderAction, SentMessage, MAX_CARDS, MAX_CARD_BUTTONS, MAX_CARD_TEXT_CHARS,
-    MAX_QUICK_REPLIES, MAX_QUICK_REPLY_TITLE_CHARS,
+    CardButton, ProductCard, QuickReply, SenderAction, SentMessage, MAX_CARDS, MAX_CARD_BUTTONS,
+    MAX_CARD_TEXT_CHARS, MAX_QUICK_REPLIES, MAX_QUICK_REPLY_TITLE_CHARS,
 };
 pub use oauth::{LongLivedToken, Me, ShortLivedToken, SUBSCRIBED_FIELDS};
 
@@ -93,7 +93,12 @@ impl GraphClient {
             Url::parse(value.trim())
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none())
-                .ok_or_else(|| GraphError::Setup(format!("{name} is not an http(s) URL without a query: {}", error::redact_url(value))))
+                .ok_or_else(|| {
+                    GraphError::Setup(format!(
+                        "{name} is not an http(s) URL without a query: {}",
+                        error::redact_url(value)
+                    ))
+                })
         };
         let api_base = base("INSTAGRAM_API_BASE", &cfg.api_base)?;
         let graph_base = base("INSTAGRAM_GRAPH_BASE", &cfg.graph_base)?;
@@ -116,12 +121,22 @@ impl GraphClient {
 
     /// `{base}/{segments…}`; each segment is percent-encoded, so an id cannot change the path.
     fn url(base: &Url, segments: &[&str]) -> Result<Url, GraphError> {
-        if let Some(bad) = segments.iter().find(|s| s.is_empty() || **s == "." || **s == "..") {
-            return Err(GraphError::InvalidRequest(format!("{bad:?} is not a valid id")));
+        if let Some(bad) = segments
+            .iter()
+            .find(|s| s.is_empty() || **s == "." || **s == "..")
+        {
+            return Err(GraphError::InvalidRequest(format!(
+                "{bad:?} is not a valid id"
+            )));
         }
         let mut url = base.clone();
         url.path_segments_mut()
-            .map_err(|()| GraphError::Setup(format!("{} cannot be a base URL", error::redact_url(base.as_str()))))?
+            .map_err(|()| {
+                GraphError::Setup(format!(
+                    "{} cannot be a base URL",
+                    error::redact_url(base.as_str())
+                ))
+            })?
             .pop_if_empty()
             .extend(segments);
         Ok(url)
@@ -149,15 +164,29 @@ impl GraphClient {
 
     /// Sends one request and returns the body of a successful answer. `token` is the access
     /// token the request carries, if any: it is scrubbed from every error.
-    async fn execute(&self, request: reqwest::RequestBuilder, token: Option<&SecretString>) -> Result<String, GraphError> {
-        let request = request.build().map_err(|e| GraphError::Setup(self.scrub(&e.without_url().to_string(), token)))?;
-        let endpoint = format!("{} {}", request.method(), error::redact_url(request.url().as_str()));
+    async fn execute(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: Option<&SecretString>,
+    ) -> Result<String, GraphError> {
+        let request = request
+            .build()
+            .map_err(|e| GraphError::Setup(self.scrub(&e.without_url().to_string(), token)))?;
+        let endpoint = format!(
+            "{} {}",
+            request.method(),
+            error::redact_url(request.url().as_str())
+        );
         let response = match self.http.execute(request).await {
             Ok(response) => response,
             Err(e) => return Err(self.network_error(endpoint, e, token)),
         };
         let status = response.status().as_u16();
-        let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(error::parse_retry_after);
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(error::parse_retry_after);
         let body = match response.text().await {
             Ok(body) => body,
             Err(e) => return Err(self.network_error(endpoint, e, token)),
@@ -165,12 +194,23 @@ impl GraphClient {
         tracing::debug!(%endpoint, status, "instagram call");
         let failed = !(200..300).contains(&status) || wire::has_error_object(&body);
         if failed {
-            return Err(error::from_response(endpoint, status, retry_after, &body, |text| self.scrub(text, token)));
+            return Err(error::from_response(
+                endpoint,
+                status,
+                retry_after,
+                &body,
+                |text| self.scrub(text, token),
+            ));
         }
         Ok(body)
     }
 
-    fn network_error(&self, endpoint: String, e: reqwest::Error, token: Option<&SecretString>) -> GraphError {
+    fn network_error(
+        &self,
+        endpoint: String,
+        e: reqwest::Error,
+        token: Option<&SecretString>,
+    ) -> GraphError {
         let timed_out = e.is_timeout();
         // reqwest's message names the URL, query string (tokens) included: drop it.
         let e = e.without_url();
@@ -184,12 +224,19 @@ impl GraphClient {
             }
             source = cause.source();
         }
-        GraphError::Network { endpoint, detail: self.scrub(&detail, token), timed_out }
+        GraphError::Network {
+            endpoint,
+            detail: self.scrub(&detail, token),
+            timed_out,
+        }
     }
 
     /// Removes both secrets and every URL query string from `text`.
     fn scrub(&self, text: &str, token: Option<&SecretString>) -> String {
-        let secrets = [Some(self.inner.app_secret.expose_secret()), token.map(|t| t.expose_secret())];
+        let secrets = [
+            Some(self.inner.app_secret.expose_secret()),
+            token.map(|t| t.expose_secret()),
+        ];
         error::scrub(text, secrets.iter().flatten().copied())
     }
 

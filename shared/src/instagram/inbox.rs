@@ -59,11 +59,18 @@ pub async fn ingest(app: &App, batch: &WebhookBatch) -> Result<IngestReport, Ing
         if entry.account_id.is_empty() {
             continue;
         }
-        by_account.entry(entry.account_id.as_str()).or_default().extend(entry.events.iter());
+        by_account
+            .entry(entry.account_id.as_str())
+            .or_default()
+            .extend(entry.events.iter());
     }
     for (account, events) in by_account {
         let Some(tenant) = tenants::for_instagram_account(&app.db, account).await? else {
-            tracing::warn!(account, events = events.len(), "webhook for an Instagram account no shop has connected; ignored");
+            tracing::warn!(
+                account,
+                events = events.len(),
+                "webhook for an Instagram account no shop has connected; ignored"
+            );
             report.unknown_accounts.push(account.to_owned());
             continue;
         };
@@ -73,7 +80,10 @@ pub async fn ingest(app: &App, batch: &WebhookBatch) -> Result<IngestReport, Ing
             // delivers again, and the still-unanswered messages are queued again (the
             // message id makes Service Bus drop the duplicate).
             for m in &queued {
-                app.queue.send(m).await.map_err(|e| IngestError::Queue(e.to_string()))?;
+                app.queue
+                    .send(m)
+                    .await
+                    .map_err(|e| IngestError::Queue(e.to_string()))?;
             }
         }
         report.queued_conversations += queued.len();
@@ -91,12 +101,17 @@ struct CustomerMessage<'a> {
 }
 
 fn at(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_else(Utc::now)
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_else(Utc::now)
 }
 
 fn attachments_json(m: &MessageEvent) -> serde_json::Value {
     serde_json::Value::Array(
-        m.attachments.iter().map(|a| json!({ "type": a.kind, "url": a.url })).collect(),
+        m.attachments
+            .iter()
+            .map(|a| json!({ "type": a.kind, "url": a.url }))
+            .collect(),
     )
 }
 
@@ -131,17 +146,25 @@ async fn ingest_for_tenant(
     let mut others = Vec::new();
     for e in events {
         match &e.kind {
-            EventKind::Message(m) if e.sender_id != account => customer_messages.push(CustomerMessage {
+            EventKind::Message(m) if e.sender_id != account => {
+                customer_messages.push(CustomerMessage {
+                    customer: &e.sender_id,
+                    mid: m.mid.clone(),
+                    text: m.text.clone(),
+                    attachments: attachments_json(m),
+                    reply_to: reply_json(m),
+                    sent_at: at(e.timestamp_ms),
+                })
+            }
+            EventKind::Postback {
+                mid,
+                title,
+                payload,
+            } if e.sender_id != account => customer_messages.push(CustomerMessage {
                 customer: &e.sender_id,
-                mid: m.mid.clone(),
-                text: m.text.clone(),
-                attachments: attachments_json(m),
-                reply_to: reply_json(m),
-                sent_at: at(e.timestamp_ms),
-            }),
-            EventKind::Postback { mid, title, payload } if e.sender_id != account => customer_messages.push(CustomerMessage {
-                customer: &e.sender_id,
-                mid: mid.clone().unwrap_or_else(|| format!("postback:{}:{}", e.sender_id, e.timestamp_ms)),
+                mid: mid
+                    .clone()
+                    .unwrap_or_else(|| format!("postback:{}:{}", e.sender_id, e.timestamp_ms)),
                 text: title.clone().or_else(|| payload.clone()),
                 attachments: json!([]),
                 reply_to: Some(json!({ "postback_payload": payload })),
@@ -166,11 +189,23 @@ async fn ingest_for_tenant(
 
     // Customer messages, once each.
     if !customer_messages.is_empty() {
-        let conv_ids: Vec<Uuid> = customer_messages.iter().map(|m| conversations[m.customer].0).collect();
+        let conv_ids: Vec<Uuid> = customer_messages
+            .iter()
+            .map(|m| conversations[m.customer].0)
+            .collect();
         let mids: Vec<&str> = customer_messages.iter().map(|m| m.mid.as_str()).collect();
-        let texts: Vec<Option<&str>> = customer_messages.iter().map(|m| m.text.as_deref()).collect();
-        let atts: Vec<String> = customer_messages.iter().map(|m| m.attachments.to_string()).collect();
-        let replies: Vec<Option<String>> = customer_messages.iter().map(|m| m.reply_to.as_ref().map(|r| r.to_string())).collect();
+        let texts: Vec<Option<&str>> = customer_messages
+            .iter()
+            .map(|m| m.text.as_deref())
+            .collect();
+        let atts: Vec<String> = customer_messages
+            .iter()
+            .map(|m| m.attachments.to_string())
+            .collect();
+        let replies: Vec<Option<String>> = customer_messages
+            .iter()
+            .map(|m| m.reply_to.as_ref().map(|r| r.to_string()))
+            .collect();
         let times: Vec<DateTime<Utc>> = customer_messages.iter().map(|m| m.sent_at).collect();
         let inserted = tx
             .query(
@@ -230,7 +265,9 @@ async fn ingest_for_tenant(
         for r in rows {
             let message = turn_message(tenant, r.get(0), r.get::<_, &str>(1));
             if app.local_queue.is_some() {
-                enqueue_in(&tx, &app.settings.queue.name, &message).await.map_err(|e| IngestError::Queue(e.to_string()))?;
+                enqueue_in(&tx, &app.settings.queue.name, &message)
+                    .await
+                    .map_err(|e| IngestError::Queue(e.to_string()))?;
             }
             queued.push(message);
         }
@@ -271,7 +308,10 @@ async fn conversations_for(
             &[&tenant, &customers],
         )
         .await?;
-    Ok(rows.into_iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect())
 }
 
 async fn handle_other(
@@ -317,7 +357,9 @@ async fn handle_other(
                 report.echoes_of_our_sends += 1;
                 return Ok(());
             }
-            let Some(conversation) = conversation else { return Ok(()) };
+            let Some(conversation) = conversation else {
+                return Ok(());
+            };
             let inserted = tx
                 .execute(
                     "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, attachments, sent_at)
@@ -353,21 +395,43 @@ async fn handle_other(
             record(tx, t, conversation, "deleted", &format!("deleted:{mid}"), e).await?;
             report.other_events += 1;
         }
-        EventKind::Edit { mid, text, num_edit } => {
+        EventKind::Edit {
+            mid,
+            text,
+            num_edit,
+        } => {
             tx.execute(
                 "UPDATE messages SET text = $3, edited_at = now() WHERE tenant_id = $1 AND mid = $2",
                 &[&t, mid, text],
             )
             .await?;
-            record(tx, t, conversation, "edit", &format!("edit:{mid}:{}", num_edit.unwrap_or(0)), e).await?;
+            record(
+                tx,
+                t,
+                conversation,
+                "edit",
+                &format!("edit:{mid}:{}", num_edit.unwrap_or(0)),
+                e,
+            )
+            .await?;
             report.other_events += 1;
         }
         EventKind::Read { mid, watermark } => {
-            let key = format!("read:{}:{}", e.sender_id, mid.clone().unwrap_or_else(|| watermark.unwrap_or(0).to_string()));
+            let key = format!(
+                "read:{}:{}",
+                e.sender_id,
+                mid.clone()
+                    .unwrap_or_else(|| watermark.unwrap_or(0).to_string())
+            );
             record(tx, t, conversation, "read", &key, e).await?;
             report.other_events += 1;
         }
-        EventKind::Reaction { mid, action, reaction, emoji } => {
+        EventKind::Reaction {
+            mid,
+            action,
+            reaction,
+            emoji,
+        } => {
             let key = format!(
                 "reaction:{}:{mid}:{action}:{}:{}",
                 e.sender_id,
@@ -378,12 +442,28 @@ async fn handle_other(
             report.other_events += 1;
         }
         EventKind::Referral { .. } => {
-            record(tx, t, conversation, "referral", &format!("referral:{}:{}", e.sender_id, e.timestamp_ms), e).await?;
+            record(
+                tx,
+                t,
+                conversation,
+                "referral",
+                &format!("referral:{}:{}", e.sender_id, e.timestamp_ms),
+                e,
+            )
+            .await?;
             report.other_events += 1;
         }
         EventKind::Postback { .. } => {
             // A postback "sent" by the account itself: nothing to answer.
-            record(tx, t, conversation, "postback", &format!("postback:{}:{}", e.sender_id, e.timestamp_ms), e).await?;
+            record(
+                tx,
+                t,
+                conversation,
+                "postback",
+                &format!("postback:{}:{}", e.sender_id, e.timestamp_ms),
+                e,
+            )
+            .await?;
             report.other_events += 1;
         }
     }

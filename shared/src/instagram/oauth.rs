@@ -61,22 +61,37 @@ impl SignInError {
 }
 
 pub fn redirect_uri(app: &App) -> String {
-    format!("{}/api/instagram/oauth/callback", app.settings.public_base_url)
+    format!(
+        "{}/api/instagram/oauth/callback",
+        app.settings.public_base_url
+    )
 }
 
 /// The URL of Instagram's consent page, with a fresh state recorded for the callback.
 pub async fn authorize_url(app: &App) -> Result<String, SignInError> {
     let ig = &app.settings.instagram;
-    let app_id = ig.app_id.as_deref().filter(|_| ig.oauth_configured()).ok_or(SignInError::NotConfigured)?;
+    let app_id = ig
+        .app_id
+        .as_deref()
+        .filter(|_| ig.oauth_configured())
+        .ok_or(SignInError::NotConfigured)?;
     let nonce = crate::crypto::random_token();
     let expires = Utc::now() + Duration::minutes(STATE_TTL_MINUTES);
     let body = format!("{nonce}.{}", expires.timestamp());
     let state = format!("{body}.{}", app.keys.sign("oauth-state", body.as_bytes()));
     let c = app.db.app().await?;
-    c.execute("INSERT INTO oauth_states (state_hash, expires_at) VALUES ($1, $2)", &[&sha256(state.as_bytes()), &expires])
-        .await?;
-    c.execute("DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'", &[]).await?;
-    let mut url = url::Url::parse(&ig.authorize_url).map_err(|e| SignInError::Instagram(e.to_string()))?;
+    c.execute(
+        "INSERT INTO oauth_states (state_hash, expires_at) VALUES ($1, $2)",
+        &[&sha256(state.as_bytes()), &expires],
+    )
+    .await?;
+    c.execute(
+        "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'",
+        &[],
+    )
+    .await?;
+    let mut url =
+        url::Url::parse(&ig.authorize_url).map_err(|e| SignInError::Instagram(e.to_string()))?;
     url.query_pairs_mut()
         .append_pair("client_id", app_id)
         .append_pair("redirect_uri", &redirect_uri(app))
@@ -105,11 +120,17 @@ pub struct SignedIn {
 /// Checks the state's signature and age, then spends it (single use).
 async fn spend_state(app: &App, state: &str) -> Result<(), SignInError> {
     let mut parts = state.rsplitn(2, '.');
-    let (Some(sig), Some(body)) = (parts.next(), parts.next()) else { return Err(SignInError::BadState) };
+    let (Some(sig), Some(body)) = (parts.next(), parts.next()) else {
+        return Err(SignInError::BadState);
+    };
     if !app.keys.verify("oauth-state", body.as_bytes(), sig) {
         return Err(SignInError::BadState);
     }
-    let expires: i64 = body.rsplit('.').next().and_then(|s| s.parse().ok()).ok_or(SignInError::BadState)?;
+    let expires: i64 = body
+        .rsplit('.')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or(SignInError::BadState)?;
     if expires < Utc::now().timestamp() {
         return Err(SignInError::BadState);
     }
@@ -134,10 +155,19 @@ pub async fn callback(app: &App, params: &CallbackParams) -> Result<SignedIn, Si
         if error == "access_denied" || params.error_reason.as_deref() == Some("user_denied") {
             return Err(SignInError::Cancelled);
         }
-        return Err(SignInError::Instagram(params.error_description.clone().unwrap_or_else(|| error.clone())));
+        return Err(SignInError::Instagram(
+            params
+                .error_description
+                .clone()
+                .unwrap_or_else(|| error.clone()),
+        ));
     }
     spend_state(app, params.state.as_deref().ok_or(SignInError::BadState)?).await?;
-    let code = params.code.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| SignInError::Instagram("no authorization code".into()))?;
+    let code = params
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| SignInError::Instagram("no authorization code".into()))?;
 
     let short = graph.exchange_code(code, &redirect_uri(app)).await?;
     let long = graph.long_lived_token(&short.access_token).await?;
@@ -146,13 +176,23 @@ pub async fn callback(app: &App, params: &CallbackParams) -> Result<SignedIn, Si
     if me.user_id.is_empty() {
         return Err(SignInError::BadAccount("no account id".into()));
     }
-    let (tenant, new_shop) = tenants::upsert_for_instagram_account(&app.db, &me.user_id, &handle).await?;
+    let (tenant, new_shop) =
+        tenants::upsert_for_instagram_account(&app.db, &me.user_id, &handle).await?;
     let expires_at = Utc::now() + Duration::from_std(long.expires_in).unwrap_or(Duration::days(60));
 
     let user_id = {
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, tenant).await?;
-        tokens::store(&tx, &app.keys, tenant, &me.user_id, &long.access_token, expires_at, &short.permissions).await?;
+        tokens::store(
+            &tx,
+            &app.keys,
+            tenant,
+            &me.user_id,
+            &long.access_token,
+            expires_at,
+            &short.permissions,
+        )
+        .await?;
         let user: uuid::Uuid = tx
             .query_one(
                 "INSERT INTO users (tenant_id, ig_user_id, username, role, last_login_at) VALUES ($1, $2, $3, 'owner', now())
@@ -162,7 +202,11 @@ pub async fn callback(app: &App, params: &CallbackParams) -> Result<SignedIn, Si
             )
             .await?
             .get(0);
-        tx.execute("INSERT INTO onboarding_progress (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING", &[&tenant.as_uuid()]).await?;
+        tx.execute(
+            "INSERT INTO onboarding_progress (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&tenant.as_uuid()],
+        )
+        .await?;
         tx.execute(
             "UPDATE alerts SET acknowledged_at = now() WHERE tenant_id = $1 AND kind IN ('instagram_reconnect_needed', 'instagram_token_expiring') AND acknowledged_at IS NULL",
             &[&tenant.as_uuid()],
@@ -189,9 +233,20 @@ pub async fn callback(app: &App, params: &CallbackParams) -> Result<SignedIn, Si
         tx.commit().await?;
     }
 
-    let session = start_merchant_session(&app.db, &app.keys, tenant, Some(user_id), app.settings.session_ttl_hours).await?;
+    let session = start_merchant_session(
+        &app.db,
+        &app.keys,
+        tenant,
+        Some(user_id),
+        app.settings.session_ttl_hours,
+    )
+    .await?;
     tracing::info!(tenant = %tenant, new_shop, "signed in with Instagram");
-    Ok(SignedIn { tenant, new_shop, session })
+    Ok(SignedIn {
+        tenant,
+        new_shop,
+        session,
+    })
 }
 
 /// Local development only: signs in as a shop named by `handle` without Instagram.
@@ -199,7 +254,8 @@ pub async fn local_sign_in(app: &App, handle: &InstagramHandle) -> Result<Signed
     if app.settings.environment != Environment::Local {
         return Err(SignInError::LocalSignInRefused);
     }
-    let (tenant, new_shop) = tenants::upsert_for_instagram_account(&app.db, &format!("local:{handle}"), handle).await?;
+    let (tenant, new_shop) =
+        tenants::upsert_for_instagram_account(&app.db, &format!("local:{handle}"), handle).await?;
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
     let user: uuid::Uuid = tx
@@ -210,8 +266,23 @@ pub async fn local_sign_in(app: &App, handle: &InstagramHandle) -> Result<Signed
         )
         .await?
         .get(0);
-    tx.execute("INSERT INTO onboarding_progress (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING", &[&tenant.as_uuid()]).await?;
+    tx.execute(
+        "INSERT INTO onboarding_progress (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING",
+        &[&tenant.as_uuid()],
+    )
+    .await?;
     tx.commit().await?;
-    let session = start_merchant_session(&app.db, &app.keys, tenant, Some(user), app.settings.session_ttl_hours).await?;
-    Ok(SignedIn { tenant, new_shop, session })
+    let session = start_merchant_session(
+        &app.db,
+        &app.keys,
+        tenant,
+        Some(user),
+        app.settings.session_ttl_hours,
+    )
+    .await?;
+    Ok(SignedIn {
+        tenant,
+        new_shop,
+        session,
+    })
 }

@@ -28,7 +28,10 @@ pub struct SendRate {
 
 impl SendRate {
     pub fn per_second(rate: u32) -> Self {
-        SendRate { interval: Duration::from_secs(1) / rate.max(1), next_slot: Mutex::new(HashMap::new()) }
+        SendRate {
+            interval: Duration::from_secs(1) / rate.max(1),
+            next_slot: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Waits for this account's next free slot.
@@ -36,7 +39,11 @@ impl SendRate {
         let wait = {
             let mut slots = self.next_slot.lock().expect("rate table lock");
             let now = Instant::now();
-            let slot = slots.get(account).copied().filter(|s| *s > now).unwrap_or(now);
+            let slot = slots
+                .get(account)
+                .copied()
+                .filter(|s| *s > now)
+                .unwrap_or(now);
             slots.insert(account.to_owned(), slot + self.interval);
             if slots.len() > 10_000 {
                 slots.retain(|_, s| *s > now);
@@ -86,7 +93,10 @@ impl From<tokio_postgres::Error> for SendError {
 
 enum Part {
     Text(String),
-    QuickReplies { text: String, replies: Vec<QuickReply> },
+    QuickReplies {
+        text: String,
+        replies: Vec<QuickReply>,
+    },
     Cards(Vec<ProductCard>),
     Action(SenderAction),
 }
@@ -105,7 +115,9 @@ impl Part {
             Part::Text(t) => json!({ "recipient": to, "text": t }),
             Part::QuickReplies { text, replies } => json!({ "recipient": to, "text": text,
                 "quick_replies": replies.iter().map(|r| json!({"title": r.title, "payload": r.payload})).collect::<Vec<_>>() }),
-            Part::Cards(cards) => json!({ "recipient": to, "cards": cards.iter().map(|c| json!({"title": c.title})).collect::<Vec<_>>() }),
+            Part::Cards(cards) => {
+                json!({ "recipient": to, "cards": cards.iter().map(|c| json!({"title": c.title})).collect::<Vec<_>>() })
+            }
             Part::Action(a) => json!({ "recipient": to, "sender_action": a.as_str() }),
         }
     }
@@ -120,24 +132,66 @@ impl Part {
 
 /// Sends `text` (split at 1000 bytes) once under `key`; `author` is who the dashboard shows
 /// as the writer: "ai" or "merchant".
-pub async fn send_text(app: &App, to: &Recipient, key: &str, text: &str, author: &str) -> Result<SendOutcome, SendError> {
-    let parts: Vec<Part> = split_message(text, MAX_TEXT_BYTES).into_iter().map(Part::Text).collect();
+pub async fn send_text(
+    app: &App,
+    to: &Recipient,
+    key: &str,
+    text: &str,
+    author: &str,
+) -> Result<SendOutcome, SendError> {
+    let parts: Vec<Part> = split_message(text, MAX_TEXT_BYTES)
+        .into_iter()
+        .map(Part::Text)
+        .collect();
     send_parts(app, to, key, parts, author).await
 }
 
-pub async fn send_quick_replies(app: &App, to: &Recipient, key: &str, text: &str, replies: Vec<QuickReply>, author: &str) -> Result<SendOutcome, SendError> {
-    send_parts(app, to, key, vec![Part::QuickReplies { text: text.to_owned(), replies }], author).await
+pub async fn send_quick_replies(
+    app: &App,
+    to: &Recipient,
+    key: &str,
+    text: &str,
+    replies: Vec<QuickReply>,
+    author: &str,
+) -> Result<SendOutcome, SendError> {
+    send_parts(
+        app,
+        to,
+        key,
+        vec![Part::QuickReplies {
+            text: text.to_owned(),
+            replies,
+        }],
+        author,
+    )
+    .await
 }
 
-pub async fn send_product_cards(app: &App, to: &Recipient, key: &str, cards: Vec<ProductCard>) -> Result<SendOutcome, SendError> {
+pub async fn send_product_cards(
+    app: &App,
+    to: &Recipient,
+    key: &str,
+    cards: Vec<ProductCard>,
+) -> Result<SendOutcome, SendError> {
     send_parts(app, to, key, vec![Part::Cards(cards)], "ai").await
 }
 
-pub async fn send_action(app: &App, to: &Recipient, key: &str, action: SenderAction) -> Result<SendOutcome, SendError> {
+pub async fn send_action(
+    app: &App,
+    to: &Recipient,
+    key: &str,
+    action: SenderAction,
+) -> Result<SendOutcome, SendError> {
     send_parts(app, to, key, vec![Part::Action(action)], "ai").await
 }
 
-async fn send_parts(app: &App, to: &Recipient, key: &str, parts: Vec<Part>, author: &str) -> Result<SendOutcome, SendError> {
+async fn send_parts(
+    app: &App,
+    to: &Recipient,
+    key: &str,
+    parts: Vec<Part>,
+    author: &str,
+) -> Result<SendOutcome, SendError> {
     let graph = app.graph.as_ref().ok_or(SendError::NotConfigured)?;
     let t = to.tenant.as_uuid();
     let token = {
@@ -147,12 +201,18 @@ async fn send_parts(app: &App, to: &Recipient, key: &str, parts: Vec<Part>, auth
         tx.commit().await?;
         token
     };
-    let Some(token) = token else { return Ok(SendOutcome::NotConnected) };
+    let Some(token) = token else {
+        return Ok(SendOutcome::NotConnected);
+    };
     let total = parts.len();
     let mut mids = Vec::new();
     let mut already = 0;
     for (i, part) in parts.iter().enumerate() {
-        let part_key = if total == 1 { key.to_owned() } else { format!("{key}#{}/{total}", i + 1) };
+        let part_key = if total == 1 {
+            key.to_owned()
+        } else {
+            format!("{key}#{}/{total}", i + 1)
+        };
         // Record first; a send recorded as done (or whose echo already came back) is skipped.
         let prior = {
             let mut c = app.db.app().await?;
@@ -180,20 +240,38 @@ async fn send_parts(app: &App, to: &Recipient, key: &str, parts: Vec<Part>, auth
                 continue;
             }
             (status, _) if status == "failed" => {
-                return Ok(SendOutcome::Refused { class: ErrorClass::Permanent, reason: "an earlier attempt under this key was refused".into() });
+                return Ok(SendOutcome::Refused {
+                    class: ErrorClass::Permanent,
+                    reason: "an earlier attempt under this key was refused".into(),
+                });
             }
             _ => {}
         }
 
         app.send_rate.wait_turn(&token.ig_user_id).await;
         let result = match part {
-            Part::Text(text) => graph.send_text(&token.ig_user_id, &token.token, &to.customer_igsid, text).await.map(|m| Some(m.message_id)),
-            Part::QuickReplies { text, replies } => graph
-                .send_quick_replies(&token.ig_user_id, &token.token, &to.customer_igsid, text, replies)
+            Part::Text(text) => graph
+                .send_text(&token.ig_user_id, &token.token, &to.customer_igsid, text)
                 .await
                 .map(|m| Some(m.message_id)),
-            Part::Cards(cards) => graph.send_product_cards(&token.ig_user_id, &token.token, &to.customer_igsid, cards).await.map(|m| Some(m.message_id)),
-            Part::Action(action) => graph.sender_action(&token.ig_user_id, &token.token, &to.customer_igsid, *action).await.map(|()| None),
+            Part::QuickReplies { text, replies } => graph
+                .send_quick_replies(
+                    &token.ig_user_id,
+                    &token.token,
+                    &to.customer_igsid,
+                    text,
+                    replies,
+                )
+                .await
+                .map(|m| Some(m.message_id)),
+            Part::Cards(cards) => graph
+                .send_product_cards(&token.ig_user_id, &token.token, &to.customer_igsid, cards)
+                .await
+                .map(|m| Some(m.message_id)),
+            Part::Action(action) => graph
+                .sender_action(&token.ig_user_id, &token.token, &to.customer_igsid, *action)
+                .await
+                .map(|()| None),
         };
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, to.tenant).await?;
@@ -235,7 +313,12 @@ async fn send_parts(app: &App, to: &Recipient, key: &str, parts: Vec<Part>, auth
     Ok(SendOutcome::Sent { mids, already })
 }
 
-async fn failure(tx: &deadpool_postgres::Transaction<'_>, tenant: TenantId, key: &str, e: &GraphError) -> Result<SendOutcome, SendError> {
+async fn failure(
+    tx: &deadpool_postgres::Transaction<'_>,
+    tenant: TenantId,
+    key: &str,
+    e: &GraphError,
+) -> Result<SendOutcome, SendError> {
     let class = e.class();
     let reason = e.to_string();
     let class_name = format!("{class:?}");
@@ -279,10 +362,18 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::from_millis(400));
         let b = Instant::now();
         rate.wait_turn("shop-b").await;
-        assert_eq!(b.elapsed(), Duration::ZERO, "another account is not slowed down");
+        assert_eq!(
+            b.elapsed(),
+            Duration::ZERO,
+            "another account is not slowed down"
+        );
         tokio::time::advance(Duration::from_secs(5)).await;
         let later = Instant::now();
         rate.wait_turn("shop-a").await;
-        assert_eq!(later.elapsed(), Duration::ZERO, "an idle account does not bank a backlog");
+        assert_eq!(
+            later.elapsed(),
+            Duration::ZERO,
+            "an idle account does not bank a backlog"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! "Resync recent conversations": reads Instagram's Conversations API and stores what the
 //! webhooks missed, through the same inbox (so nothing is stored twice).
 
-use super::events::{Attachment, Entry, EventKind, EventSource, InstagramEvent, MessageEvent, WebhookBatch};
+use super::events::{
+    Attachment, Entry, EventKind, EventSource, InstagramEvent, MessageEvent, WebhookBatch,
+};
 use super::inbox::{ingest, IngestError, IngestReport};
 use super::tokens;
 use crate::app::App;
@@ -34,8 +36,12 @@ pub async fn resync(app: &App, tenant: TenantId) -> Result<ResyncReport, ResyncE
     let graph = app.graph.as_ref().ok_or(ResyncError::NotConfigured)?;
     let token = {
         let mut c = app.db.app().await.map_err(IngestError::from)?;
-        let tx = begin_for_tenant(&mut c, tenant).await.map_err(IngestError::from)?;
-        tokens::load(&tx, &app.keys, tenant).await.map_err(IngestError::from)?
+        let tx = begin_for_tenant(&mut c, tenant)
+            .await
+            .map_err(IngestError::from)?;
+        tokens::load(&tx, &app.keys, tenant)
+            .await
+            .map_err(IngestError::from)?
     }
     .ok_or(ResyncError::NotConnected)?;
     let account = token.ig_user_id.clone();
@@ -43,7 +49,10 @@ pub async fn resync(app: &App, tenant: TenantId) -> Result<ResyncReport, ResyncE
         .recent_conversations(&account, &token.token, CONVERSATIONS)
         .await
         .map_err(|e| ResyncError::Instagram(e.to_string()))?;
-    let mut report = ResyncReport { conversations_read: conversations.len(), ..Default::default() };
+    let mut report = ResyncReport {
+        conversations_read: conversations.len(),
+        ..Default::default()
+    };
     let mut events = Vec::new();
     for conversation in &conversations {
         let messages = graph
@@ -59,7 +68,11 @@ pub async fn resync(app: &App, tenant: TenantId) -> Result<ResyncReport, ResyncE
                 attachments: m
                     .attachments
                     .into_iter()
-                    .map(|raw| Attachment { kind: attachment_kind(&raw), url: attachment_url(&raw), raw })
+                    .map(|raw| Attachment {
+                        kind: attachment_kind(&raw),
+                        url: attachment_url(&raw),
+                        raw,
+                    })
                     .collect(),
                 quick_reply_payload: None,
                 reply_to_mid: None,
@@ -67,7 +80,11 @@ pub async fn resync(app: &App, tenant: TenantId) -> Result<ResyncReport, ResyncE
                 referral: None,
                 is_unsupported: false,
             };
-            let kind = if m.from_id == account { EventKind::Echo(message) } else { EventKind::Message(message) };
+            let kind = if m.from_id == account {
+                EventKind::Echo(message)
+            } else {
+                EventKind::Message(message)
+            };
             events.push(InstagramEvent {
                 sender_id: m.from_id,
                 recipient_id: m.to_id,
@@ -77,26 +94,49 @@ pub async fn resync(app: &App, tenant: TenantId) -> Result<ResyncReport, ResyncE
             });
         }
     }
-    let batch = WebhookBatch { entries: vec![Entry { account_id: account, time_ms: None, events, skipped: vec![] }] };
+    let batch = WebhookBatch {
+        entries: vec![Entry {
+            account_id: account,
+            time_ms: None,
+            events,
+            skipped: vec![],
+        }],
+    };
     let ingested: IngestReport = ingest(app, &batch).await?;
     report.messages_added = ingested.stored_messages;
     Ok(report)
 }
 
 fn attachment_kind(raw: &serde_json::Value) -> String {
-    for (key, kind) in [("image_data", "image"), ("video_data", "video"), ("audio_data", "audio"), ("file_url", "file")] {
+    for (key, kind) in [
+        ("image_data", "image"),
+        ("video_data", "video"),
+        ("audio_data", "audio"),
+        ("file_url", "file"),
+    ] {
         if raw.get(key).is_some() {
             return kind.into();
         }
     }
-    raw.get("type").and_then(|t| t.as_str()).unwrap_or("unknown").to_owned()
+    raw.get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("unknown")
+        .to_owned()
 }
 
 fn attachment_url(raw: &serde_json::Value) -> Option<String> {
     ["image_data", "video_data", "audio_data"]
         .iter()
-        .find_map(|k| raw.get(k).and_then(|d| d.get("url")).and_then(|u| u.as_str()))
+        .find_map(|k| {
+            raw.get(k)
+                .and_then(|d| d.get("url"))
+                .and_then(|u| u.as_str())
+        })
         .or_else(|| raw.get("file_url").and_then(|u| u.as_str()))
-        .or_else(|| raw.get("payload").and_then(|p| p.get("url")).and_then(|u| u.as_str()))
+        .or_else(|| {
+            raw.get("payload")
+                .and_then(|p| p.get("url"))
+                .and_then(|u| u.as_str())
+        })
         .map(str::to_owned)
 }

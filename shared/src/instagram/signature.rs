@@ -141,8 +141,14 @@ mod tests {
         let ig = secret("instagram-app-secret");
         for signer in [&meta, &ig] {
             let header = sign_webhook_body(BODY, signer);
-            assert_eq!(verify_webhook_signature(BODY, Some(&header), &[&meta, &ig]), Ok(()));
-            assert_eq!(verify_webhook_signature(BODY, Some(&header), &[&ig, &meta]), Ok(()));
+            assert_eq!(
+                verify_webhook_signature(BODY, Some(&header), &[&meta, &ig]),
+                Ok(())
+            );
+            assert_eq!(
+                verify_webhook_signature(BODY, Some(&header), &[&ig, &meta]),
+                Ok(())
+            );
         }
     }
 
@@ -160,14 +166,23 @@ mod tests {
     fn well_formed_but_wrong_digest_is_mismatch() {
         let s = secret("meta-app-secret");
         let header = format!("sha256={}", "0".repeat(64));
-        assert_eq!(verify_webhook_signature(BODY, Some(&header), &[&s]), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_webhook_signature(BODY, Some(&header), &[&s]),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
     fn missing_header() {
         let s = secret("meta-app-secret");
-        assert_eq!(verify_webhook_signature(BODY, None, &[&s]), Err(SignatureError::Missing));
-        assert_eq!(verify_webhook_signature(BODY, Some("  "), &[&s]), Err(SignatureError::Missing));
+        assert_eq!(
+            verify_webhook_signature(BODY, None, &[&s]),
+            Err(SignatureError::Missing)
+        );
+        assert_eq!(
+            verify_webhook_signature(BODY, Some("  "), &[&s]),
+            Err(SignatureError::Missing)
+        );
     }
 
     #[test]
@@ -175,7 +190,10 @@ mod tests {
         let s = secret("meta-app-secret");
         let good = sign_webhook_body(BODY, &s);
         let sha1 = good.replacen("sha256=", "sha1=", 1);
-        assert_eq!(verify_webhook_signature(BODY, Some(&sha1), &[&s]), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify_webhook_signature(BODY, Some(&sha1), &[&s]),
+            Err(SignatureError::Malformed)
+        );
         // A real 40-digit sha1 value too.
         let sha1_real = format!("sha1={}", "a".repeat(40));
         assert_eq!(
@@ -192,7 +210,14 @@ mod tests {
         let short = &good[..good.len() - 2];
         let long = format!("{good}00");
         let bare = &good["sha256=".len()..];
-        for bad in [non_hex.as_str(), short, long.as_str(), bare, "sha256=", "sha256"] {
+        for bad in [
+            non_hex.as_str(),
+            short,
+            long.as_str(),
+            bare,
+            "sha256=",
+            "sha256",
+        ] {
             assert_eq!(
                 verify_webhook_signature(BODY, Some(bad), &[&s]),
                 Err(SignatureError::Malformed),
@@ -207,7 +232,10 @@ mod tests {
         let good = sign_webhook_body(BODY, &s);
         let upper = format!("sha256={}", good["sha256=".len()..].to_ascii_uppercase());
         assert_eq!(verify_webhook_signature(BODY, Some(&upper), &[&s]), Ok(()));
-        assert_eq!(verify_webhook_signature(BODY, Some(&format!(" {good} ")), &[&s]), Ok(()));
+        assert_eq!(
+            verify_webhook_signature(BODY, Some(&format!(" {good} ")), &[&s]),
+            Ok(())
+        );
         assert_eq!(
             verify_webhook_signature(BODY, Some(&good.replacen("sha256=", "SHA256=", 1)), &[&s]),
             Ok(())
@@ -229,7 +257,10 @@ mod tests {
         // Appended byte (e.g. a re-serialised body with a trailing newline).
         let mut body = BODY.to_vec();
         body.push(b'\n');
-        assert_eq!(verify_webhook_signature(&body, Some(&header), &[&s]), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_webhook_signature(&body, Some(&header), &[&s]),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
@@ -246,7 +277,10 @@ mod tests {
             verify_webhook_signature(BODY, Some(&header), &[&empty]),
             Err(SignatureError::NoSecretConfigured)
         );
-        assert_eq!(verify_webhook_signature(BODY, None, &[]), Err(SignatureError::NoSecretConfigured));
+        assert_eq!(
+            verify_webhook_signature(BODY, None, &[]),
+            Err(SignatureError::NoSecretConfigured)
+        );
     }
 
     #[test]
@@ -259,7 +293,10 @@ mod tests {
             Err(SignatureError::Mismatch)
         );
         let good = sign_webhook_body(BODY, &real);
-        assert_eq!(verify_webhook_signature(BODY, Some(&good), &[&empty, &real]), Ok(()));
+        assert_eq!(
+            verify_webhook_signature(BODY, Some(&good), &[&empty, &real]),
+            Ok(())
+        );
     }
 
     #[test]
@@ -267,6 +304,9 @@ mod tests {
         let s = secret("meta-app-secret");
         let header = sign_webhook_body(b"", &s);
         assert_eq!(verify_webhook_signature(b"", Some(&header), &[&s]), Ok(()));
-        assert_eq!(verify_webhook_signature(b"{}", Some(&header), &[&s]), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_webhook_signature(b"{}", Some(&header), &[&s]),
+            Err(SignatureError::Mismatch)
+        );
     }
 }

@@ -129,7 +129,11 @@ pub fn parse_signed_request(
         _ => None,
     };
 
-    Ok(SignedRequest { user_id, issued_at, raw })
+    Ok(SignedRequest {
+        user_id,
+        issued_at,
+        raw,
+    })
 }
 
 /// Builds a `signed_request` the way Meta does (unpadded base64url). For tests and local tooling.
@@ -212,11 +216,20 @@ mod tests {
     fn forged_signature() {
         let s = secret("app-secret");
         let forged = make_signed_request(&payload(), &secret("attacker"));
-        assert_eq!(parse_signed_request(&forged, &[&s]), Err(SignedRequestError::BadSignature));
+        assert_eq!(
+            parse_signed_request(&forged, &[&s]),
+            Err(SignedRequestError::BadSignature)
+        );
         // Right size, all zeros.
-        let (_, p) = make_signed_request(&payload(), &s).split_once('.').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap();
+        let (_, p) = make_signed_request(&payload(), &s)
+            .split_once('.')
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .unwrap();
         let zeros = format!("{}.{p}", URL_SAFE_NO_PAD.encode([0u8; 32]));
-        assert_eq!(parse_signed_request(&zeros, &[&s]), Err(SignedRequestError::BadSignature));
+        assert_eq!(
+            parse_signed_request(&zeros, &[&s]),
+            Err(SignedRequestError::BadSignature)
+        );
     }
 
     #[test]
@@ -228,7 +241,10 @@ mod tests {
         other["user_id"] = json!("99999");
         let other_b64 = URL_SAFE_NO_PAD.encode(other.to_string());
         let tampered = format!("{sig}.{other_b64}");
-        assert_eq!(parse_signed_request(&tampered, &[&s]), Err(SignedRequestError::BadSignature));
+        assert_eq!(
+            parse_signed_request(&tampered, &[&s]),
+            Err(SignedRequestError::BadSignature)
+        );
     }
 
     #[test]
@@ -266,7 +282,11 @@ mod tests {
             json!({"algorithm":"HMAC-SHA256","user_id":{"id":"1"}}),
         ] {
             let v = make_signed_request(&p, &s);
-            assert_eq!(parse_signed_request(&v, &[&s]), Err(SignedRequestError::MissingUserId), "{p}");
+            assert_eq!(
+                parse_signed_request(&v, &[&s]),
+                Err(SignedRequestError::MissingUserId),
+                "{p}"
+            );
         }
     }
 
@@ -277,22 +297,41 @@ mod tests {
             let p = URL_SAFE_NO_PAD.encode(raw);
             let v = format!("{}.{p}", sign_segment(&p, &s));
             assert!(
-                matches!(parse_signed_request(&v, &[&s]), Err(SignedRequestError::InvalidPayload(_))),
+                matches!(
+                    parse_signed_request(&v, &[&s]),
+                    Err(SignedRequestError::InvalidPayload(_))
+                ),
                 "{raw}"
             );
         }
         // Authentic segment that is not base64url at all.
         let p = "!!!!";
         let v = format!("{}.{p}", sign_segment(p, &s));
-        assert!(matches!(parse_signed_request(&v, &[&s]), Err(SignedRequestError::Malformed(_))));
+        assert!(matches!(
+            parse_signed_request(&v, &[&s]),
+            Err(SignedRequestError::Malformed(_))
+        ));
     }
 
     #[test]
     fn garbage() {
         let s = secret("app-secret");
-        for g in ["", ".", "abc", "abc.", ".abc", "a.b.c", "***.eyJ9", "%%%%.%%%%", "c2ln.eyJ9"] {
+        for g in [
+            "",
+            ".",
+            "abc",
+            "abc.",
+            ".abc",
+            "a.b.c",
+            "***.eyJ9",
+            "%%%%.%%%%",
+            "c2ln.eyJ9",
+        ] {
             assert!(
-                matches!(parse_signed_request(g, &[&s]), Err(SignedRequestError::Malformed(_))),
+                matches!(
+                    parse_signed_request(g, &[&s]),
+                    Err(SignedRequestError::Malformed(_))
+                ),
                 "{g:?}"
             );
         }
@@ -318,9 +357,17 @@ mod tests {
             (pad(sig), pad(p)),
         ] {
             // A padded payload segment is a different ASCII string: Meta signs what it sends.
-            let b_signed = if b.ends_with('=') { sign_segment(&b, &s) } else { a.clone() };
+            let b_signed = if b.ends_with('=') {
+                sign_segment(&b, &s)
+            } else {
+                a.clone()
+            };
             let a = if b.ends_with('=') {
-                if a.ends_with('=') { pad(&b_signed) } else { b_signed }
+                if a.ends_with('=') {
+                    pad(&b_signed)
+                } else {
+                    b_signed
+                }
             } else {
                 a
             };
@@ -336,9 +383,15 @@ mod tests {
     fn no_secret_configured() {
         let s = secret("app-secret");
         let v = make_signed_request(&payload(), &s);
-        assert_eq!(parse_signed_request(&v, &[]), Err(SignedRequestError::NoSecretConfigured));
+        assert_eq!(
+            parse_signed_request(&v, &[]),
+            Err(SignedRequestError::NoSecretConfigured)
+        );
         let empty = secret("");
         let v = make_signed_request(&payload(), &empty);
-        assert_eq!(parse_signed_request(&v, &[&empty]), Err(SignedRequestError::NoSecretConfigured));
+        assert_eq!(
+            parse_signed_request(&v, &[&empty]),
+            Err(SignedRequestError::NoSecretConfigured)
+        );
     }
 }

@@ -41,7 +41,11 @@ pub async fn store(
 }
 
 /// The shop's token, if it has one that can be opened with the current key.
-pub async fn load(tx: &impl GenericClient, keys: &Keys, tenant: TenantId) -> Result<Option<StoredToken>, tokio_postgres::Error> {
+pub async fn load(
+    tx: &impl GenericClient,
+    keys: &Keys,
+    tenant: TenantId,
+) -> Result<Option<StoredToken>, tokio_postgres::Error> {
     let Some(row) = tx
         .query_opt(
             "SELECT ig_user_id, access_token_enc, key_id, expires_at FROM meta_tokens WHERE tenant_id = $1",
@@ -54,7 +58,11 @@ pub async fn load(tx: &impl GenericClient, keys: &Keys, tenant: TenantId) -> Res
     let sealed: Vec<u8> = row.get(1);
     let key_id: String = row.get(2);
     match keys.open_string(&key_id, &sealed) {
-        Ok(token) => Ok(Some(StoredToken { ig_user_id: row.get(0), token, expires_at: row.get(3) })),
+        Ok(token) => Ok(Some(StoredToken {
+            ig_user_id: row.get(0),
+            token,
+            expires_at: row.get(3),
+        })),
         Err(e) => {
             tracing::error!(tenant = %tenant, error = %e, "the stored Instagram token cannot be opened");
             Ok(None)
@@ -93,7 +101,12 @@ pub async fn refresh_expiring(app: &App, graph: &GraphClient) -> Result<RefreshR
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, tenant).await?;
         if expires_at <= Utc::now() {
-            tenants::mark_reconnect_needed(&tx, tenant, "the Instagram token expired; sign in with Instagram again").await?;
+            tenants::mark_reconnect_needed(
+                &tx,
+                tenant,
+                "the Instagram token expired; sign in with Instagram again",
+            )
+            .await?;
             tx.commit().await?;
             report.expired += 1;
             continue;
@@ -104,7 +117,8 @@ pub async fn refresh_expiring(app: &App, graph: &GraphClient) -> Result<RefreshR
         };
         match graph.refresh_token(&current.token).await {
             Ok(fresh) => {
-                let new_expiry = Utc::now() + Duration::from_std(fresh.expires_in).unwrap_or(Duration::days(60));
+                let new_expiry =
+                    Utc::now() + Duration::from_std(fresh.expires_in).unwrap_or(Duration::days(60));
                 let sealed = app.keys.seal(fresh.access_token.expose_secret().as_bytes());
                 tx.execute(
                     "UPDATE meta_tokens SET access_token_enc = $2, key_id = $3, expires_at = $4, refreshed_at = now(),
@@ -124,7 +138,12 @@ pub async fn refresh_expiring(app: &App, graph: &GraphClient) -> Result<RefreshR
                 )
                 .await?;
                 if e.class() == ErrorClass::InvalidToken {
-                    tenants::mark_reconnect_needed(&tx, tenant, "Instagram refused the token; sign in with Instagram again").await?;
+                    tenants::mark_reconnect_needed(
+                        &tx,
+                        tenant,
+                        "Instagram refused the token; sign in with Instagram again",
+                    )
+                    .await?;
                 } else if expires_at < Utc::now() + Duration::days(7) {
                     report.expiring_soon += 1;
                     alerts::raise(

@@ -13,7 +13,9 @@ pub async fn nightly(app: &App) -> Result<JobReport, String> {
     let mut lines = Vec::new();
     match &app.graph {
         Some(graph) => {
-            let r = crate::instagram::tokens::refresh_expiring(app, graph).await.map_err(|e| e.to_string())?;
+            let r = crate::instagram::tokens::refresh_expiring(app, graph)
+                .await
+                .map_err(|e| e.to_string())?;
             lines.push(format!(
                 "Instagram tokens: {} refreshed, {} failed, {} expired, {} expiring soon",
                 r.refreshed, r.failed, r.expired, r.expiring_soon
@@ -27,9 +29,10 @@ pub async fn nightly(app: &App) -> Result<JobReport, String> {
 
 /// Every few minutes: re-enqueue stuck inbound messages, retry sends and delivery hooks.
 pub async fn sweeper(app: &App) -> Result<JobReport, String> {
-    let hooks = crate::delivery_hooks::deliver_due(app, &crate::delivery_hooks::Reach::default(), 200)
-        .await
-        .map_err(|e| e.to_string())?;
+    let hooks =
+        crate::delivery_hooks::deliver_due(app, &crate::delivery_hooks::Reach::default(), 200)
+            .await
+            .map_err(|e| e.to_string())?;
     Ok(JobReport {
         lines: vec![
             format!("delivery hooks: {} delivered, {} to retry, {} given up", hooks.delivered, hooks.retrying, hooks.given_up),

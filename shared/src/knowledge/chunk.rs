@@ -54,13 +54,25 @@ struct Atom {
 /// [`DEFAULT_TARGET_CHARS`]), consecutive chunks of a section sharing up to `overlap_chars`
 /// (at most half a chunk).
 pub fn chunk(doc: &ExtractedText, target_chars: usize, overlap_chars: usize) -> Vec<Chunk> {
-    let target = if target_chars == 0 { DEFAULT_TARGET_CHARS } else { target_chars };
+    let target = if target_chars == 0 {
+        DEFAULT_TARGET_CHARS
+    } else {
+        target_chars
+    };
     let overlap = overlap_chars.min(target / 2);
     let mut chunks = Vec::new();
     for section in &doc.sections {
-        let heading = section.heading.clone().or_else(|| doc.title.clone()).unwrap_or_default();
+        let heading = section
+            .heading
+            .clone()
+            .or_else(|| doc.title.clone())
+            .unwrap_or_default();
         for content in chunk_text(&section.text, target, overlap) {
-            chunks.push(Chunk { ordinal: chunks.len() as i32, heading: heading.clone(), content });
+            chunks.push(Chunk {
+                ordinal: chunks.len() as i32,
+                heading: heading.clone(),
+                content,
+            });
         }
     }
     chunks
@@ -178,20 +190,32 @@ fn atoms(text: &str, max_chars: usize) -> Vec<Atom> {
             .next_back();
         let strength = if newlines >= 2 {
             PARAGRAPH
-        } else if newlines == 1 || last.is_some_and(|c| matches!(c, '.' | '!' | '?' | '؟' | '؛' | '…' | '۔')) {
+        } else if newlines == 1
+            || last.is_some_and(|c| matches!(c, '.' | '!' | '?' | '؟' | '؛' | '…' | '۔'))
+        {
             SENTENCE
         } else if last.is_some_and(|c| matches!(c, '،' | ',' | ';' | ':')) {
             CLAUSE
         } else {
             WORD
         };
-        words.push(Atom { start, end, chars, strength });
+        words.push(Atom {
+            start,
+            end,
+            chars,
+            strength,
+        });
         start = end;
         chars = 0;
         seen_word = false;
     }
     if seen_word {
-        words.push(Atom { start, end: text.len(), chars, strength: END });
+        words.push(Atom {
+            start,
+            end: text.len(),
+            chars,
+            strength: END,
+        });
     } else if let Some(last) = words.last_mut() {
         // Only whitespace after the last word.
         last.end = text.len();
@@ -211,13 +235,23 @@ fn atoms(text: &str, max_chars: usize) -> Vec<Atom> {
             let at = word.start + offset;
             let n = grapheme.chars().count();
             if piece_chars > 0 && piece_chars + n > max_chars {
-                atoms.push(Atom { start: piece_start, end: at, chars: piece_chars, strength: INSIDE_WORD });
+                atoms.push(Atom {
+                    start: piece_start,
+                    end: at,
+                    chars: piece_chars,
+                    strength: INSIDE_WORD,
+                });
                 piece_start = at;
                 piece_chars = 0;
             }
             piece_chars += n;
         }
-        atoms.push(Atom { start: piece_start, end: word.end, chars: piece_chars, strength: word.strength });
+        atoms.push(Atom {
+            start: piece_start,
+            end: word.end,
+            chars: piece_chars,
+            strength: word.strength,
+        });
     }
     atoms
 }
@@ -232,7 +266,10 @@ mod tests {
             title: Some("سياسات المتجر".into()),
             sections: sections
                 .iter()
-                .map(|(h, t)| Section { heading: h.map(str::to_owned), text: (*t).to_owned() })
+                .map(|(h, t)| Section {
+                    heading: h.map(str::to_owned),
+                    text: (*t).to_owned(),
+                })
                 .collect(),
             truncated: false,
         }
@@ -255,12 +292,23 @@ mod tests {
 
     #[test]
     fn headings_are_kept_and_the_title_stands_in_for_a_missing_one() {
-        let d = doc(&[(Some("التوصيل > عمّان"), "خلال يوم واحد."), (None, "صفحة بلا عنوان."), (Some("Returns"), "14 days.")]);
+        let d = doc(&[
+            (Some("التوصيل > عمّان"), "خلال يوم واحد."),
+            (None, "صفحة بلا عنوان."),
+            (Some("Returns"), "14 days."),
+        ]);
         let chunks = chunk(&d, DEFAULT_TARGET_CHARS, DEFAULT_OVERLAP_CHARS);
-        let got: Vec<(i32, &str, &str)> = chunks.iter().map(|c| (c.ordinal, c.heading.as_str(), c.content.as_str())).collect();
+        let got: Vec<(i32, &str, &str)> = chunks
+            .iter()
+            .map(|c| (c.ordinal, c.heading.as_str(), c.content.as_str()))
+            .collect();
         assert_eq!(
             got,
-            vec![(0, "التوصيل > عمّان", "خلال يوم واحد."), (1, "سياسات المتجر", "صفحة بلا عنوان."), (2, "Returns", "14 days.")]
+            vec![
+                (0, "التوصيل > عمّان", "خلال يوم واحد."),
+                (1, "سياسات المتجر", "صفحة بلا عنوان."),
+                (2, "Returns", "14 days.")
+            ]
         );
     }
 
@@ -270,9 +318,22 @@ mod tests {
         let chunks = chunk(&doc(&[(Some("الأسئلة"), &text)]), 300, 60);
         assert!(chunks.len() >= 10, "{}", chunks.len());
         for (i, c) in chunks.iter().enumerate() {
-            assert!(i + 1 == chunks.len() || chars(&c.content) >= 150, "too small: {}", c.content);
-            assert!(chars(&c.content) <= 300, "{} chars: {}", chars(&c.content), c.content);
-            assert!(c.content.ends_with(['.', '؟', '!']), "does not end a sentence: {}", c.content);
+            assert!(
+                i + 1 == chunks.len() || chars(&c.content) >= 150,
+                "too small: {}",
+                c.content
+            );
+            assert!(
+                chars(&c.content) <= 300,
+                "{} chars: {}",
+                chars(&c.content),
+                c.content
+            );
+            assert!(
+                c.content.ends_with(['.', '؟', '!']),
+                "does not end a sentence: {}",
+                c.content
+            );
             assert_eq!(c.heading, "الأسئلة");
         }
     }
@@ -291,11 +352,21 @@ mod tests {
                 .find(|n| a[a.len() - n..] == b[..*n])
                 .unwrap_or(0);
             let shared_chars = chars(&b[..shared]);
-            assert!((20..=150).contains(&shared_chars), "overlap of {shared_chars} chars between\n{a}\n---\n{b}");
+            assert!(
+                (20..=150).contains(&shared_chars),
+                "overlap of {shared_chars} chars between\n{a}\n---\n{b}"
+            );
         }
         // Without overlap nothing repeats: the chunks put back together are the text.
         let plain = chunk(&doc(&[(None, &text)]), 400, 0);
-        assert_eq!(plain.iter().map(|c| c.content.as_str()).collect::<Vec<_>>().join(" "), text);
+        assert_eq!(
+            plain
+                .iter()
+                .map(|c| c.content.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            text
+        );
     }
 
     #[test]
@@ -304,9 +375,17 @@ mod tests {
         let words: std::collections::HashSet<&str> = text.split_whitespace().collect();
         for (target, overlap) in [(120, 30), (250, 100), (1000, 150), (77, 38)] {
             for c in chunk(&doc(&[(None, &text)]), target, overlap) {
-                assert!(text.contains(&c.content), "not a slice of the text: {}", c.content);
+                assert!(
+                    text.contains(&c.content),
+                    "not a slice of the text: {}",
+                    c.content
+                );
                 for w in c.content.split_whitespace() {
-                    assert!(words.contains(w), "cut word {w:?} in {:?} (target {target})", c.content);
+                    assert!(
+                        words.contains(w),
+                        "cut word {w:?} in {:?} (target {target})",
+                        c.content
+                    );
                 }
             }
         }
@@ -346,7 +425,10 @@ mod tests {
         let d = doc(&[(Some("أ"), &text), (Some("ب"), &text)]);
         let a = chunk(&d, 300, 50);
         assert_eq!(a, chunk(&d, 300, 50));
-        assert_eq!(a.iter().map(|c| c.ordinal).collect::<Vec<_>>(), (0..a.len() as i32).collect::<Vec<_>>());
+        assert_eq!(
+            a.iter().map(|c| c.ordinal).collect::<Vec<_>>(),
+            (0..a.len() as i32).collect::<Vec<_>>()
+        );
         assert!(a.iter().any(|c| c.heading == "ب"));
     }
 }

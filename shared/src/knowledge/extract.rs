@@ -64,7 +64,11 @@ impl DocumentKind {
     /// then by file extension (`.txt`, `.md`, `.markdown`), then by a text content type.
     /// `None` for anything else, including a zip that is not a Word document and a file named
     /// `.pdf` or `.docx` whose bytes are not one.
-    pub fn detect(filename: &str, content_type: Option<&str>, bytes: &[u8]) -> Option<DocumentKind> {
+    pub fn detect(
+        filename: &str,
+        content_type: Option<&str>,
+        bytes: &[u8],
+    ) -> Option<DocumentKind> {
         if looks_like_pdf(bytes) {
             return Some(DocumentKind::Pdf);
         }
@@ -152,7 +156,9 @@ pub enum ExtractError {
     TooLarge { max_mb: usize },
     #[error("This text file is not saved as UTF-8. Open it, save it again with the UTF-8 encoding (in Notepad: File > Save as > Encoding: UTF-8), and upload it again.")]
     NotUtf8,
-    #[error("This PDF has no text layer (it may be a scanned image); upload a text PDF or a DOCX.")]
+    #[error(
+        "This PDF has no text layer (it may be a scanned image); upload a text PDF or a DOCX."
+    )]
     NoTextLayer,
     #[error("This PDF is protected by a password. Remove the password (or save a copy without one) and upload it again.")]
     Encrypted,
@@ -174,7 +180,9 @@ impl ExtractError {
     /// The technical cause, for logs (never shown to the merchant).
     pub fn detail(&self) -> String {
         match self {
-            ExtractError::InvalidPdf { detail } | ExtractError::InvalidDocx { detail } => detail.clone(),
+            ExtractError::InvalidPdf { detail } | ExtractError::InvalidDocx { detail } => {
+                detail.clone()
+            }
             other => format!("{other:?}"),
         }
     }
@@ -185,7 +193,9 @@ impl ExtractError {
 /// CPU-bound (a large PDF takes a while): call it from `tokio::task::spawn_blocking`.
 pub fn extract_text(bytes: &[u8], kind: DocumentKind) -> Result<ExtractedText, ExtractError> {
     if bytes.len() > MAX_INPUT_BYTES {
-        return Err(ExtractError::TooLarge { max_mb: MAX_INPUT_BYTES / (1024 * 1024) });
+        return Err(ExtractError::TooLarge {
+            max_mb: MAX_INPUT_BYTES / (1024 * 1024),
+        });
     }
     let raw = match kind {
         DocumentKind::Pdf => pdf::extract(bytes)?,
@@ -200,7 +210,11 @@ pub fn extract_text(bytes: &[u8], kind: DocumentKind) -> Result<ExtractedText, E
     };
     let out = finish(raw);
     if out.sections.is_empty() {
-        return Err(if kind == DocumentKind::Pdf { ExtractError::NoTextLayer } else { ExtractError::Empty });
+        return Err(if kind == DocumentKind::Pdf {
+            ExtractError::NoTextLayer
+        } else {
+            ExtractError::Empty
+        });
     }
     Ok(out)
 }
@@ -209,13 +223,17 @@ pub fn extract_text(bytes: &[u8], kind: DocumentKind) -> Result<ExtractedText, E
 /// refused rather than guessed, and so is binary content (NUL bytes).
 fn decode_text_file(bytes: &[u8]) -> Result<String, ExtractError> {
     let text = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        std::str::from_utf8(rest).map_err(|_| ExtractError::NotUtf8)?.to_owned()
+        std::str::from_utf8(rest)
+            .map_err(|_| ExtractError::NotUtf8)?
+            .to_owned()
     } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         decode_utf16(rest, u16::from_le_bytes)?
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         decode_utf16(rest, u16::from_be_bytes)?
     } else {
-        std::str::from_utf8(bytes).map_err(|_| ExtractError::NotUtf8)?.to_owned()
+        std::str::from_utf8(bytes)
+            .map_err(|_| ExtractError::NotUtf8)?
+            .to_owned()
     };
     if text.contains('\0') {
         return Err(ExtractError::NotUtf8);
@@ -234,7 +252,13 @@ fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, Extrac
 /// Normalises every section (line ends, control characters, blank-line runs, spaces at line
 /// ends), drops empty ones and applies [`MAX_TEXT_CHARS`].
 fn finish(raw: ExtractedText) -> ExtractedText {
-    let mut out = ExtractedText { title: raw.title.map(|t| collapse_spaces(&t)).filter(|t| !t.is_empty()), ..Default::default() };
+    let mut out = ExtractedText {
+        title: raw
+            .title
+            .map(|t| collapse_spaces(&t))
+            .filter(|t| !t.is_empty()),
+        ..Default::default()
+    };
     let mut budget = MAX_TEXT_CHARS;
     out.truncated = raw.truncated;
     for section in raw.sections {
@@ -249,7 +273,13 @@ fn finish(raw: ExtractedText) -> ExtractedText {
         }
         budget -= text.chars().count().min(budget);
         if !text.is_empty() {
-            out.sections.push(Section { heading: section.heading.map(|h| collapse_spaces(&h)).filter(|h| !h.is_empty()), text });
+            out.sections.push(Section {
+                heading: section
+                    .heading
+                    .map(|h| collapse_spaces(&h))
+                    .filter(|h| !h.is_empty()),
+                text,
+            });
         }
         if out.truncated {
             break;
@@ -324,7 +354,13 @@ impl SectionBuilder {
             self.path.pop();
         }
         self.path.push((level, title));
-        self.current = Some(self.path.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" > "));
+        self.current = Some(
+            self.path
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" > "),
+        );
     }
 
     /// A paragraph: separated from the previous one by a blank line.
@@ -371,15 +407,29 @@ impl SectionBuilder {
         let mut sections = Vec::new();
         for i in 0..self.sections.len() {
             let (heading, depth, text) = &self.sections[i];
-            let has_child = self.sections.get(i + 1).is_some_and(|(_, next_depth, _)| next_depth > depth);
+            let has_child = self
+                .sections
+                .get(i + 1)
+                .is_some_and(|(_, next_depth, _)| next_depth > depth);
             let text = if text.trim().is_empty() && !has_child {
-                heading.as_deref().and_then(|h| h.rsplit(" > ").next()).unwrap_or_default().to_owned()
+                heading
+                    .as_deref()
+                    .and_then(|h| h.rsplit(" > ").next())
+                    .unwrap_or_default()
+                    .to_owned()
             } else {
                 text.clone()
             };
-            sections.push(Section { heading: heading.clone(), text });
+            sections.push(Section {
+                heading: heading.clone(),
+                text,
+            });
         }
-        ExtractedText { title, sections, truncated: self.truncated }
+        ExtractedText {
+            title,
+            sections,
+            truncated: self.truncated,
+        }
     }
 }
 
@@ -512,17 +562,24 @@ mod docx {
             return Err(ExtractError::LegacyOrProtectedWord);
         }
         let invalid = |detail: String| ExtractError::InvalidDocx { detail };
-        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| invalid(format!("zip: {e}")))?;
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| invalid(format!("zip: {e}")))?;
         if archive.len() > MAX_DOCX_ENTRIES {
-            return Err(ExtractError::DocxTooLarge { max_mb: MAX_DOCX_UNCOMPRESSED_BYTES / (1024 * 1024) });
+            return Err(ExtractError::DocxTooLarge {
+                max_mb: MAX_DOCX_UNCOMPRESSED_BYTES / (1024 * 1024),
+            });
         }
         let mut declared: u64 = 0;
         for i in 0..archive.len() {
-            let entry = archive.by_index_raw(i).map_err(|e| invalid(format!("zip entry {i}: {e}")))?;
+            let entry = archive
+                .by_index_raw(i)
+                .map_err(|e| invalid(format!("zip entry {i}: {e}")))?;
             declared = declared.saturating_add(entry.size());
         }
         if declared > MAX_DOCX_UNCOMPRESSED_BYTES {
-            return Err(ExtractError::DocxTooLarge { max_mb: MAX_DOCX_UNCOMPRESSED_BYTES / (1024 * 1024) });
+            return Err(ExtractError::DocxTooLarge {
+                max_mb: MAX_DOCX_UNCOMPRESSED_BYTES / (1024 * 1024),
+            });
         }
         let mut budget = MAX_DOCX_UNCOMPRESSED_BYTES;
         let document = read_entry(&mut archive, "word/document.xml", &mut budget)?
@@ -535,7 +592,8 @@ mod docx {
             Some(xml) => core_title(&xml),
             None => None,
         };
-        parse_document(&document, &styles, core_title).map_err(|e| invalid(format!("document.xml: {e}")))
+        parse_document(&document, &styles, core_title)
+            .map_err(|e| invalid(format!("document.xml: {e}")))
     }
 
     /// An entry's text, inflating no more than what is left of `budget` (the sizes a zip
@@ -545,11 +603,17 @@ mod docx {
         name: &str,
         budget: &mut u64,
     ) -> Result<Option<String>, ExtractError> {
-        let too_large = || ExtractError::DocxTooLarge { max_mb: MAX_DOCX_UNCOMPRESSED_BYTES / (1024 * 1024) };
+        let too_large = || ExtractError::DocxTooLarge {
+            max_mb: MAX_DOCX_UNCOMPRESSED_BYTES / (1024 * 1024),
+        };
         let entry = match archive.by_name(name) {
             Ok(entry) => entry,
             Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-            Err(e) => return Err(ExtractError::InvalidDocx { detail: format!("{name}: {e}") }),
+            Err(e) => {
+                return Err(ExtractError::InvalidDocx {
+                    detail: format!("{name}: {e}"),
+                })
+            }
         };
         if entry.size() > *budget {
             return Err(too_large());
@@ -558,12 +622,16 @@ mod docx {
         entry
             .take(*budget + 1)
             .read_to_end(&mut data)
-            .map_err(|e| ExtractError::InvalidDocx { detail: format!("{name}: {e}") })?;
+            .map_err(|e| ExtractError::InvalidDocx {
+                detail: format!("{name}: {e}"),
+            })?;
         if data.len() as u64 > *budget {
             return Err(too_large());
         }
         *budget -= data.len() as u64;
-        let text = String::from_utf8(data).map_err(|_| ExtractError::InvalidDocx { detail: format!("{name} is not UTF-8") })?;
+        let text = String::from_utf8(data).map_err(|_| ExtractError::InvalidDocx {
+            detail: format!("{name} is not UTF-8"),
+        })?;
         Ok(Some(text))
     }
 
@@ -579,7 +647,11 @@ mod docx {
         e.attributes()
             .flatten()
             .find(|a| local(a.key.as_ref()) == key)
-            .and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok().map(|v| v.into_owned()))
+            .and_then(|a| {
+                a.normalized_value(quick_xml::XmlVersion::default())
+                    .ok()
+                    .map(|v| v.into_owned())
+            })
     }
 
     fn parse_styles(xml: &str) -> Result<HashMap<String, Style>, quick_xml::Error> {
@@ -594,7 +666,14 @@ mod docx {
                             styles.insert(id, style);
                         }
                         if let Some(id) = attr(&e, b"styleId") {
-                            current = Some((id, Style { name: String::new(), based_on: None, outline_level: None }));
+                            current = Some((
+                                id,
+                                Style {
+                                    name: String::new(),
+                                    based_on: None,
+                                    outline_level: None,
+                                },
+                            ));
                         }
                     }
                     b"name" => {
@@ -627,8 +706,14 @@ mod docx {
     }
 
     fn heading_level_of_name(name: &str) -> Option<u8> {
-        let compact: String = name.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        compact.strip_prefix("heading").and_then(|n| n.parse::<u8>().ok())
+        let compact: String = name
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        compact
+            .strip_prefix("heading")
+            .and_then(|n| n.parse::<u8>().ok())
     }
 
     fn style_role(styles: &HashMap<String, Style>, id: &str) -> Role {
@@ -644,7 +729,11 @@ mod docx {
                 return Role::Heading(level);
             }
             if let Some(level) = style.outline_level {
-                return if level < 9 { Role::Heading(level + 1) } else { Role::Body };
+                return if level < 9 {
+                    Role::Heading(level + 1)
+                } else {
+                    Role::Body
+                };
             }
             match &style.based_on {
                 Some(parent) => id = parent.clone(),
@@ -655,7 +744,9 @@ mod docx {
         if id.eq_ignore_ascii_case("title") {
             return Role::Title;
         }
-        heading_level_of_name(&id).map(Role::Heading).unwrap_or(Role::Body)
+        heading_level_of_name(&id)
+            .map(Role::Heading)
+            .unwrap_or(Role::Body)
     }
 
     fn core_title(xml: &str) -> Option<String> {
@@ -696,7 +787,9 @@ mod docx {
         let Some(p) = paragraph else { return };
         match local(e.name().as_ref()) {
             b"pStyle" if in_ppr > 0 => p.style = attr(e, b"val"),
-            b"outlineLvl" if in_ppr > 0 => p.outline_level = attr(e, b"val").and_then(|v| v.parse().ok()),
+            b"outlineLvl" if in_ppr > 0 => {
+                p.outline_level = attr(e, b"val").and_then(|v| v.parse().ok())
+            }
             b"numId" if in_ppr > 0 => p.list_item = attr(e, b"val").is_some_and(|v| v != "0"),
             b"tab" if in_ppr == 0 => p.text.push('\t'),
             b"br" | b"cr" if in_ppr == 0 => p.text.push('\n'),
@@ -722,7 +815,11 @@ mod docx {
         let mut row: Vec<String> = Vec::new();
 
         // What a finished paragraph becomes.
-        let emit = |p: Paragraph, table_depth: usize, cell: &mut String, builder: &mut SectionBuilder, title: &mut Option<String>| {
+        let emit = |p: Paragraph,
+                    table_depth: usize,
+                    cell: &mut String,
+                    builder: &mut SectionBuilder,
+                    title: &mut Option<String>| {
             let text = p.text.trim();
             if table_depth > 0 {
                 if !text.is_empty() {
@@ -736,11 +833,19 @@ mod docx {
             let role = match p.outline_level {
                 Some(level) if level < 9 => Role::Heading(level + 1),
                 Some(_) => Role::Body,
-                None => p.style.as_deref().map(|s| style_role(styles, s)).unwrap_or(Role::Body),
+                None => p
+                    .style
+                    .as_deref()
+                    .map(|s| style_role(styles, s))
+                    .unwrap_or(Role::Body),
             };
             match role {
-                Role::Title if title.is_none() && !text.is_empty() => *title = Some(collapse_spaces(text)),
-                Role::Heading(level) if (1..=3).contains(&level) && !text.is_empty() => builder.heading(level, text),
+                Role::Title if title.is_none() && !text.is_empty() => {
+                    *title = Some(collapse_spaces(text))
+                }
+                Role::Heading(level) if (1..=3).contains(&level) && !text.is_empty() => {
+                    builder.heading(level, text)
+                }
                 _ if p.list_item && !text.is_empty() => builder.paragraph(&format!("- {text}")),
                 _ => builder.paragraph(text),
             }
@@ -790,12 +895,14 @@ mod docx {
                 },
                 Event::Text(t) if in_text => {
                     if let Some(p) = paragraphs.last_mut() {
-                        p.text.push_str(&t.decode().map_err(quick_xml::Error::from)?);
+                        p.text
+                            .push_str(&t.decode().map_err(quick_xml::Error::from)?);
                     }
                 }
                 Event::CData(t) if in_text => {
                     if let Some(p) = paragraphs.last_mut() {
-                        p.text.push_str(&t.decode().map_err(quick_xml::Error::from)?);
+                        p.text
+                            .push_str(&t.decode().map_err(quick_xml::Error::from)?);
                     }
                 }
                 Event::GeneralRef(r) if in_text => {
@@ -822,16 +929,27 @@ mod pdf {
         let result = std::panic::catch_unwind(|| extract_inner(bytes));
         match result {
             Ok(result) => result,
-            Err(_) => Err(ExtractError::InvalidPdf { detail: "the PDF parser panicked".into() }),
+            Err(_) => Err(ExtractError::InvalidPdf {
+                detail: "the PDF parser panicked".into(),
+            }),
         }
     }
 
     fn extract_inner(bytes: &[u8]) -> Result<ExtractedText, ExtractError> {
-        let options = LoadOptions { max_decompressed_size: Some(MAX_PDF_STREAM_BYTES), ..Default::default() };
+        let options = LoadOptions {
+            max_decompressed_size: Some(MAX_PDF_STREAM_BYTES),
+            ..Default::default()
+        };
         let doc = match Document::load_mem_with_options(bytes, options) {
             Ok(doc) => doc,
-            Err(lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)) => return Err(ExtractError::Encrypted),
-            Err(e) => return Err(ExtractError::InvalidPdf { detail: e.to_string() }),
+            Err(lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)) => {
+                return Err(ExtractError::Encrypted)
+            }
+            Err(e) => {
+                return Err(ExtractError::InvalidPdf {
+                    detail: e.to_string(),
+                })
+            }
         };
         // Loaded but still encrypted: a user password is needed (an empty one was tried).
         if doc.is_encrypted() && !doc.was_encrypted() {
@@ -859,14 +977,34 @@ mod pdf {
         }
         if pages.iter().all(|p| p.trim().is_empty()) {
             if let Some(e) = first_error {
-                return Err(ExtractError::InvalidPdf { detail: e.to_string() });
+                return Err(ExtractError::InvalidPdf {
+                    detail: e.to_string(),
+                });
             }
         }
         if !arabic_reads_forwards(pages.iter().map(String::as_str)) {
-            pages = pages.iter().map(|p| p.lines().map(visual_to_logical).collect::<Vec<_>>().join("\n")).collect();
+            pages = pages
+                .iter()
+                .map(|p| {
+                    p.lines()
+                        .map(visual_to_logical)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .collect();
         }
-        let sections = pages.into_iter().map(|text| Section { heading: None, text }).collect();
-        Ok(ExtractedText { title: info_title(&doc), sections, truncated })
+        let sections = pages
+            .into_iter()
+            .map(|text| Section {
+                heading: None,
+                text,
+            })
+            .collect();
+        Ok(ExtractedText {
+            title: info_title(&doc),
+            sections,
+            truncated,
+        })
     }
 
     fn info_title(doc: &Document) -> Option<String> {
@@ -881,7 +1019,10 @@ mod pdf {
             Object::Reference(id) => doc.get_object(*id).ok()?,
             other => other,
         };
-        lopdf::decode_text_string(title).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+        lopdf::decode_text_string(title)
+            .ok()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
     }
 
     /// The page's lines, each in *visual* order (left to right as drawn).
@@ -900,14 +1041,23 @@ mod pdf {
         let fonts = doc.get_page_fonts(page_id)?;
         let encodings: BTreeMap<Vec<u8>, Encoding<'_>> = fonts
             .into_iter()
-            .filter_map(|(name, font)| font.get_font_encoding_with_limit(doc, MAX_PDF_STREAM_BYTES).ok().map(|e| (name, e)))
+            .filter_map(|(name, font)| {
+                font.get_font_encoding_with_limit(doc, MAX_PDF_STREAM_BYTES)
+                    .ok()
+                    .map(|e| (name, e))
+            })
             .collect();
         let content = doc.get_page_content_with_limit(page_id, MAX_PDF_STREAM_BYTES)?;
         let content = Content::decode(&content)?;
         let mut w = TextWriter::default();
         let mut encoding: Option<&Encoding<'_>> = None;
         for op in &content.operations {
-            let num = |i: usize| op.operands.get(i).and_then(|o| o.as_float().ok()).unwrap_or(0.0);
+            let num = |i: usize| {
+                op.operands
+                    .get(i)
+                    .and_then(|o| o.as_float().ok())
+                    .unwrap_or(0.0)
+            };
             let matrix = || [num(0), num(1), num(2), num(3), num(4), num(5)];
             match op.operator.as_str() {
                 "q" => w.ctm_stack.push(w.ctm),
@@ -921,7 +1071,11 @@ mod pdf {
                 }
                 "BT" => w.set_line_matrix(IDENTITY),
                 "Tf" => {
-                    encoding = op.operands.first().and_then(|o| o.as_name().ok()).and_then(|n| encodings.get(n));
+                    encoding = op
+                        .operands
+                        .first()
+                        .and_then(|o| o.as_name().ok())
+                        .and_then(|n| encodings.get(n));
                     w.font_size = num(1).abs();
                 }
                 "TL" => w.leading = num(0),
@@ -937,14 +1091,22 @@ mod pdf {
                         w.translate(0.0, -w.leading);
                     }
                     let Some(encoding) = encoding else { continue };
-                    let operands: &[Object] = if op.operator == "\"" { op.operands.get(2..).unwrap_or(&[]) } else { &op.operands };
+                    let operands: &[Object] = if op.operator == "\"" {
+                        op.operands.get(2..).unwrap_or(&[])
+                    } else {
+                        &op.operands
+                    };
                     for operand in operands {
                         match operand {
-                            Object::String(bytes, _) => w.show(&encoding.bytes_to_string(bytes).unwrap_or_default()),
+                            Object::String(bytes, _) => {
+                                w.show(&encoding.bytes_to_string(bytes).unwrap_or_default())
+                            }
                             Object::Array(items) => {
                                 for item in items {
                                     match item {
-                                        Object::String(bytes, _) => w.show(&encoding.bytes_to_string(bytes).unwrap_or_default()),
+                                        Object::String(bytes, _) => w.show(
+                                            &encoding.bytes_to_string(bytes).unwrap_or_default(),
+                                        ),
                                         // A wide negative adjustment (in thousandths of an em) is a gap between words.
                                         other => {
                                             if other.as_float().is_ok_and(|n| n < -200.0) {
@@ -979,7 +1141,10 @@ mod pdf {
     }
 
     fn is_seam_punctuation(c: char) -> bool {
-        matches!(c, '.' | ',' | '،' | '؛' | '؟' | '!' | '?' | ':' | ';' | '(' | ')' | '[' | ']' | '{' | '}')
+        matches!(
+            c,
+            '.' | ',' | '،' | '؛' | '؟' | '!' | '?' | ':' | ';' | '(' | ')' | '[' | ']' | '{' | '}'
+        )
     }
 
     struct Segment {
@@ -1031,7 +1196,12 @@ mod pdf {
             if !self.open || self.segments.is_empty() {
                 let m = multiply(self.line_matrix, self.ctm);
                 let size = (self.font_size * m[3].abs().max(m[2].abs())).max(0.1);
-                self.segments.push(Segment { x: m[4], y: m[5], size, text: String::new() });
+                self.segments.push(Segment {
+                    x: m[4],
+                    y: m[5],
+                    size,
+                    text: String::new(),
+                });
                 self.open = true;
             }
             if let Some(segment) = self.segments.last_mut() {
@@ -1051,14 +1221,21 @@ mod pdf {
             let mut segments: Vec<Segment> = Vec::new();
             for segment in self.segments {
                 match segments.last_mut() {
-                    Some(previous) if segment.text.chars().all(is_mark) => previous.text.push_str(&segment.text),
+                    Some(previous) if segment.text.chars().all(is_mark) => {
+                        previous.text.push_str(&segment.text)
+                    }
                     _ => segments.push(segment),
                 }
             }
             let mut lines: Vec<Vec<Segment>> = Vec::new();
             for segment in segments {
                 match lines.last_mut() {
-                    Some(line) if (segment.y - line[0].y).abs() <= 0.5 * segment.size.max(line[0].size) => line.push(segment),
+                    Some(line)
+                        if (segment.y - line[0].y).abs()
+                            <= 0.5 * segment.size.max(line[0].size) =>
+                    {
+                        line.push(segment)
+                    }
                     _ => lines.push(vec![segment]),
                 }
             }
@@ -1069,14 +1246,20 @@ mod pdf {
                     let mut text = String::new();
                     for segment in line {
                         // Pieces that meet at a space, a mark or punctuation need no space.
-                        let joins = |c: char| c.is_whitespace() || is_mark(c) || is_seam_punctuation(c);
-                        let seam_joins = text.is_empty() || text.ends_with(joins) || segment.text.starts_with(joins);
+                        let joins =
+                            |c: char| c.is_whitespace() || is_mark(c) || is_seam_punctuation(c);
+                        let seam_joins = text.is_empty()
+                            || text.ends_with(joins)
+                            || segment.text.starts_with(joins);
                         if !seam_joins {
                             text.push(' ');
                         }
                         text.push_str(&segment.text);
                     }
-                    text.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+                    text.split(' ')
+                        .filter(|w| !w.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 })
                 .collect()
         }
@@ -1105,7 +1288,10 @@ fn is_strong_ltr(c: char) -> bool {
 
 /// Characters that stay inside a left-to-right run (`IG Shop`, `079 123 4567`, `3.5`).
 fn is_ltr_run_neutral(c: char) -> bool {
-    matches!(c, ' ' | '.' | ',' | ':' | '-' | '/' | '%' | '+' | '_' | '@' | '&' | '\'' | '#' | '=')
+    matches!(
+        c,
+        ' ' | '.' | ',' | ':' | '-' | '/' | '%' | '+' | '_' | '@' | '&' | '\'' | '#' | '='
+    )
 }
 
 fn mirror(c: char) -> char {
@@ -1202,11 +1388,17 @@ fn reorder_rtl(chars: &[char]) -> Vec<char> {
     let mut i = 0;
     while i < n {
         let c = chars[i];
-        let starts_number = is_digit(c) || (is_number_affix(c) && chars.get(i + 1).is_some_and(|d| is_digit(*d)));
+        let starts_number =
+            is_digit(c) || (is_number_affix(c) && chars.get(i + 1).is_some_and(|d| is_digit(*d)));
         let end = if is_strong_ltr(c) {
             let mut end = i + 1;
             let mut j = i + 1;
-            while j < n && (is_strong_ltr(chars[j]) || is_digit(chars[j]) || is_number_affix(chars[j]) || is_ltr_run_neutral(chars[j])) {
+            while j < n
+                && (is_strong_ltr(chars[j])
+                    || is_digit(chars[j])
+                    || is_number_affix(chars[j])
+                    || is_ltr_run_neutral(chars[j]))
+            {
                 if is_strong_ltr(chars[j]) || is_digit(chars[j]) || is_number_affix(chars[j]) {
                     end = j + 1;
                 }
@@ -1216,7 +1408,11 @@ fn reorder_rtl(chars: &[char]) -> Vec<char> {
         } else if starts_number {
             let mut end = i + 1;
             let mut j = i + 1;
-            while j < n && (is_digit(chars[j]) || is_number_affix(chars[j]) || is_number_separator(chars[j])) {
+            while j < n
+                && (is_digit(chars[j])
+                    || is_number_affix(chars[j])
+                    || is_number_separator(chars[j]))
+            {
                 if is_digit(chars[j]) || is_number_affix(chars[j]) {
                     end = j + 1;
                 }
@@ -1242,7 +1438,10 @@ fn reorder_rtl(chars: &[char]) -> Vec<char> {
 
 /// Signs that belong to a number (`50%`, `$5`, `+962`).
 fn is_number_affix(c: char) -> bool {
-    matches!(c, '%' | '\u{066A}' | '\u{2030}' | '$' | '\u{20AC}' | '\u{00A3}' | '+' | '#')
+    matches!(
+        c,
+        '%' | '\u{066A}' | '\u{2030}' | '$' | '\u{20AC}' | '\u{00A3}' | '+' | '#'
+    )
 }
 
 /// Separators inside a number (`3.5`, `1,000`, `10:30`, `2024/05/01`, `079-123`).
@@ -1256,32 +1455,78 @@ mod tests {
 
     #[test]
     fn detect_by_magic_extension_and_content_type() {
-        assert_eq!(DocumentKind::detect("x.txt", None, b"%PDF-1.7\n..."), Some(DocumentKind::Pdf));
-        assert_eq!(DocumentKind::detect("notes.md", Some("text/plain"), "# عنوان".as_bytes()), Some(DocumentKind::Markdown));
-        assert_eq!(DocumentKind::detect("NOTES.MARKDOWN", None, b"x"), Some(DocumentKind::Markdown));
-        assert_eq!(DocumentKind::detect("a.TXT", None, b"x"), Some(DocumentKind::Txt));
-        assert_eq!(DocumentKind::detect("upload", Some("text/plain; charset=utf-8"), b"x"), Some(DocumentKind::Txt));
-        assert_eq!(DocumentKind::detect("upload", Some("text/markdown"), b"x"), Some(DocumentKind::Markdown));
-        assert_eq!(DocumentKind::detect("a.pdf", Some("application/pdf"), b"not a pdf"), None);
-        assert_eq!(DocumentKind::detect("a.docx", None, b"PK\x03\x04garbage"), None);
-        assert_eq!(DocumentKind::detect("a.html", Some("text/html"), b"<p>x</p>"), None);
+        assert_eq!(
+            DocumentKind::detect("x.txt", None, b"%PDF-1.7\n..."),
+            Some(DocumentKind::Pdf)
+        );
+        assert_eq!(
+            DocumentKind::detect("notes.md", Some("text/plain"), "# عنوان".as_bytes()),
+            Some(DocumentKind::Markdown)
+        );
+        assert_eq!(
+            DocumentKind::detect("NOTES.MARKDOWN", None, b"x"),
+            Some(DocumentKind::Markdown)
+        );
+        assert_eq!(
+            DocumentKind::detect("a.TXT", None, b"x"),
+            Some(DocumentKind::Txt)
+        );
+        assert_eq!(
+            DocumentKind::detect("upload", Some("text/plain; charset=utf-8"), b"x"),
+            Some(DocumentKind::Txt)
+        );
+        assert_eq!(
+            DocumentKind::detect("upload", Some("text/markdown"), b"x"),
+            Some(DocumentKind::Markdown)
+        );
+        assert_eq!(
+            DocumentKind::detect("a.pdf", Some("application/pdf"), b"not a pdf"),
+            None
+        );
+        assert_eq!(
+            DocumentKind::detect("a.docx", None, b"PK\x03\x04garbage"),
+            None
+        );
+        assert_eq!(
+            DocumentKind::detect("a.html", Some("text/html"), b"<p>x</p>"),
+            None
+        );
     }
 
     #[test]
     fn text_files_accept_utf8_with_and_without_bom_and_refuse_windows_1256() {
-        let plain = extract_text("التوصيل مجاني\r\nفوق ٣٠ دينار".as_bytes(), DocumentKind::Txt).unwrap();
-        assert_eq!(plain.sections, vec![Section { heading: None, text: "التوصيل مجاني\nفوق ٣٠ دينار".into() }]);
+        let plain = extract_text(
+            "التوصيل مجاني\r\nفوق ٣٠ دينار".as_bytes(),
+            DocumentKind::Txt,
+        )
+        .unwrap();
+        assert_eq!(
+            plain.sections,
+            vec![Section {
+                heading: None,
+                text: "التوصيل مجاني\nفوق ٣٠ دينار".into()
+            }]
+        );
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice("مرحبا".as_bytes());
-        assert_eq!(extract_text(&bom, DocumentKind::Txt).unwrap().sections[0].text, "مرحبا");
+        assert_eq!(
+            extract_text(&bom, DocumentKind::Txt).unwrap().sections[0].text,
+            "مرحبا"
+        );
         // "مرحبا" in Windows-1256.
         let err = extract_text(&[0xE3, 0xD1, 0xCD, 0xC8, 0xC7], DocumentKind::Txt).unwrap_err();
         assert!(matches!(err, ExtractError::NotUtf8));
         assert!(err.to_string().contains("UTF-8"), "{err}");
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend("نعم".encode_utf16().flat_map(|u| u.to_le_bytes()));
-        assert_eq!(extract_text(&utf16, DocumentKind::Txt).unwrap().sections[0].text, "نعم");
-        assert!(matches!(extract_text(b"  \n\n ", DocumentKind::Txt), Err(ExtractError::Empty)));
+        assert_eq!(
+            extract_text(&utf16, DocumentKind::Txt).unwrap().sections[0].text,
+            "نعم"
+        );
+        assert!(matches!(
+            extract_text(b"  \n\n ", DocumentKind::Txt),
+            Err(ExtractError::Empty)
+        ));
     }
 
     #[test]
@@ -1289,12 +1534,19 @@ mod tests {
         let md = "# التوصيل\n\nنوصل لكل المحافظات.\n\n## عمّان\n\nخلال يوم.\n\n```\n# not a heading\n```\n\nSetext\n------\n\nbody\n\n# Returns #\n\n14 days.\n";
         let out = extract_text(md.as_bytes(), DocumentKind::Markdown).unwrap();
         assert_eq!(out.title.as_deref(), Some("التوصيل"));
-        let got: Vec<(Option<&str>, &str)> = out.sections.iter().map(|s| (s.heading.as_deref(), s.text.as_str())).collect();
+        let got: Vec<(Option<&str>, &str)> = out
+            .sections
+            .iter()
+            .map(|s| (s.heading.as_deref(), s.text.as_str()))
+            .collect();
         assert_eq!(
             got,
             vec![
                 (Some("التوصيل"), "نوصل لكل المحافظات."),
-                (Some("التوصيل > عمّان"), "خلال يوم.\n\n```\n# not a heading\n```"),
+                (
+                    Some("التوصيل > عمّان"),
+                    "خلال يوم.\n\n```\n# not a heading\n```"
+                ),
                 (Some("التوصيل > Setext"), "body"),
                 (Some("Returns"), "14 days."),
             ]
@@ -1303,15 +1555,28 @@ mod tests {
 
     #[test]
     fn a_heading_without_body_keeps_its_words() {
-        let out = extract_text("# Hours: 10:00-22:00\n# Delivery\nAll of Jordan.\n".as_bytes(), DocumentKind::Markdown).unwrap();
-        assert_eq!(out.sections[0], Section { heading: Some("Hours: 10:00-22:00".into()), text: "Hours: 10:00-22:00".into() });
+        let out = extract_text(
+            "# Hours: 10:00-22:00\n# Delivery\nAll of Jordan.\n".as_bytes(),
+            DocumentKind::Markdown,
+        )
+        .unwrap();
+        assert_eq!(
+            out.sections[0],
+            Section {
+                heading: Some("Hours: 10:00-22:00".into()),
+                text: "Hours: 10:00-22:00".into()
+            }
+        );
         assert_eq!(out.sections[1].text, "All of Jordan.");
     }
 
     #[test]
     fn oversized_input_is_refused_and_long_text_is_capped() {
         let big = vec![b'a'; MAX_INPUT_BYTES + 1];
-        assert!(matches!(extract_text(&big, DocumentKind::Txt), Err(ExtractError::TooLarge { max_mb: 20 })));
+        assert!(matches!(
+            extract_text(&big, DocumentKind::Txt),
+            Err(ExtractError::TooLarge { max_mb: 20 })
+        ));
         let long = "ب".repeat(MAX_TEXT_CHARS + 10);
         let out = extract_text(long.as_bytes(), DocumentKind::Txt).unwrap();
         assert!(out.truncated);
@@ -1320,15 +1585,30 @@ mod tests {
 
     #[test]
     fn visual_order_lines_are_put_back_in_reading_order() {
-        assert_eq!(visual_to_logical(".نيرانيد ليصوتلا موسر"), "رسوم التوصيل دينارين.");
-        assert_eq!(visual_to_logical("4567 123 079 :فتاهلا"), "الهاتف: 079 123 4567");
+        assert_eq!(
+            visual_to_logical(".نيرانيد ليصوتلا موسر"),
+            "رسوم التوصيل دينارين."
+        );
+        assert_eq!(
+            visual_to_logical("4567 123 079 :فتاهلا"),
+            "الهاتف: 079 123 4567"
+        );
         assert_eq!(visual_to_logical("50% مصخ"), "خصم 50%");
-        assert_eq!(visual_to_logical("ديدجلا iPhone 15 Pro رعس"), "سعر iPhone 15 Pro الجديد");
+        assert_eq!(
+            visual_to_logical("ديدجلا iPhone 15 Pro رعس"),
+            "سعر iPhone 15 Pro الجديد"
+        );
         assert_eq!(visual_to_logical("3.5 نزولا"), "الوزن 3.5");
         assert_eq!(visual_to_logical("IG Shop يف ابحرم"), "مرحبا في IG Shop");
         assert_eq!(visual_to_logical("(معن)"), "(نعم)");
-        assert_eq!(visual_to_logical("Delivery to نامع in 1 day"), "Delivery to عمان in 1 day");
-        assert_eq!(visual_to_logical("You can also pay by card. Mixed line: رانيد 30 قوف يناجم ليصوتلا."), "You can also pay by card. Mixed line: التوصيل مجاني فوق 30 دينار.");
+        assert_eq!(
+            visual_to_logical("Delivery to نامع in 1 day"),
+            "Delivery to عمان in 1 day"
+        );
+        assert_eq!(
+            visual_to_logical("You can also pay by card. Mixed line: رانيد 30 قوف يناجم ليصوتلا."),
+            "You can also pay by card. Mixed line: التوصيل مجاني فوق 30 دينار."
+        );
         assert_eq!(visual_to_logical("plain English"), "plain English");
         assert!(!arabic_reads_forwards(["ليصوتلا مايأ ةثالث"].into_iter()));
         assert!(arabic_reads_forwards(["التوصيل خلال ثلاثة أيام"].into_iter()));

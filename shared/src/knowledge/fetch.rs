@@ -68,7 +68,9 @@ pub enum FetchError {
     InvalidUrl { detail: String },
     #[error("Only http:// and https:// links can be added.")]
     UnsupportedScheme { scheme: String },
-    #[error("Links with a user name or password in them can't be added. Use the page's public link.")]
+    #[error(
+        "Links with a user name or password in them can't be added. Use the page's public link."
+    )]
     Credentials,
     #[error("This link points to a private or internal address, which can't be added. Use the page's public link.")]
     Forbidden { host: String },
@@ -76,9 +78,13 @@ pub enum FetchError {
     Dns { host: String, detail: String },
     #[error("We couldn't reach the website. Check the link and try again later.")]
     Network { detail: String },
-    #[error("The website answered with error {status}. Check that the page is public and try again.")]
+    #[error(
+        "The website answered with error {status}. Check that the page is public and try again."
+    )]
     HttpStatus { status: u16 },
-    #[error("The link redirects too many times (more than {max}). Use the final address of the page.")]
+    #[error(
+        "The link redirects too many times (more than {max}). Use the final address of the page."
+    )]
     TooManyRedirects { max: u8 },
     #[error("The page is larger than {} MB, which is too large to add.", .max_bytes / (1024 * 1024))]
     TooLarge { max_bytes: usize },
@@ -88,7 +94,9 @@ pub enum FetchError {
 
 /// Downloads `url` under `policy` (see the module documentation for what is refused).
 pub async fn fetch(url: &str, policy: &FetchPolicy) -> Result<Fetched, FetchError> {
-    let url = Url::parse(url.trim()).map_err(|e| FetchError::InvalidUrl { detail: e.to_string() })?;
+    let url = Url::parse(url.trim()).map_err(|e| FetchError::InvalidUrl {
+        detail: e.to_string(),
+    })?;
     match tokio::time::timeout(policy.timeout, fetch_hops(url, policy)).await {
         Ok(result) => result,
         Err(_) => Err(FetchError::Timeout),
@@ -104,28 +112,52 @@ async fn fetch_hops(mut url: Url, policy: &FetchPolicy) -> Result<Fetched, Fetch
         let status = response.status();
         if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
             let Some(location) = response.headers().get(LOCATION) else {
-                return Err(FetchError::HttpStatus { status: status.as_u16() });
+                return Err(FetchError::HttpStatus {
+                    status: status.as_u16(),
+                });
             };
             if redirects >= policy.max_redirects {
-                return Err(FetchError::TooManyRedirects { max: policy.max_redirects });
+                return Err(FetchError::TooManyRedirects {
+                    max: policy.max_redirects,
+                });
             }
             redirects += 1;
-            let location = location.to_str().map_err(|e| FetchError::InvalidUrl { detail: format!("redirect: {e}") })?;
-            url = url.join(location).map_err(|e| FetchError::InvalidUrl { detail: format!("redirect: {e}") })?;
+            let location = location.to_str().map_err(|e| FetchError::InvalidUrl {
+                detail: format!("redirect: {e}"),
+            })?;
+            url = url.join(location).map_err(|e| FetchError::InvalidUrl {
+                detail: format!("redirect: {e}"),
+            })?;
             continue;
         }
         if !status.is_success() {
-            return Err(FetchError::HttpStatus { status: status.as_u16() });
+            return Err(FetchError::HttpStatus {
+                status: status.as_u16(),
+            });
         }
-        let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = read_capped(response, policy.max_bytes).await?;
-        return Ok(Fetched { final_url: url.to_string(), content_type, bytes });
+        return Ok(Fetched {
+            final_url: url.to_string(),
+            content_type,
+            bytes,
+        });
     }
 }
 
 /// The body, abandoned (the connection dropped) as soon as it passes `max_bytes`.
-async fn read_capped(mut response: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
-    if response.content_length().is_some_and(|n| n > max_bytes as u64) {
+async fn read_capped(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Vec<u8>, FetchError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > max_bytes as u64)
+    {
         return Err(FetchError::TooLarge { max_bytes });
     }
     let mut bytes = Vec::new();
@@ -140,7 +172,9 @@ async fn read_capped(mut response: reqwest::Response, max_bytes: usize) -> Resul
 
 fn network(e: reqwest::Error) -> FetchError {
     // The URL in reqwest's message is the merchant's own; it is dropped anyway, for logs.
-    FetchError::Network { detail: e.without_url().to_string() }
+    FetchError::Network {
+        detail: e.without_url().to_string(),
+    }
 }
 
 /// A hop that passed the checks: where the client may connect.
@@ -152,33 +186,51 @@ struct Vetted {
 
 async fn vet(url: &Url, policy: &FetchPolicy) -> Result<Vetted, FetchError> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(FetchError::UnsupportedScheme { scheme: url.scheme().to_owned() });
+        return Err(FetchError::UnsupportedScheme {
+            scheme: url.scheme().to_owned(),
+        });
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(FetchError::Credentials);
     }
-    let port = url.port_or_known_default().ok_or_else(|| FetchError::InvalidUrl { detail: "no port".into() })?;
-    let host = url.host().ok_or_else(|| FetchError::InvalidUrl { detail: "no host".into() })?;
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| FetchError::InvalidUrl {
+            detail: "no port".into(),
+        })?;
+    let host = url.host().ok_or_else(|| FetchError::InvalidUrl {
+        detail: "no host".into(),
+    })?;
     let (domain, addrs) = match host {
         Host::Ipv4(ip) => (None, vec![SocketAddr::new(IpAddr::V4(ip), port)]),
         Host::Ipv6(ip) => (None, vec![SocketAddr::new(IpAddr::V6(ip), port)]),
         Host::Domain(name) => {
             if is_forbidden_host_name(name) {
-                return Err(FetchError::Forbidden { host: name.to_owned() });
+                return Err(FetchError::Forbidden {
+                    host: name.to_owned(),
+                });
             }
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name, port))
                 .await
-                .map_err(|e| FetchError::Dns { host: name.to_owned(), detail: e.to_string() })?
+                .map_err(|e| FetchError::Dns {
+                    host: name.to_owned(),
+                    detail: e.to_string(),
+                })?
                 .collect();
             if addrs.is_empty() {
-                return Err(FetchError::Dns { host: name.to_owned(), detail: "no addresses".into() });
+                return Err(FetchError::Dns {
+                    host: name.to_owned(),
+                    detail: "no addresses".into(),
+                });
             }
             (Some(name.to_owned()), addrs)
         }
     };
     if let Some(bad) = addrs.iter().find(|addr| !address_allowed(**addr, policy)) {
         tracing::warn!(host = %url.host_str().unwrap_or_default(), address = %bad.ip(), "knowledge fetch refused a forbidden address");
-        return Err(FetchError::Forbidden { host: url.host_str().unwrap_or_default().to_owned() });
+        return Err(FetchError::Forbidden {
+            host: url.host_str().unwrap_or_default().to_owned(),
+        });
     }
     Ok(Vetted { domain, addrs })
 }
@@ -200,7 +252,11 @@ fn client_for(target: &Vetted, policy: &FetchPolicy) -> Result<reqwest::Client, 
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("IG-Shop-Agent/", env!("CARGO_PKG_VERSION"), " (knowledge page fetcher)"));
+        .user_agent(concat!(
+            "IG-Shop-Agent/",
+            env!("CARGO_PKG_VERSION"),
+            " (knowledge page fetcher)"
+        ));
     if let Some(domain) = &target.domain {
         builder = builder.resolve_to_addrs(domain, &target.addrs);
     }
@@ -210,7 +266,10 @@ fn client_for(target: &Vetted, policy: &FetchPolicy) -> Result<reqwest::Client, 
 /// An IPv4-mapped IPv6 address as the IPv4 address it is; anything else as it is.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     }
 }
@@ -287,9 +346,18 @@ pub fn is_forbidden_host_name(host: &str) -> bool {
     if host.is_empty() || !host.contains('.') {
         return true;
     }
-    const SUFFIXES: [&str; 6] = ["localhost", "internal", "local", "localdomain", "home.arpa", "lan"];
+    const SUFFIXES: [&str; 6] = [
+        "localhost",
+        "internal",
+        "local",
+        "localdomain",
+        "home.arpa",
+        "lan",
+    ];
     host == "metadata.google.internal"
-        || SUFFIXES.iter().any(|s| host == *s || host.ends_with(&format!(".{s}")))
+        || SUFFIXES
+            .iter()
+            .any(|s| host == *s || host.ends_with(&format!(".{s}")))
         || host.ends_with("localhost")
 }
 
@@ -358,17 +426,45 @@ mod tests {
     #[test]
     fn public_addresses_are_allowed_as_values() {
         // Checked as values only: nothing here connects anywhere.
-        for s in ["8.8.8.8", "1.1.1.1", "2001:4860:4860::8888", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:0808:0808::1", "172.32.0.1", "100.128.0.1", "172.15.255.255"] {
+        for s in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2001:4860:4860::8888",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::8.8.8.8",
+            "2002:0808:0808::1",
+            "172.32.0.1",
+            "100.128.0.1",
+            "172.15.255.255",
+        ] {
             assert!(!is_forbidden_ip(ip(s)), "{s} should be allowed");
         }
     }
 
     #[test]
     fn internal_host_names() {
-        for h in ["localhost", "LOCALHOST.", "api.localhost", "metadata", "metadata.google.internal", "db.internal", "printer.local", "nas.home.arpa", "router.lan", "intranet", ""] {
+        for h in [
+            "localhost",
+            "LOCALHOST.",
+            "api.localhost",
+            "metadata",
+            "metadata.google.internal",
+            "db.internal",
+            "printer.local",
+            "nas.home.arpa",
+            "router.lan",
+            "intranet",
+            "",
+        ] {
             assert!(is_forbidden_host_name(h), "{h:?}");
         }
-        for h in ["example.com", "shop.jo", "xn--mgbh0fb.xn--mgbayh7gpa", "localhost-shop.com"] {
+        for h in [
+            "example.com",
+            "shop.jo",
+            "xn--mgbh0fb.xn--mgbayh7gpa",
+            "localhost-shop.com",
+        ] {
             assert!(!is_forbidden_host_name(h), "{h:?}");
         }
     }
@@ -378,14 +474,27 @@ mod tests {
         let addr = |s: &str| -> SocketAddr { s.parse().unwrap() };
         let product = FetchPolicy::default();
         assert!(!address_allowed(addr("127.0.0.1:8080"), &product));
-        let loopback = FetchPolicy { allow_loopback_for_tests: true, ..FetchPolicy::default() };
+        let loopback = FetchPolicy {
+            allow_loopback_for_tests: true,
+            ..FetchPolicy::default()
+        };
         assert!(address_allowed(addr("127.0.0.1:8080"), &loopback));
         assert!(address_allowed(addr("[::1]:8080"), &loopback));
         assert!(address_allowed(addr("[::ffff:127.0.0.1]:8080"), &loopback));
-        for other in ["10.0.0.1:80", "169.254.169.254:80", "192.168.1.1:80", "[fd00::1]:80", "0.0.0.0:80", "[::]:80"] {
+        for other in [
+            "10.0.0.1:80",
+            "169.254.169.254:80",
+            "192.168.1.1:80",
+            "[fd00::1]:80",
+            "0.0.0.0:80",
+            "[::]:80",
+        ] {
             assert!(!address_allowed(addr(other), &loopback), "{other}");
         }
-        let exact = FetchPolicy { allow_exact: vec![addr("127.0.0.1:8080")], ..FetchPolicy::default() };
+        let exact = FetchPolicy {
+            allow_exact: vec![addr("127.0.0.1:8080")],
+            ..FetchPolicy::default()
+        };
         assert!(address_allowed(addr("127.0.0.1:8080"), &exact));
         assert!(!address_allowed(addr("127.0.0.1:8081"), &exact));
         assert!(!address_allowed(addr("127.0.0.2:8080"), &exact));
@@ -402,7 +511,10 @@ mod tests {
             ("http://user:secret@example.com/", "credentials"),
             ("https://user@example.com/", "credentials"),
             ("not a url", "invalid"),
-            ("http://metadata.google.internal/computeMetadata/v1/", "forbidden"),
+            (
+                "http://metadata.google.internal/computeMetadata/v1/",
+                "forbidden",
+            ),
             ("http://metadata/", "forbidden"),
             ("http://printer.local/", "forbidden"),
         ] {
@@ -454,9 +566,16 @@ mod tests {
             .into_response()
     }
 
-    fn redirect_to(location: String) -> impl Fn(&str) -> warp::reply::Response + Clone + Send + Sync + 'static {
+    fn redirect_to(
+        location: String,
+    ) -> impl Fn(&str) -> warp::reply::Response + Clone + Send + Sync + 'static {
         move |_: &str| {
-            warp::http::Response::builder().status(302).header("location", location.clone()).body(Vec::new()).unwrap().into_response()
+            warp::http::Response::builder()
+                .status(302)
+                .header("location", location.clone())
+                .body(Vec::new())
+                .unwrap()
+                .into_response()
         }
     }
 
@@ -477,7 +596,10 @@ mod tests {
             format!("https://127.0.0.1:{port}/"),
         ] {
             let err = fetch(&url, &policy).await.unwrap_err();
-            assert!(matches!(err, FetchError::Forbidden { .. }), "{url}: {err:?}");
+            assert!(
+                matches!(err, FetchError::Forbidden { .. }),
+                "{url}: {err:?}"
+            );
         }
         assert_eq!(v4.hits(), 0, "a refused fetch reached the server");
 
@@ -485,7 +607,10 @@ mod tests {
             Some(v6) => {
                 let url = format!("http://[::1]:{}/", v6.addr.port());
                 let err = fetch(&url, &policy).await.unwrap_err();
-                assert!(matches!(err, FetchError::Forbidden { .. }), "{url}: {err:?}");
+                assert!(
+                    matches!(err, FetchError::Forbidden { .. }),
+                    "{url}: {err:?}"
+                );
                 assert_eq!(v6.hits(), 0);
             }
             None => {
@@ -500,41 +625,85 @@ mod tests {
     async fn an_allowed_server_is_fetched_with_its_relative_redirects() {
         let server = TestServer::start("127.0.0.1:0", |path: &str| {
             if path == "/old" {
-                warp::http::Response::builder().status(301).header("location", "/new?x=1").body(Vec::new()).unwrap().into_response()
+                warp::http::Response::builder()
+                    .status(301)
+                    .header("location", "/new?x=1")
+                    .body(Vec::new())
+                    .unwrap()
+                    .into_response()
             } else {
                 page(path)
             }
         })
         .await
         .unwrap();
-        let policy = FetchPolicy { allow_exact: vec![server.addr], ..FetchPolicy::default() };
-        let fetched = fetch(&format!("http://{}/old", server.addr), &policy).await.unwrap();
+        let policy = FetchPolicy {
+            allow_exact: vec![server.addr],
+            ..FetchPolicy::default()
+        };
+        let fetched = fetch(&format!("http://{}/old", server.addr), &policy)
+            .await
+            .unwrap();
         assert_eq!(fetched.final_url, format!("http://{}/new?x=1", server.addr));
-        assert_eq!(fetched.content_type.as_deref(), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            fetched.content_type.as_deref(),
+            Some("text/html; charset=utf-8")
+        );
         assert_eq!(String::from_utf8(fetched.bytes).unwrap(), "<h1>مرحبا</h1>");
         assert_eq!(server.hits(), 2);
 
-        let loopback = FetchPolicy { allow_loopback_for_tests: true, ..FetchPolicy::default() };
-        assert!(fetch(&format!("http://{}/", server.addr), &loopback).await.is_ok());
+        let loopback = FetchPolicy {
+            allow_loopback_for_tests: true,
+            ..FetchPolicy::default()
+        };
+        assert!(fetch(&format!("http://{}/", server.addr), &loopback)
+            .await
+            .is_ok());
     }
 
     #[tokio::test]
     async fn every_redirect_hop_is_checked_again() {
         let target = TestServer::start("127.0.0.2:0", page).await.unwrap();
-        let first = TestServer::start("127.0.0.1:0", redirect_to(format!("http://127.0.0.2:{}/", target.addr.port()))).await.unwrap();
-        let policy = FetchPolicy { allow_exact: vec![first.addr], ..FetchPolicy::default() };
-        let err = fetch(&format!("http://{}/", first.addr), &policy).await.unwrap_err();
+        let first = TestServer::start(
+            "127.0.0.1:0",
+            redirect_to(format!("http://127.0.0.2:{}/", target.addr.port())),
+        )
+        .await
+        .unwrap();
+        let policy = FetchPolicy {
+            allow_exact: vec![first.addr],
+            ..FetchPolicy::default()
+        };
+        let err = fetch(&format!("http://{}/", first.addr), &policy)
+            .await
+            .unwrap_err();
         assert!(matches!(err, FetchError::Forbidden { .. }), "{err:?}");
         assert_eq!(first.hits(), 1);
         assert_eq!(target.hits(), 0, "the redirect target was reached");
 
         // Redirects to other refused places: a name, a scheme, credentials.
-        for location in ["http://localhost/", "file:///etc/passwd", "http://user:pw@example.com/"] {
-            let bouncer = TestServer::start("127.0.0.1:0", redirect_to(location.to_owned())).await.unwrap();
-            let policy = FetchPolicy { allow_exact: vec![bouncer.addr], ..FetchPolicy::default() };
-            let err = fetch(&format!("http://{}/", bouncer.addr), &policy).await.unwrap_err();
+        for location in [
+            "http://localhost/",
+            "file:///etc/passwd",
+            "http://user:pw@example.com/",
+        ] {
+            let bouncer = TestServer::start("127.0.0.1:0", redirect_to(location.to_owned()))
+                .await
+                .unwrap();
+            let policy = FetchPolicy {
+                allow_exact: vec![bouncer.addr],
+                ..FetchPolicy::default()
+            };
+            let err = fetch(&format!("http://{}/", bouncer.addr), &policy)
+                .await
+                .unwrap_err();
             assert!(
-                matches!(err, FetchError::Forbidden { .. } | FetchError::UnsupportedScheme { .. } | FetchError::Credentials),
+                matches!(
+                    err,
+                    FetchError::Forbidden { .. }
+                        | FetchError::UnsupportedScheme { .. }
+                        | FetchError::Credentials
+                ),
                 "{location}: {err:?}"
             );
         }
@@ -542,10 +711,21 @@ mod tests {
 
     #[tokio::test]
     async fn redirects_are_capped() {
-        let server = TestServer::start("127.0.0.1:0", redirect_to("/again".into())).await.unwrap();
-        let policy = FetchPolicy { allow_exact: vec![server.addr], max_redirects: 3, ..FetchPolicy::default() };
-        let err = fetch(&format!("http://{}/", server.addr), &policy).await.unwrap_err();
-        assert!(matches!(err, FetchError::TooManyRedirects { max: 3 }), "{err:?}");
+        let server = TestServer::start("127.0.0.1:0", redirect_to("/again".into()))
+            .await
+            .unwrap();
+        let policy = FetchPolicy {
+            allow_exact: vec![server.addr],
+            max_redirects: 3,
+            ..FetchPolicy::default()
+        };
+        let err = fetch(&format!("http://{}/", server.addr), &policy)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, FetchError::TooManyRedirects { max: 3 }),
+            "{err:?}"
+        );
         assert_eq!(server.hits(), 4);
     }
 
@@ -554,26 +734,45 @@ mod tests {
         const SIZE: usize = 25 * 1024 * 1024;
         // Announced by Content-Length.
         let declared = TestServer::start("127.0.0.1:0", |_: &str| {
-            warp::http::Response::builder().header("content-type", "application/pdf").body(vec![b'a'; SIZE]).unwrap().into_response()
+            warp::http::Response::builder()
+                .header("content-type", "application/pdf")
+                .body(vec![b'a'; SIZE])
+                .unwrap()
+                .into_response()
         })
         .await
         .unwrap();
-        let policy = FetchPolicy { allow_exact: vec![declared.addr], ..FetchPolicy::default() };
-        let err = fetch(&format!("http://{}/", declared.addr), &policy).await.unwrap_err();
-        assert!(matches!(err, FetchError::TooLarge { max_bytes } if max_bytes == 20 * 1024 * 1024), "{err:?}");
+        let policy = FetchPolicy {
+            allow_exact: vec![declared.addr],
+            ..FetchPolicy::default()
+        };
+        let err = fetch(&format!("http://{}/", declared.addr), &policy)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, FetchError::TooLarge { max_bytes } if max_bytes == 20 * 1024 * 1024),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("20 MB"), "{err}");
 
         // Streamed without a length (server-sent events, 400 × 64 KiB).
         let streamed = TestServer::start("127.0.0.1:0", |_: &str| {
-            let events = futures::stream::iter(
-                (0..400).map(|_| Ok::<_, std::convert::Infallible>(warp::sse::Event::default().data("x".repeat(64 * 1024)))),
-            );
+            let events = futures::stream::iter((0..400).map(|_| {
+                Ok::<_, std::convert::Infallible>(
+                    warp::sse::Event::default().data("x".repeat(64 * 1024)),
+                )
+            }));
             warp::sse::reply(events).into_response()
         })
         .await
         .unwrap();
-        let policy = FetchPolicy { allow_exact: vec![streamed.addr], ..FetchPolicy::default() };
-        let err = fetch(&format!("http://{}/", streamed.addr), &policy).await.unwrap_err();
+        let policy = FetchPolicy {
+            allow_exact: vec![streamed.addr],
+            ..FetchPolicy::default()
+        };
+        let err = fetch(&format!("http://{}/", streamed.addr), &policy)
+            .await
+            .unwrap_err();
         assert!(matches!(err, FetchError::TooLarge { .. }), "{err:?}");
     }
 
@@ -581,13 +780,25 @@ mod tests {
     async fn slow_servers_time_out_and_errors_are_reported() {
         let server = TestServer::start("127.0.0.1:0", |path: &str| {
             let status = if path == "/missing" { 404 } else { 200 };
-            warp::http::Response::builder().status(status).body(Vec::new()).unwrap().into_response()
+            warp::http::Response::builder()
+                .status(status)
+                .body(Vec::new())
+                .unwrap()
+                .into_response()
         })
         .await
         .unwrap();
-        let policy = FetchPolicy { allow_exact: vec![server.addr], ..FetchPolicy::default() };
-        let err = fetch(&format!("http://{}/missing", server.addr), &policy).await.unwrap_err();
-        assert!(matches!(err, FetchError::HttpStatus { status: 404 }), "{err:?}");
+        let policy = FetchPolicy {
+            allow_exact: vec![server.addr],
+            ..FetchPolicy::default()
+        };
+        let err = fetch(&format!("http://{}/missing", server.addr), &policy)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, FetchError::HttpStatus { status: 404 }),
+            "{err:?}"
+        );
 
         // A server that accepts but never answers.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -596,8 +807,14 @@ mod tests {
             let (_socket, _) = listener.accept().await.unwrap();
             tokio::time::sleep(Duration::from_secs(30)).await;
         });
-        let policy = FetchPolicy { allow_exact: vec![addr], timeout: Duration::from_millis(300), ..FetchPolicy::default() };
-        let err = fetch(&format!("http://{addr}/"), &policy).await.unwrap_err();
+        let policy = FetchPolicy {
+            allow_exact: vec![addr],
+            timeout: Duration::from_millis(300),
+            ..FetchPolicy::default()
+        };
+        let err = fetch(&format!("http://{addr}/"), &policy)
+            .await
+            .unwrap_err();
         assert!(matches!(err, FetchError::Timeout), "{err:?}");
         silent.abort();
     }

@@ -53,7 +53,11 @@ pub async fn enqueue_in(
 
 impl PostgresQueue {
     pub fn new(db: Database, queue: impl Into<String>, max_deliveries: i32) -> Self {
-        PostgresQueue { db, queue: queue.into(), max_deliveries }
+        PostgresQueue {
+            db,
+            queue: queue.into(),
+            max_deliveries,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -91,7 +95,12 @@ impl PostgresQueue {
                           FOR UPDATE SKIP LOCKED) c
                   WHERE q.id = c.id
               RETURNING q.id, q.message_id, q.body, q.delivery_count, q.enqueued_at",
-                &[&self.queue, &self.max_deliveries, &token, &visibility.as_secs_f64()],
+                &[
+                    &self.queue,
+                    &self.max_deliveries,
+                    &token,
+                    &visibility.as_secs_f64(),
+                ],
             )
             .await?;
         Ok(row.map(|r| LeasedMessage {

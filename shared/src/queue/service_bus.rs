@@ -32,26 +32,50 @@ pub struct ServiceBusSender {
 
 impl std::fmt::Debug for ServiceBusSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceBusSender").field("namespace", &self.namespace).field("queue", &self.queue).finish()
+        f.debug_struct("ServiceBusSender")
+            .field("namespace", &self.namespace)
+            .field("queue", &self.queue)
+            .finish()
     }
 }
 
 impl ServiceBusSender {
-    pub fn new(namespace: impl Into<String>, queue: impl Into<String>, auth: ServiceBusAuth) -> Result<Self, QueueError> {
+    pub fn new(
+        namespace: impl Into<String>,
+        queue: impl Into<String>,
+        auth: ServiceBusAuth,
+    ) -> Result<Self, QueueError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| QueueError::ServiceBus(format!("HTTP client: {e}")))?;
-        let namespace = namespace.into().trim_start_matches("sb://").trim_start_matches("https://").trim_end_matches('/').to_owned();
-        Ok(ServiceBusSender { http, namespace, queue: queue.into(), auth })
+        let namespace = namespace
+            .into()
+            .trim_start_matches("sb://")
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(ServiceBusSender {
+            http,
+            namespace,
+            queue: queue.into(),
+            auth,
+        })
     }
 
     /// From `Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=…;SharedAccessKey=…`.
-    pub fn from_connection_string(conn: &SecretString, queue: impl Into<String>) -> Result<Self, QueueError> {
+    pub fn from_connection_string(
+        conn: &SecretString,
+        queue: impl Into<String>,
+    ) -> Result<Self, QueueError> {
         let mut endpoint = None;
         let mut key_name = None;
         let mut key = None;
-        for part in conn.expose_secret().split(';').filter(|p| !p.trim().is_empty()) {
+        for part in conn
+            .expose_secret()
+            .split(';')
+            .filter(|p| !p.trim().is_empty())
+        {
             let (k, v) = part
                 .split_once('=')
                 .ok_or_else(|| QueueError::ServiceBus("SERVICEBUS_CONNECTION_STRING is malformed: expected Key=Value pairs separated by ';'".into()))?;
@@ -79,15 +103,18 @@ impl ServiceBusSender {
     async fn authorization(&self) -> Result<String, QueueError> {
         match &self.auth {
             ServiceBusAuth::ManagedIdentity(cred) => {
-                let token = cred
-                    .get_token(&[SCOPE], None)
-                    .await
-                    .map_err(|e| QueueError::ServiceBus(format!("could not get a managed-identity token: {e}")))?;
+                let token = cred.get_token(&[SCOPE], None).await.map_err(|e| {
+                    QueueError::ServiceBus(format!("could not get a managed-identity token: {e}"))
+                })?;
                 Ok(format!("Bearer {}", token.token.secret()))
             }
             ServiceBusAuth::SharedAccessKey { key_name, key } => {
                 let resource = format!("https://{}/{}", self.namespace, self.queue);
-                let expiry = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() + 3600;
+                let expiry = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs()
+                    + 3600;
                 Ok(sas_token(&resource, key_name, key, expiry))
             }
         }
@@ -97,9 +124,11 @@ impl ServiceBusSender {
 /// `SharedAccessSignature sr=…&sig=…&se=…&skn=…`, signature = HMAC-SHA256(key, url-encoded
 /// resource + "\n" + expiry) in base64, as Service Bus documents it.
 pub(crate) fn sas_token(resource: &str, key_name: &str, key: &SecretString, expiry: u64) -> String {
-    let encoded_resource = url::form_urlencoded::byte_serialize(resource.as_bytes()).collect::<String>();
+    let encoded_resource =
+        url::form_urlencoded::byte_serialize(resource.as_bytes()).collect::<String>();
     let to_sign = format!("{encoded_resource}\n{expiry}");
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose_secret().as_bytes()).expect("HMAC takes any key length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose_secret().as_bytes())
+        .expect("HMAC takes any key length");
     mac.update(to_sign.as_bytes());
     let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     let sig = url::form_urlencoded::byte_serialize(sig.as_bytes()).collect::<String>();
@@ -120,13 +149,19 @@ impl Queue for ServiceBusSender {
             .body(message.body.to_string())
             .send()
             .await
-            .map_err(|e| QueueError::ServiceBus(format!("send to queue {} failed: {e}", self.queue)))?;
+            .map_err(|e| {
+                QueueError::ServiceBus(format!("send to queue {} failed: {e}", self.queue))
+            })?;
         if response.status().is_success() {
             Ok(())
         } else {
             let status = response.status();
             let text = response.text().await.unwrap_or_default();
-            Err(QueueError::ServiceBus(format!("send to queue {} answered {status}: {}", self.queue, text.chars().take(300).collect::<String>())))
+            Err(QueueError::ServiceBus(format!(
+                "send to queue {} answered {status}: {}",
+                self.queue,
+                text.chars().take(300).collect::<String>()
+            )))
         }
     }
 
@@ -147,14 +182,23 @@ mod tests {
     #[test]
     fn sas_token_has_the_documented_shape() {
         let key = SecretString::from("c2VjcmV0a2V5".to_owned());
-        let token = sas_token("https://ns.servicebus.windows.net/dm-inbound", "send", &key, 1_700_000_000);
-        assert!(token.starts_with("SharedAccessSignature sr=https%3A%2F%2Fns.servicebus.windows.net%2Fdm-inbound&sig="));
+        let token = sas_token(
+            "https://ns.servicebus.windows.net/dm-inbound",
+            "send",
+            &key,
+            1_700_000_000,
+        );
+        assert!(token.starts_with(
+            "SharedAccessSignature sr=https%3A%2F%2Fns.servicebus.windows.net%2Fdm-inbound&sig="
+        ));
         assert!(token.ends_with("&se=1700000000&skn=send"));
         // Independently computed signature for the same inputs.
         let mut mac = Hmac::<Sha256>::new_from_slice(b"c2VjcmV0a2V5").unwrap();
         mac.update(b"https%3A%2F%2Fns.servicebus.windows.net%2Fdm-inbound\n1700000000");
-        let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        let expected = url::form_urlencoded::byte_serialize(expected.as_bytes()).collect::<String>();
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let expected =
+            url::form_urlencoded::byte_serialize(expected.as_bytes()).collect::<String>();
         assert!(token.contains(&format!("&sig={expected}&")), "{token}");
     }
 
@@ -162,9 +206,15 @@ mod tests {
     fn connection_string_is_parsed_and_never_printed() {
         let conn = SecretString::from("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=TOPSECRET=".to_owned());
         let sender = ServiceBusSender::from_connection_string(&conn, "dm-inbound").unwrap();
-        assert_eq!(sender.messages_url(), "https://ns.servicebus.windows.net/dm-inbound/messages");
+        assert_eq!(
+            sender.messages_url(),
+            "https://ns.servicebus.windows.net/dm-inbound/messages"
+        );
         assert!(!format!("{sender:?}").contains("TOPSECRET"));
         let bad = SecretString::from("Endpoint=sb://x/".to_owned());
-        assert!(ServiceBusSender::from_connection_string(&bad, "q").unwrap_err().to_string().contains("SharedAccessKey"));
+        assert!(ServiceBusSender::from_connection_string(&bad, "q")
+            .unwrap_err()
+            .to_string()
+            .contains("SharedAccessKey"));
     }
 }

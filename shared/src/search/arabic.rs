@@ -50,7 +50,10 @@ pub fn normalize(text: &str) -> String {
 /// "القميص الأزرق" and "قميص ازرق" meet.
 pub fn search_form(text: &str) -> String {
     let normalized = normalize(text);
-    let spaced: String = normalized.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    let spaced: String = normalized
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
     let mut out = String::with_capacity(spaced.len());
     for word in spaced.split_whitespace() {
         if !out.is_empty() {
@@ -83,7 +86,11 @@ fn fold(c: char) -> Option<char> {
         // diacritics: tashkeel, other combining marks, superscript alef, Quranic annotation
         '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{06D6}'..='\u{06ED}' => return None,
         // tatweel and invisible format characters
-        '\u{0640}' | '\u{200B}'..='\u{200F}' | '\u{061C}' | '\u{FEFF}' | '\u{2066}'..='\u{2069}' => return None,
+        '\u{0640}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{061C}'
+        | '\u{FEFF}'
+        | '\u{2066}'..='\u{2069}' => return None,
         // standalone hamza
         'ء' => return None,
         'أ' | 'إ' | 'آ' | 'ٱ' | 'ٲ' | 'ٳ' => 'ا',
@@ -244,7 +251,11 @@ const STOPWORDS: &[&str] = &[
 /// every word is a stopword), at most `max`.
 pub(crate) fn query_terms(search_form: &str, max: usize) -> Vec<String> {
     let all = terms(search_form, usize::MAX);
-    let content: Vec<String> = all.iter().filter(|t| !STOPWORDS.contains(&t.as_str())).cloned().collect();
+    let content: Vec<String> = all
+        .iter()
+        .filter(|t| !STOPWORDS.contains(&t.as_str()))
+        .cloned()
+        .collect();
     let mut chosen = if content.is_empty() { all } else { content };
     chosen.truncate(max);
     chosen
@@ -364,15 +375,27 @@ mod tests {
     #[test]
     fn stopwords_are_written_in_search_form() {
         let wrong: Vec<_> = STOPWORDS.iter().filter(|w| search_form(w) != **w).collect();
-        assert!(wrong.is_empty(), "stopwords that would never match a query term: {wrong:?}");
+        assert!(
+            wrong.is_empty(),
+            "stopwords that would never match a query term: {wrong:?}"
+        );
     }
 
     #[test]
     fn query_terms_drop_stopwords_unless_nothing_else_is_left() {
-        assert_eq!(query_terms(&search_form("بدي قميص أزرق لو سمحت"), 32), vec!["قميص", "ازرق"]);
-        assert_eq!(query_terms(&search_form("do you have a blue shirt"), 32), vec!["blue", "shirt"]);
+        assert_eq!(
+            query_terms(&search_form("بدي قميص أزرق لو سمحت"), 32),
+            vec!["قميص", "ازرق"]
+        );
+        assert_eq!(
+            query_terms(&search_form("do you have a blue shirt"), 32),
+            vec!["blue", "shirt"]
+        );
         assert_eq!(query_terms(&search_form("في"), 32), vec!["في"]);
-        assert_eq!(query_terms(&search_form("قميص قميص ازرق"), 32), vec!["قميص", "ازرق"]);
+        assert_eq!(
+            query_terms(&search_form("قميص قميص ازرق"), 32),
+            vec!["قميص", "ازرق"]
+        );
         assert_eq!(query_terms(&search_form("a b c d"), 2), vec!["b", "c"]);
     }
 }

@@ -18,8 +18,8 @@
 //! (hybrid, fused by the service with RRF) pre-filtered by the same tenant filter.
 
 use super::{
-    arabic, cut, HitKind, PassageDoc, ProductDoc, Search, SearchError, SearchHit, SearchQuery, TenantScope, MAX_LIMIT,
-    PASSAGE_SNIPPET_CHARS, PRODUCT_SNIPPET_CHARS,
+    arabic, cut, HitKind, PassageDoc, ProductDoc, Search, SearchError, SearchHit, SearchQuery,
+    TenantScope, MAX_LIMIT, PASSAGE_SNIPPET_CHARS, PRODUCT_SNIPPET_CHARS,
 };
 use crate::tenants::TenantId;
 use async_trait::async_trait;
@@ -95,7 +95,10 @@ fn tenant_filter(scope: &TenantScope, kind: HitKind, document_id: Option<Uuid>) 
         odata_string(kind.as_str())
     );
     if let Some(doc) = document_id {
-        filter.push_str(&format!(" and document_id eq {}", odata_string(&doc.to_string())));
+        filter.push_str(&format!(
+            " and document_id eq {}",
+            odata_string(&doc.to_string())
+        ));
     }
     filter
 }
@@ -207,7 +210,11 @@ fn product_document(tenant: TenantId, item: &ProductDoc) -> Value {
     }
     content.push(&item.attributes_text);
     content.push(&item.description);
-    let content = content.into_iter().filter(|s| !s.trim().is_empty()).collect::<Vec<_>>().join("\n");
+    let content = content
+        .into_iter()
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
     json!({
         "@search.action": "upload",
         "id": document_key(tenant, HitKind::Product, item.id),
@@ -259,8 +266,14 @@ fn endpoint_url(raw: &str) -> Result<String, SearchError> {
             "AZURE_SEARCH_ENDPOINT must use https (keys and tokens are sent to it)".into(),
         ));
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err(SearchError::Config("AZURE_SEARCH_ENDPOINT must be the bare service URL".into()));
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(SearchError::Config(
+            "AZURE_SEARCH_ENDPOINT must be the bare service URL".into(),
+        ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -269,7 +282,9 @@ fn endpoint_url(raw: &str) -> Result<String, SearchError> {
 /// letter or digit, no double dash.
 fn check_index_name(name: &str) -> Result<(), SearchError> {
     let ok = (2..=128).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.starts_with('-')
         && !name.ends_with('-')
         && !name.contains("--");
@@ -297,7 +312,13 @@ impl AzureSearch {
             .connect_timeout(Duration::from_secs(5).min(config.timeout))
             .build()
             .map_err(|e| SearchError::Config(format!("HTTP client: {e}")))?;
-        Ok(AzureSearch { http, endpoint, index: config.index, auth: config.auth, dimensions: config.dimensions })
+        Ok(AzureSearch {
+            http,
+            endpoint,
+            index: config.index,
+            auth: config.auth,
+            dimensions: config.dimensions,
+        })
     }
 
     pub fn index_name(&self) -> &str {
@@ -313,7 +334,12 @@ impl AzureSearch {
     /// index name.
     pub async fn ensure_index(&self) -> Result<(), SearchError> {
         let url = format!("{}/indexes/{}", self.endpoint, self.index);
-        self.send(reqwest::Method::PUT, &url, &index_definition(&self.index, self.dimensions)).await?;
+        self.send(
+            reqwest::Method::PUT,
+            &url,
+            &index_definition(&self.index, self.dimensions),
+        )
+        .await?;
         Ok(())
     }
 
@@ -321,10 +347,14 @@ impl AzureSearch {
         match &self.auth {
             AzureAuth::ApiKey(key) => Ok(("api-key", key.expose_secret().to_owned())),
             AzureAuth::ManagedIdentity(credential) => {
-                let token =
-                    credential.get_token(&[SEARCH_SCOPE], None).await.map_err(|e| SearchError::Unavailable {
+                let token = credential
+                    .get_token(&[SEARCH_SCOPE], None)
+                    .await
+                    .map_err(|e| SearchError::Unavailable {
                         status: None,
-                        message: format!("could not get a managed-identity token for Azure AI Search: {e}"),
+                        message: format!(
+                            "could not get a managed-identity token for Azure AI Search: {e}"
+                        ),
                     })?;
                 Ok(("authorization", format!("Bearer {}", token.token.secret())))
             }
@@ -341,7 +371,12 @@ impl AzureSearch {
         }
     }
 
-    async fn send(&self, method: reqwest::Method, url: &str, body: &Value) -> Result<Value, SearchError> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: &Value,
+    ) -> Result<Value, SearchError> {
         let (header, value) = self.auth_header().await?;
         let response = self
             .http
@@ -353,7 +388,10 @@ impl AzureSearch {
             .await
             .map_err(|e| SearchError::Unavailable {
                 status: None,
-                message: self.redact(&format!("request to Azure AI Search failed: {}", e.without_url())),
+                message: self.redact(&format!(
+                    "request to Azure AI Search failed: {}",
+                    e.without_url()
+                )),
             })?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
@@ -368,13 +406,20 @@ impl AzureSearch {
         }
         let detail = serde_json::from_str::<Value>(&text)
             .ok()
-            .and_then(|v| v.pointer("/error/message").and_then(Value::as_str).map(str::to_owned))
+            .and_then(|v| {
+                v.pointer("/error/message")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
             .unwrap_or(text);
         let message = self.redact(&cut(detail.trim(), 300));
         let status = status.as_u16();
         Err(match status {
             401 | 403 => SearchError::Unauthorized { status, message },
-            408 | 429 | 500 | 502 | 503 | 504 => SearchError::Unavailable { status: Some(status), message },
+            408 | 429 | 500 | 502 | 503 | 504 => SearchError::Unavailable {
+                status: Some(status),
+                message,
+            },
             _ => SearchError::Service { status, message },
         })
     }
@@ -383,7 +428,9 @@ impl AzureSearch {
     async fn index_actions(&self, actions: Vec<Value>, batch: usize) -> Result<(), SearchError> {
         let url = format!("{}/indexes/{}/docs/index", self.endpoint, self.index);
         for chunk in actions.chunks(batch) {
-            let answer = self.send(reqwest::Method::POST, &url, &json!({ "value": chunk })).await?;
+            let answer = self
+                .send(reqwest::Method::POST, &url, &json!({ "value": chunk }))
+                .await?;
             let failed: Vec<String> = answer
                 .get("value")
                 .and_then(Value::as_array)
@@ -395,7 +442,9 @@ impl AzureSearch {
                             format!(
                                 "{}: {}",
                                 r.get("key").and_then(Value::as_str).unwrap_or("?"),
-                                r.get("errorMessage").and_then(Value::as_str).unwrap_or("failed")
+                                r.get("errorMessage")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("failed")
                             )
                         })
                         .collect()
@@ -404,8 +453,14 @@ impl AzureSearch {
             if !failed.is_empty() {
                 return Err(SearchError::Service {
                     status: 207,
-                    message: self
-                        .redact(&cut(&format!("{} document(s) not indexed: {}", failed.len(), failed.join("; ")), 500)),
+                    message: self.redact(&cut(
+                        &format!(
+                            "{} document(s) not indexed: {}",
+                            failed.len(),
+                            failed.join("; ")
+                        ),
+                        500,
+                    )),
                 });
             }
         }
@@ -415,7 +470,11 @@ impl AzureSearch {
     async fn search(&self, body: &Value) -> Result<Vec<Value>, SearchError> {
         let url = format!("{}/indexes/{}/docs/search", self.endpoint, self.index);
         let answer = self.send(reqwest::Method::POST, &url, body).await?;
-        Ok(answer.get("value").and_then(Value::as_array).cloned().unwrap_or_default())
+        Ok(answer
+            .get("value")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default())
     }
 
     fn check_dimensions(&self, embedding: &[f32]) -> Result<(), SearchError> {
@@ -427,13 +486,18 @@ impl AzureSearch {
             )));
         }
         if embedding.iter().any(|x| !x.is_finite()) {
-            return Err(SearchError::Invalid("an embedding holds a value that is not a finite number".into()));
+            return Err(SearchError::Invalid(
+                "an embedding holds a value that is not a finite number".into(),
+            ));
         }
         Ok(())
     }
 
     async fn query(&self, q: &SearchQuery, kind: HitKind) -> Result<Vec<SearchHit>, SearchError> {
-        let embedding = q.embedding.as_deref().filter(|e| !e.is_empty() && kind == HitKind::Passage);
+        let embedding = q
+            .embedding
+            .as_deref()
+            .filter(|e| !e.is_empty() && kind == HitKind::Passage);
         if let Some(e) = embedding {
             self.check_dimensions(e)?;
         }
@@ -444,12 +508,20 @@ impl AzureSearch {
         let docs = self.search(&body).await?;
         let mut hits = Vec::with_capacity(docs.len());
         for doc in docs {
-            let str_field = |name: &str| doc.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let str_field = |name: &str| {
+                doc.get(name)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
             let Ok(id) = Uuid::parse_str(&str_field("item_id")) else {
                 tracing::warn!(index = %self.index, "search: a document without a valid item_id was skipped");
                 continue;
             };
-            let score = doc.get("@search.score").and_then(Value::as_f64).unwrap_or(0.0) as f32;
+            let score = doc
+                .get("@search.score")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0) as f32;
             let hit = match kind {
                 HitKind::Product => SearchHit {
                     id,
@@ -477,11 +549,16 @@ impl AzureSearch {
 #[async_trait]
 impl Search for AzureSearch {
     async fn index_product(&self, tenant: TenantId, item: &ProductDoc) -> Result<(), SearchError> {
-        self.index_actions(vec![product_document(tenant, item)], INDEX_BATCH).await
+        self.index_actions(vec![product_document(tenant, item)], INDEX_BATCH)
+            .await
     }
 
     async fn remove_product(&self, tenant: TenantId, id: Uuid) -> Result<(), SearchError> {
-        self.index_actions(vec![delete_action(&document_key(tenant, HitKind::Product, id))], DELETE_BATCH).await
+        self.index_actions(
+            vec![delete_action(&document_key(tenant, HitKind::Product, id))],
+            DELETE_BATCH,
+        )
+        .await
     }
 
     async fn index_passages(
@@ -495,11 +572,18 @@ impl Search for AzureSearch {
                 self.check_dimensions(e)?;
             }
         }
-        let actions = passages.iter().map(|p| passage_document(tenant, document_id, p)).collect();
+        let actions = passages
+            .iter()
+            .map(|p| passage_document(tenant, document_id, p))
+            .collect();
         self.index_actions(actions, INDEX_BATCH).await
     }
 
-    async fn remove_document(&self, tenant: TenantId, document_id: Uuid) -> Result<(), SearchError> {
+    async fn remove_document(
+        &self,
+        tenant: TenantId,
+        document_id: Uuid,
+    ) -> Result<(), SearchError> {
         let scope = TenantScope::new(tenant);
         let mut keys = Vec::new();
         let mut skip = 0;
@@ -513,7 +597,10 @@ impl Search for AzureSearch {
             });
             let page = self.search(&body).await?;
             let n = page.len();
-            keys.extend(page.iter().filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_owned)));
+            keys.extend(
+                page.iter()
+                    .filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_owned)),
+            );
             skip += n;
             if n < DELETE_BATCH || skip >= MAX_SKIP {
                 break;
@@ -521,7 +608,11 @@ impl Search for AzureSearch {
         }
         // Keys of this tenant only, whatever the service answered.
         let prefix = format!("{tenant}_");
-        let actions: Vec<Value> = keys.iter().filter(|k| k.starts_with(&prefix)).map(|k| delete_action(k)).collect();
+        let actions: Vec<Value> = keys
+            .iter()
+            .filter(|k| k.starts_with(&prefix))
+            .map(|k| delete_action(k))
+            .collect();
         self.index_actions(actions, DELETE_BATCH).await
     }
 
@@ -558,12 +649,20 @@ mod tests {
                 SearchQuery::new(t, "قميص ازرق"),
                 SearchQuery::new(t, ""),
                 SearchQuery::new(t, "x").with_embedding(vec![0.1, 0.2]),
-                SearchQuery { scope: TenantScope::from(t), text: "shirt".into(), embedding: None, limit: 500 },
+                SearchQuery {
+                    scope: TenantScope::from(t),
+                    text: "shirt".into(),
+                    embedding: None,
+                    limit: 500,
+                },
             ] {
                 let body = build_query(&q, kind);
                 let filter = body["filter"].as_str().unwrap();
                 assert!(filter.starts_with(&tenant_clause(t)), "{filter}");
-                assert_eq!(filter, format!("{} and kind eq '{}'", tenant_clause(t), kind.as_str()));
+                assert_eq!(
+                    filter,
+                    format!("{} and kind eq '{}'", tenant_clause(t), kind.as_str())
+                );
                 assert!(body["top"].as_u64().unwrap() <= MAX_LIMIT as u64);
             }
         }
@@ -574,13 +673,21 @@ mod tests {
         let t = TenantId::new();
         let evil = "x' or tenant_id ne 'y') or (kind eq 'passage' AND NOT \"a\" || b:c~2 /re/ [1 TO 9] {x} ^3 \\";
         let body = build_query(&SearchQuery::new(t, evil), HitKind::Product);
-        assert_eq!(body["filter"], format!("{} and kind eq 'product'", tenant_clause(t)));
+        assert_eq!(
+            body["filter"],
+            format!("{} and kind eq 'product'", tenant_clause(t))
+        );
         let search = body["search"].as_str().unwrap();
         for word in search.split(' ') {
             let bare = word.trim_end_matches('*').trim_end_matches("~1");
-            assert!(!bare.is_empty() && bare.chars().all(char::is_alphanumeric), "{word:?} in {search:?}");
+            assert!(
+                !bare.is_empty() && bare.chars().all(char::is_alphanumeric),
+                "{word:?} in {search:?}"
+            );
         }
-        for op in ["AND", "OR", "NOT", "'", "\"", "(", ")", "||", ":", "/", "[", "{", "^", "\\"] {
+        for op in [
+            "AND", "OR", "NOT", "'", "\"", "(", ")", "||", ":", "/", "[", "{", "^", "\\",
+        ] {
             assert!(!search.contains(op), "{op:?} survived in {search:?}");
         }
     }
@@ -592,7 +699,10 @@ mod tests {
         let t = TenantId::new();
         let doc = Uuid::new_v4();
         let f = tenant_filter(&TenantScope::new(t), HitKind::Passage, Some(doc));
-        assert_eq!(f, format!("tenant_id eq '{t}' and kind eq 'passage' and document_id eq '{doc}'"));
+        assert_eq!(
+            f,
+            format!("tenant_id eq '{t}' and kind eq 'passage' and document_id eq '{doc}'")
+        );
     }
 
     #[test]
@@ -607,7 +717,9 @@ mod tests {
     #[test]
     fn passages_with_an_embedding_get_a_prefiltered_vector_query() {
         let t = TenantId::new();
-        let q = SearchQuery::new(t, "سياسة الإرجاع").with_embedding(vec![0.5, -0.25, 1.0]).with_limit(3);
+        let q = SearchQuery::new(t, "سياسة الإرجاع")
+            .with_embedding(vec![0.5, -0.25, 1.0])
+            .with_limit(3);
         let body = build_query(&q, HitKind::Passage);
         assert_eq!(body["vectorQueries"][0]["kind"], "vector");
         assert_eq!(body["vectorQueries"][0]["fields"], "embedding");
@@ -616,12 +728,17 @@ mod tests {
         assert_eq!(body["top"], 3);
         assert!(body["search"].as_str().unwrap().contains("سياسه"));
         // Products have no embeddings: no vector query for them.
-        assert!(build_query(&q, HitKind::Product).get("vectorQueries").is_none());
+        assert!(build_query(&q, HitKind::Product)
+            .get("vectorQueries")
+            .is_none());
         // No words, only a vector: no "search" at all.
         let only_vector = SearchQuery::new(t, "؟؟").with_embedding(vec![1.0, 0.0]);
         let body = build_query(&only_vector, HitKind::Passage);
         assert!(body.get("search").is_none());
-        assert!(body["filter"].as_str().unwrap().starts_with(&tenant_clause(t)));
+        assert!(body["filter"]
+            .as_str()
+            .unwrap()
+            .starts_with(&tenant_clause(t)));
     }
 
     #[test]
@@ -631,7 +748,11 @@ mod tests {
         let ka = document_key(a, HitKind::Product, id);
         assert_ne!(ka, document_key(b, HitKind::Product, id));
         assert_ne!(ka, document_key(a, HitKind::Passage, id));
-        assert!(ka.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'), "{ka}");
+        assert!(
+            ka.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            "{ka}"
+        );
     }
 
     #[test]
@@ -646,13 +767,19 @@ mod tests {
         assert_eq!(field("content")["analyzer"], "ar.microsoft");
         assert_eq!(field("content_normalized")["analyzer"], "standard.lucene");
         assert_eq!(field("embedding")["dimensions"], 1536);
-        assert_eq!(field("embedding")["vectorSearchProfile"], def["vectorSearch"]["profiles"][0]["name"]);
+        assert_eq!(
+            field("embedding")["vectorSearchProfile"],
+            def["vectorSearch"]["profiles"][0]["name"]
+        );
         assert_eq!(def["vectorSearch"]["algorithms"][0]["kind"], "hnsw");
     }
 
     #[test]
     fn endpoint_and_index_name_are_checked() {
-        assert_eq!(endpoint_url("https://x.search.windows.net/").unwrap(), "https://x.search.windows.net");
+        assert_eq!(
+            endpoint_url("https://x.search.windows.net/").unwrap(),
+            "https://x.search.windows.net"
+        );
         assert!(endpoint_url("http://x.search.windows.net").is_err());
         assert!(endpoint_url("http://127.0.0.1:8080").is_ok());
         assert!(endpoint_url("https://x.search.windows.net?api-key=1").is_err());

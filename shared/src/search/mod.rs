@@ -17,7 +17,8 @@ mod azure;
 mod postgres;
 
 pub use azure::{
-    build_query, document_key, index_definition, AzureAuth, AzureSearch, AzureSearchConfig, API_VERSION, SEARCH_SCOPE,
+    build_query, document_key, index_definition, AzureAuth, AzureSearch, AzureSearchConfig,
+    API_VERSION, SEARCH_SCOPE,
 };
 pub use postgres::{PostgresSearch, MIN_VECTOR_SIMILARITY, TRIGRAM_THRESHOLD};
 
@@ -109,7 +110,12 @@ pub struct SearchQuery {
 impl SearchQuery {
     /// A text query for `tenant` returning at most 10 hits.
     pub fn new(tenant: TenantId, text: impl Into<String>) -> Self {
-        SearchQuery { scope: TenantScope::new(tenant), text: text.into(), embedding: None, limit: 10 }
+        SearchQuery {
+            scope: TenantScope::new(tenant),
+            text: text.into(),
+            embedding: None,
+            limit: 10,
+        }
     }
     pub fn with_embedding(mut self, embedding: Vec<f32>) -> Self {
         self.embedding = Some(embedding);
@@ -166,7 +172,11 @@ impl ProductDoc {
         }
         parts.push(&self.attributes_text);
         parts.push(&self.description);
-        parts.into_iter().filter(|p| !p.trim().is_empty()).collect::<Vec<_>>().join(" ")
+        parts
+            .into_iter()
+            .filter(|p| !p.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -229,7 +239,10 @@ pub enum SearchError {
     Unauthorized { status: u16, message: String },
     /// Worth retrying later: 429, 5xx, timeouts, connection failures.
     #[error("the search service is unavailable{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
-    Unavailable { status: Option<u16>, message: String },
+    Unavailable {
+        status: Option<u16>,
+        message: String,
+    },
     /// Any other refusal (4xx): a bug in the request or a mismatched index.
     #[error("the search service answered HTTP {status}: {message}")]
     Service { status: u16, message: String },
@@ -244,7 +257,10 @@ impl From<tokio_postgres::Error> for SearchError {
 impl SearchError {
     /// True when trying again later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, SearchError::Unavailable { .. } | SearchError::Database(DbError::Pool(_)))
+        matches!(
+            self,
+            SearchError::Unavailable { .. } | SearchError::Database(DbError::Pool(_))
+        )
     }
 }
 
@@ -268,7 +284,8 @@ pub trait Search: Send + Sync {
     ) -> Result<(), SearchError>;
     /// Makes every passage of a document unfindable. Postgres clears their search text (the
     /// rows go when the knowledge-base code deletes the document); Azure deletes them.
-    async fn remove_document(&self, tenant: TenantId, document_id: Uuid) -> Result<(), SearchError>;
+    async fn remove_document(&self, tenant: TenantId, document_id: Uuid)
+        -> Result<(), SearchError>;
     /// Active products of the query's tenant, best first.
     async fn search_products(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError>;
     /// Passages of the query's tenant, best first; hybrid when the query has an embedding.
@@ -302,7 +319,10 @@ pub struct SearchSettings {
 }
 
 /// Builds the configured backend. No network access: call [`Search::prepare`] at startup.
-pub fn from_settings(settings: &SearchSettings, db: Database) -> Result<Arc<dyn Search>, SearchError> {
+pub fn from_settings(
+    settings: &SearchSettings,
+    db: Database,
+) -> Result<Arc<dyn Search>, SearchError> {
     match settings.backend.trim().to_ascii_lowercase().as_str() {
         "" | "postgres" => Ok(Arc::new(PostgresSearch::new(db))),
         "azure" => {
@@ -311,22 +331,30 @@ pub fn from_settings(settings: &SearchSettings, db: Database) -> Result<Arc<dyn 
                 .as_deref()
                 .map(str::trim)
                 .filter(|e| !e.is_empty())
-                .ok_or_else(|| SearchError::Config("SEARCH_BACKEND=azure needs AZURE_SEARCH_ENDPOINT".into()))?;
+                .ok_or_else(|| {
+                    SearchError::Config("SEARCH_BACKEND=azure needs AZURE_SEARCH_ENDPOINT".into())
+                })?;
             let index = settings
                 .azure_index
                 .as_deref()
                 .map(str::trim)
                 .filter(|i| !i.is_empty())
-                .ok_or_else(|| SearchError::Config("SEARCH_BACKEND=azure needs AZURE_SEARCH_INDEX".into()))?;
+                .ok_or_else(|| {
+                    SearchError::Config("SEARCH_BACKEND=azure needs AZURE_SEARCH_INDEX".into())
+                })?;
             let auth = match &settings.azure_api_key {
                 Some(key) if !secrecy::ExposeSecret::expose_secret(key).trim().is_empty() => {
                     AzureAuth::ApiKey(key.clone())
                 }
                 _ => {
-                    let client_id =
-                        settings.managed_identity_client_id.as_deref().map(str::trim).filter(|c| !c.is_empty());
+                    let client_id = settings
+                        .managed_identity_client_id
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty());
                     AzureAuth::ManagedIdentity(
-                        crate::azure_identity::managed_identity(client_id).map_err(SearchError::Config)?,
+                        crate::azure_identity::managed_identity(client_id)
+                            .map_err(SearchError::Config)?,
                     )
                 }
             };
@@ -338,7 +366,9 @@ pub fn from_settings(settings: &SearchSettings, db: Database) -> Result<Arc<dyn 
                 timeout: std::time::Duration::from_secs(15),
             })?))
         }
-        other => Err(SearchError::Config(format!("SEARCH_BACKEND must be \"postgres\" or \"azure\", not {other:?}"))),
+        other => Err(SearchError::Config(format!(
+            "SEARCH_BACKEND must be \"postgres\" or \"azure\", not {other:?}"
+        ))),
     }
 }
 
@@ -360,7 +390,10 @@ mod tests {
         let t = TenantId::new();
         assert_eq!(SearchQuery::new(t, "x").with_limit(0).clamped_limit(), 1);
         assert_eq!(SearchQuery::new(t, "x").with_limit(7).clamped_limit(), 7);
-        assert_eq!(SearchQuery::new(t, "x").with_limit(10_000).clamped_limit(), MAX_LIMIT);
+        assert_eq!(
+            SearchQuery::new(t, "x").with_limit(10_000).clamped_limit(),
+            MAX_LIMIT
+        );
         assert_eq!(SearchQuery::new(t, "x").clamped_limit(), 10);
     }
 
@@ -386,8 +419,13 @@ mod tests {
     fn attributes_become_text() {
         let v = serde_json::json!({"color": "أزرق", "sizes": ["M", "L"], "cotton": true, "weight": 1.5, "x": null});
         let text = attributes_text(&v);
-        for word in ["color", "أزرق", "sizes", "M", "L", "cotton", "weight", "1.5"] {
-            assert!(text.split(' ').any(|w| w == word), "{word} missing from {text:?}");
+        for word in [
+            "color", "أزرق", "sizes", "M", "L", "cotton", "weight", "1.5",
+        ] {
+            assert!(
+                text.split(' ').any(|w| w == word),
+                "{word} missing from {text:?}"
+            );
         }
         assert_eq!(attributes_text(&serde_json::json!({})), "");
     }

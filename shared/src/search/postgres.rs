@@ -22,8 +22,8 @@
 //! Products have no embeddings; a product query's embedding is ignored.
 
 use super::{
-    arabic, cut, HitKind, PassageDoc, ProductDoc, Search, SearchError, SearchHit, SearchQuery, PASSAGE_SNIPPET_CHARS,
-    PRODUCT_SNIPPET_CHARS,
+    arabic, cut, HitKind, PassageDoc, ProductDoc, Search, SearchError, SearchHit, SearchQuery,
+    PASSAGE_SNIPPET_CHARS, PRODUCT_SNIPPET_CHARS,
 };
 use crate::db::{begin_for_tenant, Database};
 use crate::tenants::TenantId;
@@ -57,7 +57,13 @@ impl std::fmt::Debug for PostgresSearch {
 fn tsquery_operands(terms: &[String]) -> Vec<String> {
     terms
         .iter()
-        .map(|t| if t.chars().count() >= PREFIX_MIN_CHARS { format!("'{t}':*") } else { format!("'{t}'") })
+        .map(|t| {
+            if t.chars().count() >= PREFIX_MIN_CHARS {
+                format!("'{t}':*")
+            } else {
+                format!("'{t}'")
+            }
+        })
         .collect()
 }
 
@@ -109,9 +115,17 @@ impl PostgresSearch {
 
     /// Writes a product's search text inside the caller's tenant transaction, so the catalog
     /// can index in the same transaction that inserts or updates the item.
-    pub async fn index_product_in(tx: &Transaction<'_>, item: &ProductDoc) -> Result<(), SearchError> {
+    pub async fn index_product_in(
+        tx: &Transaction<'_>,
+        item: &ProductDoc,
+    ) -> Result<(), SearchError> {
         let text = arabic::search_form(&item.searchable_text());
-        let n = tx.execute("UPDATE catalog_items SET search_text = $2 WHERE id = $1", &[&item.id, &text]).await?;
+        let n = tx
+            .execute(
+                "UPDATE catalog_items SET search_text = $2 WHERE id = $1",
+                &[&item.id, &text],
+            )
+            .await?;
         if n == 0 {
             return Err(SearchError::NotFound(format!("catalog item {}", item.id)));
         }
@@ -131,7 +145,10 @@ impl PostgresSearch {
                 &[],
             )
             .await?;
-        let (mut ids, mut texts) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        let (mut ids, mut texts) = (
+            Vec::with_capacity(rows.len()),
+            Vec::with_capacity(rows.len()),
+        );
         for row in &rows {
             let attributes: serde_json::Value = row.get(5);
             let doc = ProductDoc {
@@ -152,8 +169,13 @@ impl PostgresSearch {
                 &[&ids, &texts],
             )
             .await?;
-        let rows = tx.query("SELECT id, heading, content FROM kb_chunks", &[]).await?;
-        let (mut ids, mut texts) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        let rows = tx
+            .query("SELECT id, heading, content FROM kb_chunks", &[])
+            .await?;
+        let (mut ids, mut texts) = (
+            Vec::with_capacity(rows.len()),
+            Vec::with_capacity(rows.len()),
+        );
         for row in &rows {
             let (heading, content): (String, String) = (row.get(1), row.get(2));
             ids.push(row.get::<_, Uuid>(0));
@@ -189,7 +211,9 @@ impl PostgresSearch {
             &[&TRIGRAM_THRESHOLD.to_string()],
         )
         .await?;
-        let rows = tx.query(sql, &[&words, &any, &operands, &(limit as i64)]).await?;
+        let rows = tx
+            .query(sql, &[&words, &any, &operands, &(limit as i64)])
+            .await?;
         Ok(rows
             .iter()
             .map(|row| match kind {
@@ -236,7 +260,9 @@ pub(crate) fn cosine(a: &[f32], b: &[f32]) -> Option<f32> {
 
 fn check_embedding(embedding: &[f32]) -> Result<(), SearchError> {
     if embedding.iter().any(|x| !x.is_finite()) {
-        return Err(SearchError::Invalid("an embedding holds a value that is not a finite number".into()));
+        return Err(SearchError::Invalid(
+            "an embedding holds a value that is not a finite number".into(),
+        ));
     }
     Ok(())
 }
@@ -276,7 +302,11 @@ impl Search for PostgresSearch {
     async fn remove_product(&self, tenant: TenantId, id: Uuid) -> Result<(), SearchError> {
         let mut client = self.db.app().await?;
         let tx = begin_for_tenant(&mut client, tenant).await?;
-        tx.execute("UPDATE catalog_items SET search_text = '' WHERE id = $1 AND search_text <> ''", &[&id]).await?;
+        tx.execute(
+            "UPDATE catalog_items SET search_text = '' WHERE id = $1 AND search_text <> ''",
+            &[&id],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -296,8 +326,14 @@ impl Search for PostgresSearch {
         let tx = begin_for_tenant(&mut client, tenant).await?;
         // The foreign key check does not see row-level security: make sure the document is
         // this tenant's before attaching passages to it.
-        if tx.query_opt("SELECT 1 FROM kb_documents WHERE id = $1", &[&document_id]).await?.is_none() {
-            return Err(SearchError::NotFound(format!("knowledge-base document {document_id}")));
+        if tx
+            .query_opt("SELECT 1 FROM kb_documents WHERE id = $1", &[&document_id])
+            .await?
+            .is_none()
+        {
+            return Err(SearchError::NotFound(format!(
+                "knowledge-base document {document_id}"
+            )));
         }
         let upsert = tx
             .prepare(
@@ -314,7 +350,16 @@ impl Search for PostgresSearch {
             let text = passage_search_text(&p.heading, &p.content);
             tx.execute(
                 &upsert,
-                &[&p.id, &tenant_id, &document_id, &p.ordinal, &p.heading, &p.content, &embedding, &text],
+                &[
+                    &p.id,
+                    &tenant_id,
+                    &document_id,
+                    &p.ordinal,
+                    &p.heading,
+                    &p.content,
+                    &embedding,
+                    &text,
+                ],
             )
             .await?;
         }
@@ -322,7 +367,11 @@ impl Search for PostgresSearch {
         Ok(())
     }
 
-    async fn remove_document(&self, tenant: TenantId, document_id: Uuid) -> Result<(), SearchError> {
+    async fn remove_document(
+        &self,
+        tenant: TenantId,
+        document_id: Uuid,
+    ) -> Result<(), SearchError> {
         let mut client = self.db.app().await?;
         let tx = begin_for_tenant(&mut client, tenant).await?;
         tx.execute(
@@ -337,7 +386,8 @@ impl Search for PostgresSearch {
     async fn search_products(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError> {
         let mut client = self.db.app().await?;
         let tx = begin_for_tenant(&mut client, q.tenant()).await?;
-        let found = Self::lexical(&tx, PRODUCTS_SQL, q, HitKind::Product, q.clamped_limit()).await?;
+        let found =
+            Self::lexical(&tx, PRODUCTS_SQL, q, HitKind::Product, q.clamped_limit()).await?;
         tx.commit().await?;
         Ok(found.into_iter().map(product_hit).collect())
     }
@@ -357,7 +407,14 @@ impl Search for PostgresSearch {
         };
 
         // Hybrid: lexical candidates, and every indexed passage's cosine similarity.
-        let lexical = Self::lexical(&tx, PASSAGES_SQL, q, HitKind::Passage, HYBRID_CANDIDATES.max(limit)).await?;
+        let lexical = Self::lexical(
+            &tx,
+            PASSAGES_SQL,
+            q,
+            HitKind::Passage,
+            HYBRID_CANDIDATES.max(limit),
+        )
+        .await?;
         let rows = tx
             .query(
                 "SELECT id, embedding FROM kb_chunks
@@ -374,7 +431,8 @@ impl Search for PostgresSearch {
                 }
             }
         }
-        let mut candidates: HashMap<Uuid, Lexical> = lexical.into_iter().map(|l| (l.id, l)).collect();
+        let mut candidates: HashMap<Uuid, Lexical> =
+            lexical.into_iter().map(|l| (l.id, l)).collect();
         let mut vector_only: Vec<(Uuid, f32)> = similarity
             .iter()
             .filter(|(id, s)| **s >= MIN_VECTOR_SIMILARITY && !candidates.contains_key(*id))
@@ -396,7 +454,13 @@ impl Search for PostgresSearch {
                 let id: Uuid = row.get(0);
                 candidates.insert(
                     id,
-                    Lexical { id, document_id: Some(row.get(1)), title: row.get(2), body: row.get(3), score: 0.0 },
+                    Lexical {
+                        id,
+                        document_id: Some(row.get(1)),
+                        title: row.get(2),
+                        body: row.get(3),
+                        score: 0.0,
+                    },
                 );
             }
         }
@@ -424,7 +488,9 @@ impl Search for PostgresSearch {
             )
             .await?;
         if !row.get::<_, bool>(0) {
-            return Err(SearchError::Config("the search columns are missing: run `handler migrate`".into()));
+            return Err(SearchError::Config(
+                "the search columns are missing: run `handler migrate`".into(),
+            ));
         }
         Ok(())
     }
@@ -442,7 +508,10 @@ mod tests {
     fn cosine_similarity() {
         assert_eq!(cosine(&[1.0, 0.0], &[1.0, 0.0]), Some(1.0));
         assert_eq!(cosine(&[1.0, 0.0], &[0.0, 1.0]), Some(0.0));
-        assert!((cosine(&[1.0, 1.0], &[1.0, 0.0]).unwrap() - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
+        assert!(
+            (cosine(&[1.0, 1.0], &[1.0, 0.0]).unwrap() - std::f32::consts::FRAC_1_SQRT_2).abs()
+                < 1e-6
+        );
         assert_eq!(cosine(&[1.0, 0.0], &[-1.0, 0.0]), Some(-1.0));
         assert_eq!(cosine(&[1.0, 0.0], &[1.0, 0.0, 0.0]), None);
         assert_eq!(cosine(&[0.0, 0.0], &[1.0, 0.0]), None);
@@ -451,8 +520,16 @@ mod tests {
 
     #[test]
     fn operands_are_quoted_and_prefixed_when_long_enough() {
-        let terms = vec!["قميص".to_string(), "xl".to_string(), "12".to_string(), "abc".to_string()];
-        assert_eq!(tsquery_operands(&terms), vec!["'قميص':*", "'xl'", "'12'", "'abc':*"]);
+        let terms = vec![
+            "قميص".to_string(),
+            "xl".to_string(),
+            "12".to_string(),
+            "abc".to_string(),
+        ];
+        assert_eq!(
+            tsquery_operands(&terms),
+            vec!["'قميص':*", "'xl'", "'12'", "'abc':*"]
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub struct TestDb {
 
 fn env_url(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: these tests need the local Postgres; run them with ./scripts/test")
+        panic!(
+            "{name} is not set: these tests need the local Postgres; run them with ./scripts/test"
+        )
     })
 }
 
@@ -34,12 +36,22 @@ impl TestDb {
             .await
             .expect("connect to the test Postgres as admin (is ./scripts/test running it?)");
         tokio::spawn(conn);
-        client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create a test database");
         let admin_url = SecretString::from(with_database(&admin_base, &name));
         let app_url = SecretString::from(with_database(&app_base, &name));
-        shared::db::migrate(&admin_url, &app_url).await.expect("migrations apply to a fresh database");
+        shared::db::migrate(&admin_url, &app_url)
+            .await
+            .expect("migrations apply to a fresh database");
         let db = Database::connect(&app_url, &admin_url, 8).expect("pools");
-        TestDb { name, admin_url, app_url, db }
+        TestDb {
+            name,
+            admin_url,
+            app_url,
+            db,
+        }
     }
 
     /// A tenant row, created as the platform (tenants cannot create themselves).
@@ -48,7 +60,10 @@ impl TestDb {
         let row = client
             .query_one(
                 "INSERT INTO tenants (ig_user_id, ig_handle) VALUES ($1, $2) RETURNING id",
-                &[&format!("1784{}", &uuid::Uuid::new_v4().simple().to_string()[..12]), &handle],
+                &[
+                    &format!("1784{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+                    &handle,
+                ],
             )
             .await
             .unwrap();
@@ -58,8 +73,14 @@ impl TestDb {
     /// The settings a handler under test would load, pointing at this database.
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
-            ("DATABASE_URL".into(), self.app_url.expose_secret().to_owned()),
-            ("DATABASE_ADMIN_URL".into(), self.admin_url.expose_secret().to_owned()),
+            (
+                "DATABASE_URL".into(),
+                self.app_url.expose_secret().to_owned(),
+            ),
+            (
+                "DATABASE_ADMIN_URL".into(),
+                self.admin_url.expose_secret().to_owned(),
+            ),
             ("TOKEN_ENCRYPTION_KEY".into(), test_key()),
         ]
     }
@@ -74,4 +95,3 @@ pub fn test_key() -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
-

@@ -16,7 +16,11 @@ pub fn merchant(app: App) -> impl Filter<Extract = (MerchantSession,), Error = R
         let app = app.clone();
         async move {
             let unauthorized = || {
-                warp::reject::custom(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Please sign in to continue."))
+                warp::reject::custom(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Please sign in to continue.",
+                ))
             };
             let token = cookie.ok_or_else(unauthorized)?;
             match find_merchant_session(&app.db, &token).await {
@@ -24,7 +28,9 @@ pub fn merchant(app: App) -> impl Filter<Extract = (MerchantSession,), Error = R
                 Ok(None) => Err(unauthorized()),
                 Err(e) => {
                     tracing::error!(error = %e, "session lookup failed");
-                    Err(warp::reject::custom(ApiError::internal("We could not check your sign-in. Please try again.")))
+                    Err(warp::reject::custom(ApiError::internal(
+                        "We could not check your sign-in. Please try again.",
+                    )))
                 }
             }
         }
@@ -33,26 +39,34 @@ pub fn merchant(app: App) -> impl Filter<Extract = (MerchantSession,), Error = R
 
 /// The signed-in merchant, for a request that changes something: the `X-CSRF-Token` header
 /// must carry the token `GET /api/v1/me` handed out for this session.
-pub fn merchant_write(app: App) -> impl Filter<Extract = (MerchantSession,), Error = Rejection> + Clone {
+pub fn merchant_write(
+    app: App,
+) -> impl Filter<Extract = (MerchantSession,), Error = Rejection> + Clone {
     let keys = app.keys.clone();
-    merchant(app).and(warp::header::optional::<String>(CSRF_HEADER)).and_then(move |session: MerchantSession, csrf: Option<String>| {
-        let keys = keys.clone();
-        async move {
-            if session.csrf_matches(&keys, csrf.as_deref()) {
-                Ok(session)
-            } else {
-                Err(warp::reject::custom(ApiError::new(
+    merchant(app)
+        .and(warp::header::optional::<String>(CSRF_HEADER))
+        .and_then(move |session: MerchantSession, csrf: Option<String>| {
+            let keys = keys.clone();
+            async move {
+                if session.csrf_matches(&keys, csrf.as_deref()) {
+                    Ok(session)
+                } else {
+                    Err(warp::reject::custom(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "csrf",
                     "This request is missing its security token. Reload the page and try again.",
                 )))
+                }
             }
-        }
-    })
+        })
 }
 
 pub fn session_cookie(app: &App, token: &str, max_age_secs: i64) -> String {
-    let secure = if app.settings.environment == Environment::Local { "" } else { "; Secure" };
+    let secure = if app.settings.environment == Environment::Local {
+        ""
+    } else {
+        "; Secure"
+    };
     format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }
 

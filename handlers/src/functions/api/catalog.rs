@@ -9,7 +9,9 @@ use super::shop::{catalog_error, in_shop, json_body};
 use crate::http::{answer_here, capped_body, ApiError};
 use serde::Deserialize;
 use shared::app::App;
-use shared::catalog::{self, csv_export, csv_import, CategoryInput, ItemFilter, ItemInput, ItemPatch};
+use shared::catalog::{
+    self, csv_export, csv_import, CategoryInput, ItemFilter, ItemInput, ItemPatch,
+};
 use shared::sessions::MerchantSession;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -35,7 +37,13 @@ fn no_content() -> Resp {
 }
 
 fn id_of(raw: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("There is no such {what} in your shop.")))
+    Uuid::parse_str(raw).map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("There is no such {what} in your shop."),
+        )
+    })
 }
 
 #[derive(Deserialize)]
@@ -88,29 +96,51 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
     let end = warp::path::end;
 
     let items = boxed(
-        end().and(warp::get()).and(read()).and(warp::query::<ItemFilter>()).map(Op::List).or(end()
-            .and(warp::post())
-            .and(write())
-            .and(json_body::<ItemInput>(JSON_LIMIT))
-            .map(Op::Create))
-        .unify()
-        .or(warp::path!("bulk").and(warp::post()).and(write()).and(json_body::<Bulk>(BULK_LIMIT)).map(Op::Bulk))
-        .unify(),
+        end()
+            .and(warp::get())
+            .and(read())
+            .and(warp::query::<ItemFilter>())
+            .map(Op::List)
+            .or(end()
+                .and(warp::post())
+                .and(write())
+                .and(json_body::<ItemInput>(JSON_LIMIT))
+                .map(Op::Create))
+            .unify()
+            .or(warp::path!("bulk")
+                .and(warp::post())
+                .and(write())
+                .and(json_body::<Bulk>(BULK_LIMIT))
+                .map(Op::Bulk))
+            .unify(),
     );
     let item = boxed(
-        warp::get().and(read()).map(Op::Get)
-            .or(warp::patch().and(write()).and(json_body::<ItemPatch>(JSON_LIMIT)).map(Op::Update))
+        warp::get()
+            .and(read())
+            .map(Op::Get)
+            .or(warp::patch()
+                .and(write())
+                .and(json_body::<ItemPatch>(JSON_LIMIT))
+                .map(Op::Update))
             .unify()
             .or(warp::delete().and(write()).map(Op::Delete))
             .unify(),
     );
     let categories = boxed(
-        warp::get().and(read()).map(Op::ListCategories)
-            .or(warp::post().and(write()).and(json_body::<CategoryInput>(JSON_LIMIT)).map(Op::CreateCategory))
+        warp::get()
+            .and(read())
+            .map(Op::ListCategories)
+            .or(warp::post()
+                .and(write())
+                .and(json_body::<CategoryInput>(JSON_LIMIT))
+                .map(Op::CreateCategory))
             .unify(),
     );
     let category = boxed(
-        warp::put().and(write()).and(json_body::<CategoryInput>(JSON_LIMIT)).map(Op::UpdateCategory)
+        warp::put()
+            .and(write())
+            .and(json_body::<CategoryInput>(JSON_LIMIT))
+            .map(Op::UpdateCategory)
             .or(warp::delete().and(write()).map(Op::DeleteCategory))
             .unify(),
     );
@@ -130,7 +160,12 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
             .unify(),
     );
 
-    let with_id = |f: BoxedFilter<(Op,)>| warp::path::param::<String>().and(warp::path::end()).and(f).map(|id: String, op: Op| (Some(id), op));
+    let with_id = |f: BoxedFilter<(Op,)>| {
+        warp::path::param::<String>()
+            .and(warp::path::end())
+            .and(f)
+            .map(|id: String, op: Op| (Some(id), op))
+    };
     let without_id = |f: BoxedFilter<(Op,)>| f.map(|op: Op| (None::<String>, op));
     let handle = move |id: Option<String>, op: Op| {
         let app = app.clone();
@@ -138,73 +173,182 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
     };
     let (h1, h2, h3) = (handle.clone(), handle.clone(), handle);
 
-    let base = || warp::path("api").and(warp::path("v1")).and(warp::path("catalog"));
+    let base = || {
+        warp::path("api")
+            .and(warp::path("v1"))
+            .and(warp::path("catalog"))
+    };
     let items_route = base().and(warp::path("items")).and(answer_here(
-        without_id(items).or(with_id(item)).unify().untuple_one().then(move |id, op| h1(id, op)),
+        without_id(items)
+            .or(with_id(item))
+            .unify()
+            .untuple_one()
+            .then(move |id, op| h1(id, op)),
     ));
     let categories_route = base().and(warp::path("categories")).and(answer_here(
-        warp::path::end().and(without_id(categories)).or(with_id(category)).unify().untuple_one().then(move |id, op| h2(id, op)),
+        warp::path::end()
+            .and(without_id(categories))
+            .or(with_id(category))
+            .unify()
+            .untuple_one()
+            .then(move |id, op| h2(id, op)),
     ));
-    let import_route = base().and(warp::path("import")).and(answer_here(without_id(import).untuple_one().then(move |id, op| h3(id, op))));
+    let import_route = base().and(warp::path("import")).and(answer_here(
+        without_id(import)
+            .untuple_one()
+            .then(move |id, op| h3(id, op)),
+    ));
     let export_route = {
         let a = app_for_export;
-        base().and(warp::path!("export.csv")).and(answer_here(warp::get().and(merchant(a.clone())).map(move |s: MerchantSession| {
-            let (tx, rx) = tokio::sync::mpsc::channel(8);
-            let db = a.db.clone();
-            tokio::spawn(async move {
-                if let Err(e) = csv_export::export(&db, s.tenant, tx).await {
-                    tracing::error!(error = %e, "catalog export failed part-way");
-                }
-            });
-            let body = warp::reply::stream(tokio_stream::wrappers::ReceiverStream::new(rx));
-            let body = warp::reply::with_header(body, "content-type", "text/csv; charset=utf-8");
-            warp::reply::with_header(body, "content-disposition", "attachment; filename=\"catalog.csv\"").into_response()
-        })))
+        base().and(warp::path!("export.csv")).and(answer_here(
+            warp::get()
+                .and(merchant(a.clone()))
+                .map(move |s: MerchantSession| {
+                    let (tx, rx) = tokio::sync::mpsc::channel(8);
+                    let db = a.db.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = csv_export::export(&db, s.tenant, tx).await {
+                            tracing::error!(error = %e, "catalog export failed part-way");
+                        }
+                    });
+                    let body = warp::reply::stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+                    let body =
+                        warp::reply::with_header(body, "content-type", "text/csv; charset=utf-8");
+                    warp::reply::with_header(
+                        body,
+                        "content-disposition",
+                        "attachment; filename=\"catalog.csv\"",
+                    )
+                    .into_response()
+                }),
+        ))
     };
-    items_route.or(categories_route).unify().or(import_route).unify().or(export_route).unify().boxed()
+    items_route
+        .or(categories_route)
+        .unify()
+        .or(import_route)
+        .unify()
+        .or(export_route)
+        .unify()
+        .boxed()
 }
 
 async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
     match op {
-        Op::List(s, filter) => in_shop(&app, s.tenant, |tx| Box::pin(async move { catalog::list_items(tx, &filter).await.map_err(catalog_error) })).await.map(|p| json(&p)),
+        Op::List(s, filter) => in_shop(&app, s.tenant, |tx| {
+            Box::pin(async move {
+                catalog::list_items(tx, &filter)
+                    .await
+                    .map_err(catalog_error)
+            })
+        })
+        .await
+        .map(|p| json(&p)),
         Op::Create(s, input) => {
             let t = s.tenant;
-            in_shop(&app, t, |tx| Box::pin(async move { catalog::create_item(tx, t, &input).await.map_err(catalog_error) })).await.map(|i| created(&i))
+            in_shop(&app, t, |tx| {
+                Box::pin(async move {
+                    catalog::create_item(tx, t, &input)
+                        .await
+                        .map_err(catalog_error)
+                })
+            })
+            .await
+            .map(|i| created(&i))
         }
         Op::Bulk(s, bulk) => {
-            let changes: Vec<(Uuid, ItemPatch)> = bulk.changes.into_iter().map(|c| (c.id, c.patch)).collect();
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { catalog::bulk_update(tx, &changes).await.map_err(catalog_error) }))
-                .await
-                .map(|items| json(&serde_json::json!({ "items": items })))
+            let changes: Vec<(Uuid, ItemPatch)> =
+                bulk.changes.into_iter().map(|c| (c.id, c.patch)).collect();
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move {
+                    catalog::bulk_update(tx, &changes)
+                        .await
+                        .map_err(catalog_error)
+                })
+            })
+            .await
+            .map(|items| json(&serde_json::json!({ "items": items })))
         }
         Op::Get(s) => {
             let id = id_of(id.as_deref().unwrap_or(""), "item")?;
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { catalog::get_item(tx, id).await.map_err(catalog_error) })).await.map(|i| json(&i))
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move { catalog::get_item(tx, id).await.map_err(catalog_error) })
+            })
+            .await
+            .map(|i| json(&i))
         }
         Op::Update(s, patch) => {
             let id = id_of(id.as_deref().unwrap_or(""), "item")?;
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { catalog::update_item(tx, id, &patch).await.map_err(catalog_error) })).await.map(|i| json(&i))
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move {
+                    catalog::update_item(tx, id, &patch)
+                        .await
+                        .map_err(catalog_error)
+                })
+            })
+            .await
+            .map(|i| json(&i))
         }
         Op::Delete(s) => {
             let id = id_of(id.as_deref().unwrap_or(""), "item")?;
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { catalog::delete_item(tx, id).await.map_err(catalog_error) })).await.map(|()| no_content())
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move { catalog::delete_item(tx, id).await.map_err(catalog_error) })
+            })
+            .await
+            .map(|()| no_content())
         }
-        Op::ListCategories(s) => in_shop(&app, s.tenant, |tx| Box::pin(async move { catalog::list_categories(tx).await.map_err(catalog_error) })).await.map(|c| json(&c)),
+        Op::ListCategories(s) => in_shop(&app, s.tenant, |tx| {
+            Box::pin(async move { catalog::list_categories(tx).await.map_err(catalog_error) })
+        })
+        .await
+        .map(|c| json(&c)),
         Op::CreateCategory(s, input) => {
             let t = s.tenant;
-            in_shop(&app, t, |tx| Box::pin(async move { catalog::create_category(tx, t, &input).await.map_err(catalog_error) })).await.map(|c| created(&c))
+            in_shop(&app, t, |tx| {
+                Box::pin(async move {
+                    catalog::create_category(tx, t, &input)
+                        .await
+                        .map_err(catalog_error)
+                })
+            })
+            .await
+            .map(|c| created(&c))
         }
         Op::UpdateCategory(s, input) => {
             let id = id_of(id.as_deref().unwrap_or(""), "category")?;
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { catalog::update_category(tx, id, &input).await.map_err(catalog_error) })).await.map(|()| no_content())
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move {
+                    catalog::update_category(tx, id, &input)
+                        .await
+                        .map_err(catalog_error)
+                })
+            })
+            .await
+            .map(|()| no_content())
         }
         Op::DeleteCategory(s) => {
             let id = id_of(id.as_deref().unwrap_or(""), "category")?;
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { catalog::delete_category(tx, id).await.map_err(catalog_error) })).await.map(|()| no_content())
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move {
+                    catalog::delete_category(tx, id)
+                        .await
+                        .map_err(catalog_error)
+                })
+            })
+            .await
+            .map(|()| no_content())
         }
         Op::Preview(s, options, body) => {
             let parsed = parse_upload(&body, &options)?;
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { csv_import::preview(tx, &parsed).await.map_err(super::shop::internal) })).await.map(|p| json(&p))
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move {
+                    csv_import::preview(tx, &parsed)
+                        .await
+                        .map_err(super::shop::internal)
+                })
+            })
+            .await
+            .map(|p| json(&p))
         }
         Op::Commit(s, options, body) => {
             let parsed = parse_upload(&body, &options)?;
@@ -212,10 +356,16 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
             let create = options.create_missing_categories;
             in_shop(&app, t, |tx| {
                 Box::pin(async move {
-                    csv_import::commit(tx, t, &parsed, create).await.map_err(|e| match e {
-                        csv_import::CommitError::Database(db) => super::shop::internal(db),
-                        other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_imported", other.to_string()),
-                    })
+                    csv_import::commit(tx, t, &parsed, create)
+                        .await
+                        .map_err(|e| match e {
+                            csv_import::CommitError::Database(db) => super::shop::internal(db),
+                            other => ApiError::new(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                "not_imported",
+                                other.to_string(),
+                            ),
+                        })
                 })
             })
             .await
@@ -231,5 +381,6 @@ fn parse_upload(body: &[u8], options: &ImportOptions) -> Result<csv_import::Pars
         })?,
         None => HashMap::new(),
     };
-    csv_import::parse(body, &overrides).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_file", e.to_string()))
+    csv_import::parse(body, &overrides)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_file", e.to_string()))
 }

@@ -9,7 +9,7 @@ mod orders;
 mod setup;
 mod shop;
 
-pub use auth::{merchant, merchant_write, session_cookie, clear_session_cookie};
+pub use auth::{clear_session_cookie, merchant, merchant_write, session_cookie};
 
 use crate::http::ApiError;
 use shared::app::App;
@@ -20,6 +20,17 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let not_built = warp::path("api")
         .and(warp::path!("v1" / ..))
         .and(warp::path::tail())
-        .map(|_tail: warp::path::Tail| ApiError::not_built("This part of the merchant API (/api/v1)").into_response());
-    me::routes(app.clone()).or(catalog::routes(app.clone())).unify().or(orders::routes(app.clone())).unify().or(setup::routes(app)).unify().or(not_built).unify().boxed()
+        .map(|_tail: warp::path::Tail| {
+            ApiError::not_built("This part of the merchant API (/api/v1)").into_response()
+        });
+    me::routes(app.clone())
+        .or(catalog::routes(app.clone()))
+        .unify()
+        .or(orders::routes(app.clone()))
+        .unify()
+        .or(setup::routes(app))
+        .unify()
+        .or(not_built)
+        .unify()
+        .boxed()
 }

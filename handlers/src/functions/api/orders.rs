@@ -19,7 +19,11 @@ type Resp = warp::reply::Response;
 
 fn order_error(e: OrderError) -> ApiError {
     match e {
-        OrderError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is no such order or return in your shop."),
+        OrderError::NotFound => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "There is no such order or return in your shop.",
+        ),
         OrderError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
         OrderError::Database(e) => internal(e),
     }
@@ -77,9 +81,17 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
         .and(read())
         .and(warp::query::<OrderFilter>())
         .map(|s, f| (None, Op::List(s, f)))
-        .or(warp::path!("export.csv").and(warp::get()).and(read()).and(warp::query::<OrderFilter>()).map(|s, f| (None, Op::Export(s, f))))
+        .or(warp::path!("export.csv")
+            .and(warp::get())
+            .and(read())
+            .and(warp::query::<OrderFilter>())
+            .map(|s, f| (None, Op::Export(s, f))))
         .unify()
-        .or(warp::path::param::<String>().and(end()).and(warp::get()).and(read()).map(|id, s| (Some(id), Op::Get(s))))
+        .or(warp::path::param::<String>()
+            .and(end())
+            .and(warp::get())
+            .and(read())
+            .map(|id, s| (Some(id), Op::Get(s))))
         .unify()
         .or(warp::path::param::<String>()
             .and(warp::path!("status"))
@@ -93,7 +105,11 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
         .and(read())
         .and(warp::query::<ReturnFilter>())
         .map(|s, f| (None, Op::Returns(s, f)))
-        .or(warp::path::param::<String>().and(end()).and(warp::get()).and(read()).map(|id, s| (Some(id), Op::GetReturn(s))))
+        .or(warp::path::param::<String>()
+            .and(end())
+            .and(warp::get())
+            .and(read())
+            .map(|id, s| (Some(id), Op::GetReturn(s))))
         .unify()
         .or(warp::path::param::<String>()
             .and(warp::path!("status"))
@@ -106,9 +122,16 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
         .and(warp::get())
         .and(read())
         .map(|s| (None, Op::GetHook(s)))
-        .or(end().and(warp::put()).and(write()).and(json_body::<HookInput>(4096)).map(|s, h| (None, Op::PutHook(s, h))))
+        .or(end()
+            .and(warp::put())
+            .and(write())
+            .and(json_body::<HookInput>(4096))
+            .map(|s, h| (None, Op::PutHook(s, h))))
         .unify()
-        .or(warp::path!("log").and(warp::get()).and(read()).map(|s| (None, Op::HookLog(s))))
+        .or(warp::path!("log")
+            .and(warp::get())
+            .and(read())
+            .map(|s| (None, Op::HookLog(s))))
         .unify();
 
     let run_op = move |id: Option<String>, op: Op| {
@@ -118,10 +141,16 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
     let (r1, r2, r3) = (run_op.clone(), run_op.clone(), run_op);
     let v1 = || warp::path("api").and(warp::path("v1"));
     v1().and(warp::path("orders"))
-        .and(answer_here(orders.untuple_one().then(move |id, op| r1(id, op))))
-        .or(v1().and(warp::path("returns")).and(answer_here(returns.untuple_one().then(move |id, op| r2(id, op)))))
+        .and(answer_here(
+            orders.untuple_one().then(move |id, op| r1(id, op)),
+        ))
+        .or(v1().and(warp::path("returns")).and(answer_here(
+            returns.untuple_one().then(move |id, op| r2(id, op)),
+        )))
         .unify()
-        .or(v1().and(warp::path("delivery-hook")).and(answer_here(hook.untuple_one().then(move |id, op| r3(id, op)))))
+        .or(v1().and(warp::path("delivery-hook")).and(answer_here(
+            hook.untuple_one().then(move |id, op| r3(id, op)),
+        )))
         .unify()
         .boxed()
 }
@@ -133,23 +162,49 @@ fn json<T: serde::Serialize>(v: &T) -> Resp {
 async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
     let id = || id_of(id.as_deref().unwrap_or(""));
     match op {
-        Op::List(s, f) => in_shop(&app, s.tenant, |tx| Box::pin(async move { orders::list(tx, &f).await.map_err(order_error) })).await.map(|p| json(&p)),
+        Op::List(s, f) => in_shop(&app, s.tenant, |tx| {
+            Box::pin(async move { orders::list(tx, &f).await.map_err(order_error) })
+        })
+        .await
+        .map(|p| json(&p)),
         Op::Get(s) => {
             let id = id()?;
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { orders::detail(tx, id).await.map_err(order_error) })).await.map(|d| json(&d))
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move { orders::detail(tx, id).await.map_err(order_error) })
+            })
+            .await
+            .map(|d| json(&d))
         }
         Op::SetStatus(s, change) => {
             let id = id()?;
             let to = OrderStatus::parse(&change.status)
                 .ok_or_else(|| ApiError::bad_request(format!("{:?} is not an order status; use confirmed, shipped, delivered, cancelled or returned", change.status)))?;
             let t = s.tenant;
-            in_shop(&app, t, |tx| Box::pin(async move { orders::change_status(tx, t, id, to, "merchant").await.map_err(order_error) })).await.map(|d| json(&d))
+            in_shop(&app, t, |tx| {
+                Box::pin(async move {
+                    orders::change_status(tx, t, id, to, "merchant")
+                        .await
+                        .map_err(order_error)
+                })
+            })
+            .await
+            .map(|d| json(&d))
         }
         Op::Export(s, f) => {
             // Validate the filter before the download starts.
             in_shop(&app, s.tenant, |tx| {
                 let f = f.clone();
-                Box::pin(async move { orders::list(tx, &OrderFilter { per_page: Some(1), ..f }).await.map_err(order_error) })
+                Box::pin(async move {
+                    orders::list(
+                        tx,
+                        &OrderFilter {
+                            per_page: Some(1),
+                            ..f
+                        },
+                    )
+                    .await
+                    .map_err(order_error)
+                })
             })
             .await?;
             let (tx, rx) = tokio::sync::mpsc::channel(8);
@@ -161,41 +216,80 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
             });
             let body = warp::reply::stream(tokio_stream::wrappers::ReceiverStream::new(rx));
             let body = warp::reply::with_header(body, "content-type", "text/csv; charset=utf-8");
-            Ok(warp::reply::with_header(body, "content-disposition", "attachment; filename=\"orders.csv\"").into_response())
+            Ok(warp::reply::with_header(
+                body,
+                "content-disposition",
+                "attachment; filename=\"orders.csv\"",
+            )
+            .into_response())
         }
-        Op::Returns(s, f) => {
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { orders::list_returns(tx, f.status.as_deref()).await.map_err(order_error) })).await.map(|r| json(&r))
-        }
+        Op::Returns(s, f) => in_shop(&app, s.tenant, |tx| {
+            Box::pin(async move {
+                orders::list_returns(tx, f.status.as_deref())
+                    .await
+                    .map_err(order_error)
+            })
+        })
+        .await
+        .map(|r| json(&r)),
         Op::GetReturn(s) => {
             let id = id()?;
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { orders::get_return(tx, id).await.map_err(order_error) })).await.map(|r| json(&r))
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move { orders::get_return(tx, id).await.map_err(order_error) })
+            })
+            .await
+            .map(|r| json(&r))
         }
         Op::SetReturnStatus(s, change) => {
             let id = id()?;
-            let to = ReturnStatus::parse(&change.status)
-                .ok_or_else(|| ApiError::bad_request(format!("{:?} is not a return status; use approved, rejected, received or refunded", change.status)))?;
-            in_shop(&app, s.tenant, |tx| Box::pin(async move { orders::change_return_status(tx, id, to, change.note.as_deref()).await.map_err(order_error) }))
-                .await
-                .map(|r| json(&r))
-        }
-        Op::GetHook(s) => in_shop(&app, s.tenant, |tx| Box::pin(async move { delivery_hooks::get_config(tx).await.map_err(internal) }))
+            let to = ReturnStatus::parse(&change.status).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "{:?} is not a return status; use approved, rejected, received or refunded",
+                    change.status
+                ))
+            })?;
+            in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move {
+                    orders::change_return_status(tx, id, to, change.note.as_deref())
+                        .await
+                        .map_err(order_error)
+                })
+            })
             .await
-            .map(|h| json(&serde_json::json!({ "hook": h }))),
+            .map(|r| json(&r))
+        }
+        Op::GetHook(s) => in_shop(&app, s.tenant, |tx| {
+            Box::pin(async move { delivery_hooks::get_config(tx).await.map_err(internal) })
+        })
+        .await
+        .map(|h| json(&serde_json::json!({ "hook": h }))),
         Op::PutHook(s, input) => {
             let t = s.tenant;
             let keys = app.keys.clone();
             let allow_http = app.settings.environment == Environment::Local;
             in_shop(&app, t, |tx| {
                 Box::pin(async move {
-                    delivery_hooks::set_config(tx, &keys, t, &input.url, &SecretString::from(input.secret), input.enabled, allow_http)
-                        .await
-                        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
+                    delivery_hooks::set_config(
+                        tx,
+                        &keys,
+                        t,
+                        &input.url,
+                        &SecretString::from(input.secret),
+                        input.enabled,
+                        allow_http,
+                    )
+                    .await
+                    .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
                     delivery_hooks::get_config(tx).await.map_err(internal)
                 })
             })
             .await
             .map(|h| json(&serde_json::json!({ "hook": h })))
         }
-        Op::HookLog(s) => in_shop(&app, s.tenant, |tx| Box::pin(async move { delivery_hooks::log(tx, 200).await.map_err(internal) })).await.map(|l| json(&l)),
+        Op::HookLog(s) => in_shop(&app, s.tenant, |tx| {
+            Box::pin(async move { delivery_hooks::log(tx, 200).await.map_err(internal) })
+        })
+        .await
+        .map(|l| json(&l)),
     }
 }

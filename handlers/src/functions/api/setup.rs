@@ -17,9 +17,16 @@ use warp::{Filter, Reply};
 type Resp = warp::reply::Response;
 
 fn invalid(problems: Vec<Problem>) -> Resp {
-    let message = problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; ");
-    warp::reply::with_status(warp::reply::json(&json!({ "error": "invalid", "message": message, "problems": problems })), StatusCode::UNPROCESSABLE_ENTITY)
-        .into_response()
+    let message = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    warp::reply::with_status(
+        warp::reply::json(&json!({ "error": "invalid", "message": message, "problems": problems })),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .into_response()
 }
 
 #[derive(Deserialize)]
@@ -48,20 +55,41 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
         .and(warp::get())
         .and(read())
         .map(Op::GetProfile)
-        .or(end().and(warp::put()).and(write()).and(warp::header::optional::<String>("content-type")).and(body()).map(Op::PutProfile))
+        .or(end()
+            .and(warp::put())
+            .and(write())
+            .and(warp::header::optional::<String>("content-type"))
+            .and(body())
+            .map(Op::PutProfile))
         .unify();
     let instructions = end()
         .and(warp::get())
         .and(read())
         .map(Op::GetInstructions)
-        .or(end().and(warp::put()).and(write()).and(body()).map(Op::PutInstructions))
+        .or(end()
+            .and(warp::put())
+            .and(write())
+            .and(body())
+            .map(Op::PutInstructions))
         .unify();
-    let rules_f = end().and(warp::get()).and(read()).map(Op::GetRules).or(end().and(warp::put()).and(write()).and(body()).map(Op::PutRules)).unify();
+    let rules_f = end()
+        .and(warp::get())
+        .and(read())
+        .map(Op::GetRules)
+        .or(end()
+            .and(warp::put())
+            .and(write())
+            .and(body())
+            .map(Op::PutRules))
+        .unify();
     let onboarding = end()
         .and(warp::get())
         .and(read())
         .map(Op::Onboarding)
-        .or(warp::path!("finish").and(warp::post()).and(write()).map(Op::FinishOnboarding))
+        .or(warp::path!("finish")
+            .and(warp::post())
+            .and(write())
+            .map(Op::FinishOnboarding))
         .unify();
     let go = move |op: Op| {
         let app = app.clone();
@@ -71,11 +99,17 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
     let v1 = || warp::path("api").and(warp::path("v1"));
     v1().and(warp::path("profile"))
         .and(answer_here(profile.then(move |op| g1(op))))
-        .or(v1().and(warp::path("ai-instructions")).and(answer_here(instructions.then(move |op| g2(op)))))
+        .or(v1()
+            .and(warp::path("ai-instructions"))
+            .and(answer_here(instructions.then(move |op| g2(op)))))
         .unify()
-        .or(v1().and(warp::path("business-rules")).and(answer_here(rules_f.then(move |op| g3(op)))))
+        .or(v1()
+            .and(warp::path("business-rules"))
+            .and(answer_here(rules_f.then(move |op| g3(op)))))
         .unify()
-        .or(v1().and(warp::path("onboarding")).and(answer_here(onboarding.then(move |op| g4(op)))))
+        .or(v1()
+            .and(warp::path("onboarding"))
+            .and(answer_here(onboarding.then(move |op| g4(op)))))
         .unify()
         .boxed()
 }

@@ -33,7 +33,11 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
 pub fn catalog_error(e: CatalogError) -> ApiError {
     match e {
         CatalogError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
-        CatalogError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "There is no such item in your shop."),
+        CatalogError::NotFound => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "There is no such item in your shop.",
+        ),
         CatalogError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
         CatalogError::Database(e) => internal(e),
     }
@@ -41,9 +45,14 @@ pub fn catalog_error(e: CatalogError) -> ApiError {
 
 /// A JSON body of at most `limit` bytes, read into `T`; malformed input is a 400 that says
 /// what was wrong.
-pub fn json_body<T: DeserializeOwned + Send>(limit: usize) -> impl Filter<Extract = (T,), Error = Rejection> + Clone {
+pub fn json_body<T: DeserializeOwned + Send>(
+    limit: usize,
+) -> impl Filter<Extract = (T,), Error = Rejection> + Clone {
     capped_body(limit).and_then(|bytes: bytes::Bytes| async move {
-        serde_json::from_slice::<T>(&bytes)
-            .map_err(|e| warp::reject::custom(ApiError::bad_request(format!("The request body is not valid: {e}"))))
+        serde_json::from_slice::<T>(&bytes).map_err(|e| {
+            warp::reject::custom(ApiError::bad_request(format!(
+                "The request body is not valid: {e}"
+            )))
+        })
     })
 }

@@ -56,7 +56,9 @@ impl<T> Listed<T> {
 }
 
 fn participants<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Participant>, D::Error> {
-    Ok(Option::<Listed<Participant>>::deserialize(d)?.map(Listed::into_vec).unwrap_or_default())
+    Ok(Option::<Listed<Participant>>::deserialize(d)?
+        .map(Listed::into_vec)
+        .unwrap_or_default())
 }
 
 #[derive(Deserialize)]
@@ -159,11 +161,23 @@ impl GraphClient {
     ) -> Result<Vec<ConversationMessage>, GraphError> {
         let url = self.graph_url(&[conversation_id])?;
         let endpoint = format!("GET {url}");
-        let fields = format!("messages.limit({}){{id,created_time,from,to,message,attachments}}", limit.max(1));
-        let request = self.http.get(url).query(&[("fields", fields.as_str()), ("access_token", token.expose_secret())]);
+        let fields = format!(
+            "messages.limit({}){{id,created_time,from,to,message,attachments}}",
+            limit.max(1)
+        );
+        let request = self.http.get(url).query(&[
+            ("fields", fields.as_str()),
+            ("access_token", token.expose_secret()),
+        ]);
         let body = self.execute(request, Some(token)).await?;
         let conversation = wire::decode::<ConversationWithMessages>(&endpoint, &body)?;
-        let messages = conversation.messages.map(Listed::into_vec).unwrap_or_default();
-        Ok(messages.into_iter().filter_map(RawMessage::into_message).collect())
+        let messages = conversation
+            .messages
+            .map(Listed::into_vec)
+            .unwrap_or_default();
+        Ok(messages
+            .into_iter()
+            .filter_map(RawMessage::into_message)
+            .collect())
     }
 }

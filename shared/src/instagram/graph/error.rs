@@ -50,10 +50,19 @@ pub enum GraphError {
     },
     /// An HTTP failure without Instagram's error object (a proxy, an outage page…).
     #[error("Instagram answered HTTP {status} to {endpoint}: {body}")]
-    Http { endpoint: String, status: u16, body: String, retry_after: Option<Duration> },
+    Http {
+        endpoint: String,
+        status: u16,
+        body: String,
+        retry_after: Option<Duration>,
+    },
     /// No answer: connection refused or reset, DNS, TLS, timeout.
     #[error("could not reach Instagram for {endpoint}{}: {detail}", if *.timed_out { " (timed out)" } else { "" })]
-    Network { endpoint: String, detail: String, timed_out: bool },
+    Network {
+        endpoint: String,
+        detail: String,
+        timed_out: bool,
+    },
     /// A successful answer that does not have the documented shape.
     #[error("unexpected answer from Instagram to {endpoint}: {detail}")]
     UnexpectedResponse { endpoint: String, detail: String },
@@ -66,21 +75,33 @@ pub enum GraphError {
 }
 
 fn subcode_text(subcode: &Option<i64>) -> String {
-    subcode.map(|s| format!(", subcode {s}")).unwrap_or_default()
+    subcode
+        .map(|s| format!(", subcode {s}"))
+        .unwrap_or_default()
 }
 
 fn trace_text(fbtrace_id: &Option<String>) -> String {
-    fbtrace_id.as_ref().map(|t| format!(", fbtrace_id {t}")).unwrap_or_default()
+    fbtrace_id
+        .as_ref()
+        .map(|t| format!(", fbtrace_id {t}"))
+        .unwrap_or_default()
 }
 
 impl GraphError {
     pub fn class(&self) -> ErrorClass {
         match self {
-            GraphError::Api { status, code, subcode, .. } => classify_code(*status, Some(*code), *subcode),
+            GraphError::Api {
+                status,
+                code,
+                subcode,
+                ..
+            } => classify_code(*status, Some(*code), *subcode),
             GraphError::Http { status, .. } => classify_code(*status, None, None),
             GraphError::Network { .. } => ErrorClass::Temporary,
             // A send whose answer we cannot read may have been delivered: do not repeat it.
-            GraphError::UnexpectedResponse { .. } | GraphError::InvalidRequest(_) | GraphError::Setup(_) => ErrorClass::Permanent,
+            GraphError::UnexpectedResponse { .. }
+            | GraphError::InvalidRequest(_)
+            | GraphError::Setup(_) => ErrorClass::Permanent,
         }
     }
 
@@ -93,7 +114,9 @@ impl GraphError {
     /// own backoff applies or no retry makes sense.
     pub fn retry_after(&self) -> Option<Duration> {
         let header = match self {
-            GraphError::Api { retry_after, .. } | GraphError::Http { retry_after, .. } => *retry_after,
+            GraphError::Api { retry_after, .. } | GraphError::Http { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         };
         match self.class() {
@@ -142,7 +165,9 @@ pub fn classify_code(status: u16, code: Option<i64>, subcode: Option<i64>) -> Er
     match (code, subcode) {
         (Some(190), _) => ErrorClass::InvalidToken,
         (Some(10), Some(2534022 | 2018278)) => ErrorClass::OutsideWindow,
-        (Some(551), _) | (Some(200), Some(1545041)) | (Some(10), Some(2018108)) => ErrorClass::UserUnavailable,
+        (Some(551), _) | (Some(200), Some(1545041)) | (Some(10), Some(2018108)) => {
+            ErrorClass::UserUnavailable
+        }
         (Some(4 | 17 | 32 | 613), _) => ErrorClass::RateLimited,
         (Some(2), _) => ErrorClass::Temporary,
         _ => match status {
@@ -185,7 +210,13 @@ pub(super) fn from_response(
     scrub: impl Fn(&str) -> String,
 ) -> GraphError {
     match parse_error_object(body) {
-        Some(ErrorObject { code: Some(code), message, kind, error_subcode, fbtrace_id }) => GraphError::Api {
+        Some(ErrorObject {
+            code: Some(code),
+            message,
+            kind,
+            error_subcode,
+            fbtrace_id,
+        }) => GraphError::Api {
             endpoint,
             status,
             code,
@@ -200,7 +231,12 @@ pub(super) fn from_response(
             if excerpt.len() < body.trim().len() {
                 excerpt.push('…');
             }
-            GraphError::Http { endpoint, status, body: scrub(&excerpt), retry_after }
+            GraphError::Http {
+                endpoint,
+                status,
+                body: scrub(&excerpt),
+                retry_after,
+            }
         }
     }
 }
@@ -241,7 +277,9 @@ fn strip_url_queries(text: &str) -> String {
         // Copy up to the end of the scheme, then the URL up to its query or its end.
         out.push_str(&rest[..at + 3]);
         rest = &rest[at + 3..];
-        let url_end = rest.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | ')')).unwrap_or(rest.len());
+        let url_end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`' | ')'))
+            .unwrap_or(rest.len());
         let (url, after) = rest.split_at(url_end);
         out.push_str(&redact_url(url));
         rest = after;
@@ -286,7 +324,11 @@ mod tests {
             (500, 1, None, Temporary),
         ];
         for (status, code, subcode, class) in cases {
-            assert_eq!(classify(status, &body(code, subcode)), class, "{status} {code} {subcode:?}");
+            assert_eq!(
+                classify(status, &body(code, subcode)),
+                class,
+                "{status} {code} {subcode:?}"
+            );
         }
     }
 
@@ -296,22 +338,37 @@ mod tests {
         assert_eq!(classify(503, ""), ErrorClass::Temporary);
         assert_eq!(classify(429, "slow down"), ErrorClass::RateLimited);
         assert_eq!(classify(404, "{}"), ErrorClass::Permanent);
-        assert_eq!(classify(400, r#"{"error":"invalid_request"}"#), ErrorClass::Permanent);
+        assert_eq!(
+            classify(400, r#"{"error":"invalid_request"}"#),
+            ErrorClass::Permanent
+        );
     }
 
     #[test]
     fn codes_sent_as_strings_still_count() {
-        assert_eq!(classify(400, r#"{"error":{"code":"190","message":"x"}}"#), ErrorClass::InvalidToken);
-        assert_eq!(classify(400, r#"{"error":{"code":10,"error_subcode":"2534022"}}"#), ErrorClass::OutsideWindow);
+        assert_eq!(
+            classify(400, r#"{"error":{"code":"190","message":"x"}}"#),
+            ErrorClass::InvalidToken
+        );
+        assert_eq!(
+            classify(400, r#"{"error":{"code":10,"error_subcode":"2534022"}}"#),
+            ErrorClass::OutsideWindow
+        );
     }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {
         assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         let later = (chrono::Utc::now() + chrono::Duration::seconds(300)).to_rfc2822();
         let wait = parse_retry_after(&later).unwrap();
-        assert!(wait > Duration::from_secs(290) && wait <= Duration::from_secs(300), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(290) && wait <= Duration::from_secs(300),
+            "{wait:?}"
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 

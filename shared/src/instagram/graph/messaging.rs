@@ -89,7 +89,10 @@ fn check_text(text: &str) -> Result<(), GraphError> {
 
 fn check_quick_replies(replies: &[QuickReply]) -> Result<(), GraphError> {
     if replies.is_empty() || replies.len() > MAX_QUICK_REPLIES {
-        return Err(invalid(format!("{} quick replies: Instagram takes 1 to {MAX_QUICK_REPLIES}", replies.len())));
+        return Err(invalid(format!(
+            "{} quick replies: Instagram takes 1 to {MAX_QUICK_REPLIES}",
+            replies.len()
+        )));
     }
     for reply in replies {
         let chars = reply.title.chars().count();
@@ -100,7 +103,10 @@ fn check_quick_replies(replies: &[QuickReply]) -> Result<(), GraphError> {
             )));
         }
         if reply.payload.is_empty() {
-            return Err(invalid(format!("quick reply {:?} has an empty payload", reply.title)));
+            return Err(invalid(format!(
+                "quick reply {:?} has an empty payload",
+                reply.title
+            )));
         }
     }
     Ok(())
@@ -108,7 +114,10 @@ fn check_quick_replies(replies: &[QuickReply]) -> Result<(), GraphError> {
 
 fn check_cards(cards: &[ProductCard]) -> Result<(), GraphError> {
     if cards.is_empty() || cards.len() > MAX_CARDS {
-        return Err(invalid(format!("{} cards: Instagram takes 1 to {MAX_CARDS}", cards.len())));
+        return Err(invalid(format!(
+            "{} cards: Instagram takes 1 to {MAX_CARDS}",
+            cards.len()
+        )));
     }
     for card in cards {
         let title = card.title.chars().count();
@@ -118,11 +127,18 @@ fn check_cards(cards: &[ProductCard]) -> Result<(), GraphError> {
         if let Some(subtitle) = &card.subtitle {
             let n = subtitle.chars().count();
             if n > MAX_CARD_TEXT_CHARS {
-                return Err(invalid(format!("card {:?} has a subtitle of {n} characters, more than {MAX_CARD_TEXT_CHARS}", card.title)));
+                return Err(invalid(format!(
+                    "card {:?} has a subtitle of {n} characters, more than {MAX_CARD_TEXT_CHARS}",
+                    card.title
+                )));
             }
         }
         if card.buttons.len() > MAX_CARD_BUTTONS {
-            return Err(invalid(format!("card {:?} has {} buttons, more than {MAX_CARD_BUTTONS}", card.title, card.buttons.len())));
+            return Err(invalid(format!(
+                "card {:?} has {} buttons, more than {MAX_CARD_BUTTONS}",
+                card.title,
+                card.buttons.len()
+            )));
         }
     }
     Ok(())
@@ -139,7 +155,8 @@ impl GraphClient {
         text: &str,
     ) -> Result<SentMessage, GraphError> {
         check_text(text)?;
-        self.send_message(account_id, token, recipient_igsid, json!({ "text": text })).await
+        self.send_message(account_id, token, recipient_igsid, json!({ "text": text }))
+            .await
     }
 
     pub async fn send_quick_replies(
@@ -156,7 +173,13 @@ impl GraphClient {
             .iter()
             .map(|r| json!({ "content_type": "text", "title": r.title, "payload": r.payload }))
             .collect();
-        self.send_message(account_id, token, recipient_igsid, json!({ "text": text, "quick_replies": quick_replies })).await
+        self.send_message(
+            account_id,
+            token,
+            recipient_igsid,
+            json!({ "text": text, "quick_replies": quick_replies }),
+        )
+        .await
     }
 
     /// Sends up to ten cards as one generic template (a carousel).
@@ -174,7 +197,8 @@ impl GraphClient {
                 "payload": { "template_type": "generic", "elements": cards },
             }
         });
-        self.send_message(account_id, token, recipient_igsid, message).await
+        self.send_message(account_id, token, recipient_igsid, message)
+            .await
     }
 
     pub async fn sender_action(
@@ -184,8 +208,11 @@ impl GraphClient {
         recipient_igsid: &str,
         action: SenderAction,
     ) -> Result<(), GraphError> {
-        let body = json!({ "recipient": { "id": recipient_igsid }, "sender_action": action.as_str() });
-        self.post_messages(account_id, token, recipient_igsid, &body).await.map(drop)
+        let body =
+            json!({ "recipient": { "id": recipient_igsid }, "sender_action": action.as_str() });
+        self.post_messages(account_id, token, recipient_igsid, &body)
+            .await
+            .map(drop)
     }
 
     async fn send_message(
@@ -196,7 +223,9 @@ impl GraphClient {
         message: Value,
     ) -> Result<SentMessage, GraphError> {
         let body = json!({ "recipient": { "id": recipient_igsid }, "message": message });
-        let (endpoint, answer) = self.post_messages(account_id, token, recipient_igsid, &body).await?;
+        let (endpoint, answer) = self
+            .post_messages(account_id, token, recipient_igsid, &body)
+            .await?;
         wire::decode(&endpoint, &answer)
     }
 
@@ -213,7 +242,11 @@ impl GraphClient {
         }
         let url = self.graph_url(&[account_id, "messages"])?;
         let endpoint = format!("POST {url}");
-        let request = self.http.post(url).bearer_auth(token.expose_secret()).json(body);
+        let request = self
+            .http
+            .post(url)
+            .bearer_auth(token.expose_secret())
+            .json(body);
         let answer = self.execute(request, Some(token)).await?;
         Ok((endpoint, answer))
     }

@@ -68,12 +68,18 @@ struct Success {
 
 impl GraphClient {
     /// Exchanges the authorization code from the OAuth redirect for a short-lived token.
-    pub async fn exchange_code(&self, code: &str, redirect_uri: &str) -> Result<ShortLivedToken, GraphError> {
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<ShortLivedToken, GraphError> {
         // Instagram appends `#_` to the code in the redirect; it is not part of the code.
         let code = code.trim();
         let code = code.strip_suffix("#_").unwrap_or(code);
         if code.is_empty() {
-            return Err(GraphError::InvalidRequest("the authorization code is empty".into()));
+            return Err(GraphError::InvalidRequest(
+                "the authorization code is empty".into(),
+            ));
         }
         let url = self.api_url(&["oauth", "access_token"])?;
         let endpoint = format!("POST {url}");
@@ -89,16 +95,27 @@ impl GraphClient {
         let body = self.execute(request, Some(&code_secret)).await?;
         let grant = match wire::decode::<CodeAnswer>(&endpoint, &body)? {
             CodeAnswer::Flat(grant) => grant,
-            CodeAnswer::Documented { data } => data.into_iter().next().ok_or_else(|| GraphError::UnexpectedResponse {
-                endpoint: endpoint.clone(),
-                detail: "`data` is empty".into(),
-            })?,
+            CodeAnswer::Documented { data } => {
+                data.into_iter()
+                    .next()
+                    .ok_or_else(|| GraphError::UnexpectedResponse {
+                        endpoint: endpoint.clone(),
+                        detail: "`data` is empty".into(),
+                    })?
+            }
         };
-        Ok(ShortLivedToken { access_token: grant.access_token, user_id: grant.user_id, permissions: grant.permissions })
+        Ok(ShortLivedToken {
+            access_token: grant.access_token,
+            user_id: grant.user_id,
+            permissions: grant.permissions,
+        })
     }
 
     /// Exchanges a short-lived token for a long-lived one (60 days).
-    pub async fn long_lived_token(&self, short: &SecretString) -> Result<LongLivedToken, GraphError> {
+    pub async fn long_lived_token(
+        &self,
+        short: &SecretString,
+    ) -> Result<LongLivedToken, GraphError> {
         let url = self.graph_url_unversioned(&["access_token"])?;
         let endpoint = format!("GET {url}");
         let request = self.http.get(url).query(&[
@@ -115,7 +132,10 @@ impl GraphClient {
     pub async fn refresh_token(&self, token: &SecretString) -> Result<LongLivedToken, GraphError> {
         let url = self.graph_url_unversioned(&["refresh_access_token"])?;
         let endpoint = format!("GET {url}");
-        let request = self.http.get(url).query(&[("grant_type", "ig_refresh_token"), ("access_token", token.expose_secret())]);
+        let request = self.http.get(url).query(&[
+            ("grant_type", "ig_refresh_token"),
+            ("access_token", token.expose_secret()),
+        ]);
         let body = self.execute(request, Some(token)).await?;
         wire::decode(&endpoint, &body)
     }
@@ -124,22 +144,34 @@ impl GraphClient {
     pub async fn me(&self, token: &SecretString) -> Result<Me, GraphError> {
         let url = self.graph_url(&["me"])?;
         let endpoint = format!("GET {url}");
-        let request = self.http.get(url).query(&[("fields", "user_id,username"), ("access_token", token.expose_secret())]);
+        let request = self.http.get(url).query(&[
+            ("fields", "user_id,username"),
+            ("access_token", token.expose_secret()),
+        ]);
         let body = self.execute(request, Some(token)).await?;
         wire::decode(&endpoint, &body)
     }
 
     /// Subscribes the account to the app's webhook for [`SUBSCRIBED_FIELDS`].
-    pub async fn subscribe_app(&self, account_id: &str, token: &SecretString) -> Result<(), GraphError> {
+    pub async fn subscribe_app(
+        &self,
+        account_id: &str,
+        token: &SecretString,
+    ) -> Result<(), GraphError> {
         let url = self.graph_url(&[account_id, "subscribed_apps"])?;
         let endpoint = format!("POST {url}");
-        let request =
-            self.http.post(url).query(&[("subscribed_fields", SUBSCRIBED_FIELDS), ("access_token", token.expose_secret())]);
+        let request = self.http.post(url).query(&[
+            ("subscribed_fields", SUBSCRIBED_FIELDS),
+            ("access_token", token.expose_secret()),
+        ]);
         let body = self.execute(request, Some(token)).await?;
         if wire::decode::<Success>(&endpoint, &body)?.success {
             Ok(())
         } else {
-            Err(GraphError::UnexpectedResponse { endpoint, detail: "`success` is not true".into() })
+            Err(GraphError::UnexpectedResponse {
+                endpoint,
+                detail: "`success` is not true".into(),
+            })
         }
     }
 }

@@ -71,7 +71,9 @@ pub(super) fn quote_long_integers(json: &str) -> Cow<'_, str> {
             b'-' | b'0'..=b'9' => {
                 let start = i;
                 i += 1;
-                while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                while i < bytes.len()
+                    && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
                     i += 1;
                 }
                 let literal = &json[start..i];
@@ -167,13 +169,18 @@ pub(super) fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
         Some(List::Many(items)) => items,
         Some(List::Joined(joined)) => joined.split(',').map(str::to_owned).collect(),
     };
-    Ok(items.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 /// Graph API time: `2026-11-20T10:15:30+0000`, or RFC 3339.
 pub(super) fn graph_time<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     let text = String::deserialize(d)?;
-    parse_graph_time(&text).ok_or_else(|| de::Error::custom(format!("not a Graph API time: {text}")))
+    parse_graph_time(&text)
+        .ok_or_else(|| de::Error::custom(format!("not a Graph API time: {text}")))
 }
 
 pub(super) fn parse_graph_time(text: &str) -> Option<DateTime<Utc>> {
@@ -196,7 +203,10 @@ mod tests {
             quoted,
             r#"{"user_id": "98765432109876543210", "small": 123, "neg": "-12345678901234567", "f": 1.5e10, "s": "12345678901234567890", "esc": "a\"17841400000000000123"}"#
         );
-        assert!(matches!(quote_long_integers(r#"{"a":1}"#), Cow::Borrowed(_)));
+        assert!(matches!(
+            quote_long_integers(r#"{"a":1}"#),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -216,7 +226,9 @@ mod tests {
         struct T {
             n: u32,
         }
-        let err = decode::<T>("GET /x", r#"{"n":"SECRET-TOKEN"}"#).unwrap_err().to_string();
+        let err = decode::<T>("GET /x", r#"{"n":"SECRET-TOKEN"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("SECRET-TOKEN"), "{err}");
         assert!(err.contains("invalid type"), "{err}");
     }
