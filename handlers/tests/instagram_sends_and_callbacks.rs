@@ -459,3 +459,73 @@ async fn resync_inserts_missed_messages_once() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_rate_limited_reply_is_finished_by_the_sweeper_in_order_and_once() {
+    let ta = test_app(&[]).await;
+    let (_, to) = shop_with_customer(&ta, 1, 50).await;
+    let text = "أهلين فيك! عنا قمصان قطن بألوان كتير حلوة والسعر ١٢.٥٠٠ دينار. ".repeat(40);
+    // Part 1 goes through, part 2 is rate limited: parts 2.. wait for the sweeper.
+    ta.fake.script(
+        "POST /messages",
+        200,
+        json!({ "recipient_id": "cust-42", "message_id": "m-part-1" }),
+    );
+    ta.fake.script(
+        "POST /messages",
+        400,
+        json!({ "error": { "message": "slow down", "code": 4 } }),
+    );
+    let first = send_text(&ta.app, &to, "turn-9:reply", &text, "ai")
+        .await
+        .unwrap();
+    assert!(matches!(first, SendOutcome::RetryLater { .. }), "{first:?}");
+    let total: i64 = one(&ta, "SELECT count(*) FROM outbound_messages").await;
+    assert!(total >= 3, "every part was recorded up front");
+
+    // Not due yet: nothing is sent.
+    let report = shared::instagram::outbound::retry_due(&ta.app, 100)
+        .await
+        .unwrap();
+    assert_eq!(report, Default::default());
+    ta.t.db.platform().await.unwrap().execute("UPDATE outbound_messages SET next_attempt_at = next_attempt_at - interval '1 hour' WHERE status = 'pending'", &[]).await.unwrap();
+    let report = shared::instagram::outbound::retry_due(&ta.app, 100)
+        .await
+        .unwrap();
+    assert_eq!(report.sent as i64, total - 1, "{report:?}");
+    assert_eq!(
+        one::<i64>(
+            &ta,
+            "SELECT count(*) FROM outbound_messages WHERE status = 'sent'"
+        )
+        .await,
+        total
+    );
+    // The customer got every part once, in order.
+    let sent: Vec<String> = ta
+        .fake
+        .requests_to("/messages")
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(&r.body).unwrap()["message"]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        sent.len() as i64,
+        total + 1,
+        "one refused attempt plus each part once"
+    );
+    let mut delivered = vec![sent[0].clone()];
+    delivered.extend(sent[2..].iter().cloned());
+    assert_eq!(delivered.concat().replace(' ', ""), text.replace(' ', ""));
+    // Nothing left: a second sweep sends nothing.
+    assert_eq!(
+        shared::instagram::outbound::retry_due(&ta.app, 100)
+            .await
+            .unwrap(),
+        Default::default()
+    );
+}

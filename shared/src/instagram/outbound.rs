@@ -10,7 +10,6 @@ use super::tokens;
 use crate::app::App;
 use crate::db::{begin_for_tenant, DbError};
 use crate::tenants::{self, TenantId};
-use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -91,6 +90,9 @@ impl From<tokio_postgres::Error> for SendError {
     }
 }
 
+/// One message to send, stored with its row so the sweeper can send it again later.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 enum Part {
     Text(String),
     QuickReplies {
@@ -110,17 +112,6 @@ impl Part {
             Part::Action(_) => "sender_action",
         }
     }
-    fn payload(&self, to: &str) -> serde_json::Value {
-        match self {
-            Part::Text(t) => json!({ "recipient": to, "text": t }),
-            Part::QuickReplies { text, replies } => json!({ "recipient": to, "text": text,
-                "quick_replies": replies.iter().map(|r| json!({"title": r.title, "payload": r.payload})).collect::<Vec<_>>() }),
-            Part::Cards(cards) => {
-                json!({ "recipient": to, "cards": cards.iter().map(|c| json!({"title": c.title})).collect::<Vec<_>>() })
-            }
-            Part::Action(a) => json!({ "recipient": to, "sender_action": a.as_str() }),
-        }
-    }
     fn text(&self) -> Option<&str> {
         match self {
             Part::Text(t) => Some(t),
@@ -128,6 +119,20 @@ impl Part {
             _ => None,
         }
     }
+}
+
+/// What `outbound_messages.payload` holds: everything needed to send the part again.
+/// `text` stays at the top level: echoes are matched on it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Stored {
+    recipient: String,
+    author: String,
+    /// The key of the whole message and this part's place in it (1-based), so a retry keeps
+    /// the parts in order.
+    message_key: String,
+    seq: i32,
+    text: Option<String>,
+    part: Part,
 }
 
 /// Sends `text` (split at 1000 bytes) once under `key`; `author` is who the dashboard shows
@@ -185,6 +190,22 @@ pub async fn send_action(
     send_parts(app, to, key, vec![Part::Action(action)], "ai").await
 }
 
+fn part_key(key: &str, seq: usize, total: usize) -> String {
+    if total == 1 {
+        key.to_owned()
+    } else {
+        format!("{key}#{seq}/{total}")
+    }
+}
+
+async fn load_token(app: &App, tenant: TenantId) -> Result<Option<tokens::StoredToken>, SendError> {
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, tenant).await?;
+    let token = tokens::load(&tx, &app.keys, tenant).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
 async fn send_parts(
     app: &App,
     to: &Recipient,
@@ -193,130 +214,244 @@ async fn send_parts(
     author: &str,
 ) -> Result<SendOutcome, SendError> {
     let graph = app.graph.as_ref().ok_or(SendError::NotConfigured)?;
-    let t = to.tenant.as_uuid();
-    let token = {
-        let mut c = app.db.app().await?;
-        let tx = begin_for_tenant(&mut c, to.tenant).await?;
-        let token = tokens::load(&tx, &app.keys, to.tenant).await?;
-        tx.commit().await?;
-        token
-    };
-    let Some(token) = token else {
+    let Some(token) = load_token(app, to.tenant).await? else {
         return Ok(SendOutcome::NotConnected);
     };
+    // Every part is recorded before the first is sent: if part 2 has to wait for a retry,
+    // parts 3 and on are already there for the sweeper to send after it.
     let total = parts.len();
-    let mut mids = Vec::new();
-    let mut already = 0;
-    for (i, part) in parts.iter().enumerate() {
-        let part_key = if total == 1 {
-            key.to_owned()
-        } else {
-            format!("{key}#{}/{total}", i + 1)
-        };
-        // Record first; a send recorded as done (or whose echo already came back) is skipped.
-        let prior = {
-            let mut c = app.db.app().await?;
-            let tx = begin_for_tenant(&mut c, to.tenant).await?;
+    let t = to.tenant.as_uuid();
+    let keys: Vec<String> = (1..=total).map(|seq| part_key(key, seq, total)).collect();
+    {
+        let mut c = app.db.app().await?;
+        let tx = begin_for_tenant(&mut c, to.tenant).await?;
+        for (i, part) in parts.iter().enumerate() {
+            let stored = Stored {
+                recipient: to.customer_igsid.clone(),
+                author: author.to_owned(),
+                message_key: key.to_owned(),
+                seq: i as i32 + 1,
+                text: part.text().map(str::to_owned),
+                part: part.clone(),
+            };
             tx.execute(
                 "INSERT INTO outbound_messages (tenant_id, conversation_id, idempotency_key, kind, payload)
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
-                &[&t, &to.conversation, &part_key, &part.kind(), &part.payload(&to.customer_igsid)],
+                &[&t, &to.conversation, &keys[i], &part.kind(), &serde_json::to_value(&stored).expect("serialisable")],
             )
             .await?;
-            let row = tx
-                .query_one("SELECT status, mid FROM outbound_messages WHERE tenant_id = $1 AND idempotency_key = $2", &[&t, &part_key])
-                .await?;
-            tx.commit().await?;
-            (row.get::<_, String>(0), row.get::<_, Option<String>>(1))
-        };
-        match prior {
-            (status, Some(mid)) if status != "failed" => {
-                already += 1;
-                mids.push(mid);
-                continue;
-            }
-            (status, None) if status == "sent" => {
-                already += 1;
-                continue;
-            }
-            (status, _) if status == "failed" => {
-                return Ok(SendOutcome::Refused {
-                    class: ErrorClass::Permanent,
-                    reason: "an earlier attempt under this key was refused".into(),
-                });
-            }
-            _ => {}
         }
-
-        app.send_rate.wait_turn(&token.ig_user_id).await;
-        let result = match part {
-            Part::Text(text) => graph
-                .send_text(&token.ig_user_id, &token.token, &to.customer_igsid, text)
-                .await
-                .map(|m| Some(m.message_id)),
-            Part::QuickReplies { text, replies } => graph
-                .send_quick_replies(
-                    &token.ig_user_id,
-                    &token.token,
-                    &to.customer_igsid,
-                    text,
-                    replies,
-                )
-                .await
-                .map(|m| Some(m.message_id)),
-            Part::Cards(cards) => graph
-                .send_product_cards(&token.ig_user_id, &token.token, &to.customer_igsid, cards)
-                .await
-                .map(|m| Some(m.message_id)),
-            Part::Action(action) => graph
-                .sender_action(&token.ig_user_id, &token.token, &to.customer_igsid, *action)
-                .await
-                .map(|()| None),
-        };
-        let mut c = app.db.app().await?;
-        let tx = begin_for_tenant(&mut c, to.tenant).await?;
-        match result {
-            Ok(mid) => {
-                tx.execute(
-                    "UPDATE outbound_messages SET status = 'sent', mid = coalesce(mid, $3), sent_at = now(), attempts = attempts + 1,
-                            error_class = NULL, last_error = NULL, next_attempt_at = NULL
-                      WHERE tenant_id = $1 AND idempotency_key = $2",
-                    &[&t, &part_key, &mid],
-                )
-                .await?;
-                if let (Some(mid), Some(text)) = (&mid, part.text()) {
-                    tx.execute(
-                        "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
-                         VALUES ($1, $2, 'outbound', $3, $4, $5, now())
-                         ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING",
-                        &[&t, &to.conversation, &author, mid, &text],
-                    )
-                    .await?;
-                    tx.execute(
-                        "UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1",
-                        &[&to.conversation],
-                    )
-                    .await?;
-                }
-                tx.commit().await?;
-                if let Some(mid) = mid {
-                    mids.push(mid);
-                }
+        tx.commit().await?;
+    }
+    let mut mids = Vec::new();
+    let mut already = 0;
+    for (i, part) in parts.iter().enumerate() {
+        match send_part(app, graph, &token, to, &keys[i], key, part, author).await? {
+            PartOutcome::Sent(mid) => mids.extend(mid),
+            PartOutcome::Already(mid) => {
+                already += 1;
+                mids.extend(mid);
             }
-            Err(e) => {
-                let outcome = failure(&tx, to.tenant, &part_key, &e).await?;
-                tx.commit().await?;
-                return Ok(outcome);
-            }
+            PartOutcome::Stop(outcome) => return Ok(outcome),
         }
     }
     Ok(SendOutcome::Sent { mids, already })
+}
+
+enum PartOutcome {
+    Sent(Option<String>),
+    Already(Option<String>),
+    Stop(SendOutcome),
+}
+
+/// Sends one recorded part unless it was sent already (or its echo came back), and records
+/// the outcome. Shared by the first attempt and the sweeper's retries.
+#[allow(clippy::too_many_arguments)]
+async fn send_part(
+    app: &App,
+    graph: &super::graph::GraphClient,
+    token: &tokens::StoredToken,
+    to: &Recipient,
+    key: &str,
+    message_key: &str,
+    part: &Part,
+    author: &str,
+) -> Result<PartOutcome, SendError> {
+    let t = to.tenant.as_uuid();
+    let prior = {
+        let mut c = app.db.app().await?;
+        let tx = begin_for_tenant(&mut c, to.tenant).await?;
+        let row = tx
+            .query_one("SELECT status, mid FROM outbound_messages WHERE tenant_id = $1 AND idempotency_key = $2", &[&t, &key])
+            .await?;
+        tx.commit().await?;
+        (row.get::<_, String>(0), row.get::<_, Option<String>>(1))
+    };
+    match prior {
+        (status, mid) if status == "sent" || (status != "failed" && mid.is_some()) => {
+            return Ok(PartOutcome::Already(mid))
+        }
+        (status, _) if status == "failed" => {
+            return Ok(PartOutcome::Stop(SendOutcome::Refused {
+                class: ErrorClass::Permanent,
+                reason: "an earlier attempt under this key was refused".into(),
+            }))
+        }
+        _ => {}
+    }
+
+    app.send_rate.wait_turn(&token.ig_user_id).await;
+    let (account, tok, customer) = (&token.ig_user_id, &token.token, &to.customer_igsid);
+    let result = match part {
+        Part::Text(text) => graph
+            .send_text(account, tok, customer, text)
+            .await
+            .map(|m| Some(m.message_id)),
+        Part::QuickReplies { text, replies } => graph
+            .send_quick_replies(account, tok, customer, text, replies)
+            .await
+            .map(|m| Some(m.message_id)),
+        Part::Cards(cards) => graph
+            .send_product_cards(account, tok, customer, cards)
+            .await
+            .map(|m| Some(m.message_id)),
+        Part::Action(action) => graph
+            .sender_action(account, tok, customer, *action)
+            .await
+            .map(|()| None),
+    };
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, to.tenant).await?;
+    let outcome = match result {
+        Ok(mid) => {
+            tx.execute(
+                "UPDATE outbound_messages SET status = 'sent', mid = coalesce(mid, $3), sent_at = now(), attempts = attempts + 1,
+                        error_class = NULL, last_error = NULL, next_attempt_at = NULL
+                  WHERE tenant_id = $1 AND idempotency_key = $2",
+                &[&t, &key, &mid],
+            )
+            .await?;
+            if let (Some(mid), Some(text)) = (&mid, part.text()) {
+                tx.execute(
+                    "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
+                     VALUES ($1, $2, 'outbound', $3, $4, $5, now())
+                     ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING",
+                    &[&t, &to.conversation, &author, mid, &text],
+                )
+                .await?;
+                tx.execute("UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1", &[&to.conversation]).await?;
+            }
+            PartOutcome::Sent(mid)
+        }
+        Err(e) => PartOutcome::Stop(failure(&tx, to.tenant, key, message_key, &e).await?),
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// How often the sweeper tries a send before giving it up.
+pub const MAX_ATTEMPTS: i32 = 8;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RetryReport {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+/// The sweeper's part: sends that were rate-limited or hit a temporary error go again when
+/// due, in order within each message, through the same code as the first attempt.
+pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> {
+    let mut report = RetryReport::default();
+    let Some(graph) = app.graph.as_ref() else {
+        return Ok(report);
+    };
+    let due = {
+        let c = app.db.platform().await?;
+        c.query(
+            "SELECT tenant_id, conversation_id, idempotency_key, payload, attempts FROM outbound_messages
+              WHERE status = 'pending' AND next_attempt_at <= now()
+              ORDER BY next_attempt_at, (payload->>'seq')::int LIMIT $1",
+            &[&batch],
+        )
+        .await?
+    };
+    let mut tokens_of: HashMap<Uuid, Option<tokens::StoredToken>> = HashMap::new();
+    let mut held_back: std::collections::HashSet<(Uuid, String)> = Default::default();
+    for row in due {
+        let tenant = TenantId::from_uuid(row.get(0));
+        let conversation: Option<Uuid> = row.get(1);
+        let key: String = row.get(2);
+        let attempts: i32 = row.get(4);
+        let Ok(stored) = serde_json::from_value::<Stored>(row.get(3)) else {
+            tracing::warn!(
+                key,
+                "an outbound message without a stored part cannot be retried"
+            );
+            continue;
+        };
+        if held_back.contains(&(tenant.as_uuid(), stored.message_key.clone())) {
+            continue;
+        }
+        let Some(conversation) = conversation else {
+            continue;
+        };
+        if attempts >= MAX_ATTEMPTS {
+            let mut c = app.db.app().await?;
+            let tx = begin_for_tenant(&mut c, tenant).await?;
+            tx.execute(
+                "UPDATE outbound_messages SET status = 'failed', next_attempt_at = NULL,
+                        last_error = coalesce(last_error, '') || ' (gave up after ' || attempts || ' attempts)'
+                  WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status = 'pending'",
+                &[&tenant.as_uuid(), &stored.message_key],
+            )
+            .await?;
+            tx.commit().await?;
+            report.failed += 1;
+            continue;
+        }
+        if !tokens_of.contains_key(&tenant.as_uuid()) {
+            tokens_of.insert(tenant.as_uuid(), load_token(app, tenant).await?);
+        }
+        let Some(token) = tokens_of[&tenant.as_uuid()].as_ref() else {
+            continue;
+        };
+        let to = Recipient {
+            tenant,
+            conversation,
+            customer_igsid: stored.recipient.clone(),
+        };
+        match send_part(
+            app,
+            graph,
+            token,
+            &to,
+            &key,
+            &stored.message_key,
+            &stored.part,
+            &stored.author,
+        )
+        .await?
+        {
+            PartOutcome::Sent(_) | PartOutcome::Already(_) => report.sent += 1,
+            PartOutcome::Stop(SendOutcome::RetryLater { .. }) => {
+                report.retrying += 1;
+                held_back.insert((tenant.as_uuid(), stored.message_key.clone()));
+            }
+            PartOutcome::Stop(_) => {
+                report.failed += 1;
+                held_back.insert((tenant.as_uuid(), stored.message_key.clone()));
+            }
+        }
+    }
+    Ok(report)
 }
 
 async fn failure(
     tx: &deadpool_postgres::Transaction<'_>,
     tenant: TenantId,
     key: &str,
+    message_key: &str,
     e: &GraphError,
 ) -> Result<SendOutcome, SendError> {
     let class = e.class();
@@ -325,10 +460,17 @@ async fn failure(
     if e.is_retryable() {
         let after = e.retry_after().unwrap_or(Duration::from_secs(30));
         tx.execute(
-            "UPDATE outbound_messages SET attempts = attempts + 1, error_class = $3, last_error = $4,
-                    next_attempt_at = now() + make_interval(secs => $5)
+            "UPDATE outbound_messages SET attempts = attempts + 1, error_class = $3, last_error = $4
               WHERE tenant_id = $1 AND idempotency_key = $2",
-            &[&tenant.as_uuid(), &key, &class_name, &reason, &after.as_secs_f64()],
+            &[&tenant.as_uuid(), &key, &class_name, &reason],
+        )
+        .await?;
+        // This part and the ones after it wait, in order.
+        tx.execute(
+            "UPDATE outbound_messages
+                SET next_attempt_at = now() + make_interval(secs => $3) + make_interval(secs => (payload->>'seq')::int / 1000.0)
+              WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status = 'pending' AND mid IS NULL",
+            &[&tenant.as_uuid(), &message_key, &after.as_secs_f64()],
         )
         .await?;
         return Ok(SendOutcome::RetryLater { after, reason });

@@ -33,10 +33,21 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
         crate::delivery_hooks::deliver_due(app, &crate::delivery_hooks::Reach::default(), 200)
             .await
             .map_err(|e| e.to_string())?;
+    let sends = crate::instagram::outbound::retry_due(app, 200)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(JobReport {
         lines: vec![
-            format!("delivery hooks: {} delivered, {} to retry, {} given up", hooks.delivered, hooks.retrying, hooks.given_up),
-            "re-queueing stuck messages and retrying sends: not built yet (they land with the agent issue)".into(),
+            format!(
+                "delivery hooks: {} delivered, {} to retry, {} given up",
+                hooks.delivered, hooks.retrying, hooks.given_up
+            ),
+            format!(
+                "Instagram sends: {} sent, {} to retry, {} given up",
+                sends.sent, sends.retrying, sends.failed
+            ),
+            "re-queueing stuck inbound messages: not built yet (it lands with the agent issue)"
+                .into(),
         ],
     })
 }
