@@ -197,11 +197,6 @@ pub async fn deliver_due(app: &App, reach: &Reach, batch: i64) -> Result<Deliver
         .map(|r| (r.get(0), TenantId::from_uuid(r.get(1))))
         .collect()
     };
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| DbError::Config(e.to_string()))?;
     let mut report = DeliveryReport::default();
     for (id, tenant) in due {
         let mut c = app.db.app().await?;
@@ -222,7 +217,7 @@ pub async fn deliver_due(app: &App, reach: &Reach, batch: i64) -> Result<Deliver
             (row.get(0), row.get(1), row.get(2), row.get(3));
         let url: String = row.get(4);
         let outcome = match app.keys.open_string(row.get(6), row.get::<_, &[u8]>(5)) {
-            Ok(secret) => attempt(&http, reach, &url, &key, &secret, &payload).await,
+            Ok(secret) => attempt(reach, &url, &key, &secret, &payload).await,
             Err(e) => Err((None, format!("the hook secret cannot be opened: {e}"))),
         };
         match outcome {
@@ -269,7 +264,6 @@ pub async fn deliver_due(app: &App, reach: &Reach, batch: i64) -> Result<Deliver
 }
 
 async fn attempt(
-    http: &reqwest::Client,
     reach: &Reach,
     url: &str,
     key: &str,
@@ -298,16 +292,17 @@ async fn attempt(
             "the address points into a private network, which hooks may not reach".into(),
         ));
     }
-    let client = http.clone();
     let body = serde_json::to_vec(payload).expect("JSON value");
     let ts = Utc::now().timestamp();
-    // Connect to the address we checked, not to whatever a second lookup might return.
+    // Connect to the address we checked, not to whatever a second lookup (or a proxy) would
+    // pick; redirects are not followed, so the check cannot be walked around.
     let pinned = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .resolve(&host, first)
         .build()
-        .unwrap_or(client);
+        .map_err(|e| (None, format!("HTTP client: {e}")))?;
     let response = pinned
         .post(parsed)
         .header("content-type", "application/json")

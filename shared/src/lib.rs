@@ -8,6 +8,7 @@ pub mod azure_identity;
 pub mod blob;
 pub mod catalog;
 pub mod crypto;
+pub mod csv_download;
 pub mod db;
 pub mod delivery_hooks;
 pub mod health;

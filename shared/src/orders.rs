@@ -140,6 +140,19 @@ const FILTER: &str = "($1::text IS NULL OR o.status = $1)
     AND ($3::date IS NULL OR o.created_at < (($3::date + 1)::timestamp AT TIME ZONE 'Asia/Amman'))
     AND ($4::text IS NULL OR o.customer_name ILIKE $4 OR o.customer_phone ILIKE $4 OR o.customer_ig_id = $5 OR o.order_number::text = $5)";
 
+/// The customer search as SQL parameters: a pattern for names and phones, and the exact
+/// text for an Instagram id or an order number (`#1042` or `1042`).
+fn customer_params(f: &OrderFilter) -> (Option<String>, Option<String>) {
+    let customer = f
+        .customer
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let like = customer.map(|c| format!("%{}%", c.replace('%', "\\%").replace('_', "\\_")));
+    let exact = customer.map(|c| c.trim_start_matches('#').to_owned());
+    (like, exact)
+}
+
 pub async fn list(
     tx: &impl GenericClient,
     f: &OrderFilter,
@@ -156,13 +169,7 @@ pub async fn list(
     }
     let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
     let page = f.page.unwrap_or(1).max(1);
-    let customer = f
-        .customer
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let like = customer.map(|c| format!("%{}%", c.replace('%', "\\%").replace('_', "\\_")));
-    let exact = customer.map(|c| c.trim_start_matches('#').to_owned());
+    let (like, exact) = customer_params(f);
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
         [&f.status, &f.from, &f.to, &like, &exact];
     let total: i64 = tx
@@ -407,35 +414,11 @@ pub async fn export(
     use futures::StreamExt;
     let mut c = db.app().await?;
     let tx = crate::db::begin_for_tenant(&mut c, tenant).await?;
-    let line = |fields: Vec<String>| {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(Vec::new());
-        let safe: Vec<String> = fields
-            .into_iter()
-            .map(|f| {
-                if f.starts_with(['=', '+', '@']) {
-                    format!("'{f}")
-                } else {
-                    f
-                }
-            })
-            .collect();
-        w.write_record(&safe).expect("memory");
-        w.into_inner().expect("memory")
-    };
-    let mut head = vec![0xEF, 0xBB, 0xBF];
-    head.extend(line(CSV_HEADER.iter().map(|s| s.to_string()).collect()));
-    if out.send(Ok(head.into())).await.is_err() {
+    let mut chunks = crate::csv_download::Chunks::new(out);
+    if !chunks.push(crate::csv_download::header(&CSV_HEADER)).await {
         return Ok(());
     }
-    let customer = filter
-        .customer
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let like = customer.map(|c| format!("%{}%", c.replace('%', "\\%").replace('_', "\\_")));
-    let exact = customer.map(|c| c.trim_start_matches('#').to_owned());
+    let (like, exact) = customer_params(filter);
     let sql = format!(
         "SELECT o.order_number, to_char(o.created_at AT TIME ZONE 'Asia/Amman', 'YYYY-MM-DD HH24:MI'), o.status, coalesce(o.customer_name, ''),
                 coalesce(o.customer_phone, ''), coalesce(o.city, ''), coalesce(o.address, ''),
@@ -447,10 +430,9 @@ pub async fn export(
         vec![&filter.status, &filter.from, &filter.to, &like, &exact];
     let rows = tx.query_raw(sql.as_str(), params).await?;
     futures::pin_mut!(rows);
-    let mut chunk = Vec::with_capacity(64 * 1024);
     while let Some(r) = rows.next().await {
         let r = r?;
-        chunk.extend(line(vec![
+        let line = crate::csv_download::line([
             r.get::<_, i64>(0).to_string(),
             r.get(1),
             r.get(2),
@@ -462,19 +444,12 @@ pub async fn export(
             r.get(8),
             r.get(9),
             r.get(10),
-        ]));
-        if chunk.len() >= 32 * 1024
-            && out
-                .send(Ok(std::mem::take(&mut chunk).into()))
-                .await
-                .is_err()
-        {
+        ]);
+        if !chunks.push(line).await {
             return Ok(());
         }
     }
-    if !chunk.is_empty() {
-        let _ = out.send(Ok(chunk.into())).await;
-    }
+    chunks.finish().await;
     tx.commit().await?;
     Ok(())
 }

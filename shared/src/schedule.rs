@@ -6,7 +6,6 @@ use std::str::FromStr;
 
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    expression: String,
     inner: cron::Schedule,
 }
 
@@ -20,19 +19,12 @@ impl Schedule {
         }
         let inner = cron::Schedule::from_str(expression)
             .map_err(|e| format!("not a valid NCRONTAB expression {expression:?}: {e}"))?;
-        Ok(Schedule {
-            expression: expression.to_owned(),
-            inner,
-        })
+        Ok(Schedule { inner })
     }
 
     /// The first firing strictly after `after`.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.inner.after(&after).next()
-    }
-
-    pub fn expression(&self) -> &str {
-        &self.expression
     }
 }
 

@@ -42,8 +42,6 @@ pub struct Settings {
     /// Where `serve`'s local timers fire; NCRONTAB with seconds, UTC (as in function.json).
     pub nightly_schedule: String,
     pub sweeper_schedule: String,
-    /// Largest request body any endpoint accepts unless it sets a smaller cap.
-    pub max_body_bytes: usize,
     /// Where the product is reached from outside, e.g. `https://shop-agent.example.com`:
     /// OAuth redirect URIs, the data-deletion status URL and redirects into the SPA use it.
     pub public_base_url: String,
@@ -408,13 +406,6 @@ impl Settings {
             frontend_dist: PathBuf::from(src.get("FRONTEND_DIST").unwrap_or("frontend/dist")),
             nightly_schedule,
             sweeper_schedule,
-            max_body_bytes: number(
-                src,
-                "MAX_BODY_BYTES",
-                1024 * 1024usize,
-                1024,
-                64 * 1024 * 1024,
-            )?,
             public_base_url,
             token_encryption_key,
             session_ttl_hours: number(src, "SESSION_TTL_HOURS", 336u64, 1, 24 * 365)?,
@@ -504,7 +495,6 @@ impl fmt::Debug for Settings {
             .field("frontend_dist", &self.frontend_dist)
             .field("nightly_schedule", &self.nightly_schedule)
             .field("sweeper_schedule", &self.sweeper_schedule)
-            .field("max_body_bytes", &self.max_body_bytes)
             .field("public_base_url", &self.public_base_url)
             .field("token_encryption_key", &"[REDACTED]")
             .field("session_ttl_hours", &self.session_ttl_hours)

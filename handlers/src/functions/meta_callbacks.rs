@@ -60,46 +60,47 @@ fn page(title: &str, text: &str, status: StatusCode) -> warp::reply::Response {
     warp::reply::with_status(warp::reply::html(html), status).into_response()
 }
 
+/// `POST /api/meta/<name>` with a form field `signed_request`, answered with JSON.
+fn signed_post<F, Fut>(
+    name: &'static str,
+    app: App,
+    handle: F,
+) -> BoxedFilter<(warp::reply::Response,)>
+where
+    F: Fn(App, String) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<serde_json::Value, CallbackError>> + Send,
+{
+    warp::path("api")
+        .and(warp::path("meta"))
+        .and(warp::path(name))
+        .and(warp::path::end())
+        .and(warp::post())
+        .and(capped_body(MAX_CALLBACK_BYTES))
+        .then(move |body: bytes::Bytes| {
+            let (app, handle) = (app.clone(), handle.clone());
+            async move {
+                let answer = match signed_request(&body) {
+                    Ok(sr) => handle(app, sr).await.map_err(callback_error),
+                    Err(e) => Err(e),
+                };
+                match answer {
+                    Ok(v) => warp::reply::json(&v).into_response(),
+                    Err(e) => e.into_response(),
+                }
+            }
+        })
+        .boxed()
+}
+
 pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
-    let a = app.clone();
-    let deauthorize = warp::path!("api" / "meta" / "deauthorize")
-        .and(warp::post())
-        .and(capped_body(MAX_CALLBACK_BYTES))
-        .then(move |body: bytes::Bytes| {
-            let app = a.clone();
-            async move {
-                let result = async {
-                    let sr = signed_request(&body)?;
-                    let code = data_deletion::deauthorize(&app, &sr)
-                        .await
-                        .map_err(callback_error)?;
-                    Ok::<_, ApiError>(
-                        warp::reply::json(&serde_json::json!({ "confirmation_code": code }))
-                            .into_response(),
-                    )
-                }
-                .await;
-                result.unwrap_or_else(|e| e.into_response())
-            }
-        });
-    let a = app.clone();
-    let deletion = warp::path!("api" / "meta" / "data-deletion")
-        .and(warp::post())
-        .and(capped_body(MAX_CALLBACK_BYTES))
-        .then(move |body: bytes::Bytes| {
-            let app = a.clone();
-            async move {
-                let result = async {
-                    let sr = signed_request(&body)?;
-                    let receipt = data_deletion::delete_user_data(&app, &sr)
-                        .await
-                        .map_err(callback_error)?;
-                    Ok::<_, ApiError>(warp::reply::json(&receipt).into_response())
-                }
-                .await;
-                result.unwrap_or_else(|e| e.into_response())
-            }
-        });
+    let deauthorize = signed_post("deauthorize", app.clone(), |app, sr| async move {
+        let code = data_deletion::deauthorize(&app, &sr).await?;
+        Ok(serde_json::json!({ "confirmation_code": code }))
+    });
+    let deletion = signed_post("data-deletion", app.clone(), |app, sr| async move {
+        let receipt = data_deletion::delete_user_data(&app, &sr).await?;
+        Ok(serde_json::to_value(receipt).expect("receipt serialises"))
+    });
     let a = app;
     let status = warp::path!("api" / "meta" / "deletion-status")
         .and(warp::get())

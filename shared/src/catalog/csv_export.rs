@@ -17,13 +17,11 @@ pub const HEADER: [&str; 9] = [
 
 /// The header line, with a UTF-8 BOM so Excel opens Arabic text correctly.
 pub fn header() -> Vec<u8> {
-    let mut out = vec![0xEF, 0xBB, 0xBF];
-    out.extend(line(HEADER.iter().map(|s| s.to_string()).collect()));
-    out
+    crate::csv_download::header(&HEADER)
 }
 
 pub fn row(item: &CatalogItem) -> Vec<u8> {
-    line(vec![
+    crate::csv_download::line([
         item.sku.to_string(),
         item.name.clone(),
         item.description.clone(),
@@ -44,25 +42,6 @@ pub fn row(item: &CatalogItem) -> Vec<u8> {
     ])
 }
 
-fn line(fields: Vec<String>) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    // Cells starting with = + - @ are neutralised so a spreadsheet never runs them as formulas.
-    let safe: Vec<String> = fields
-        .into_iter()
-        .map(|f| {
-            if f.starts_with(['=', '+', '@']) || (f.starts_with('-') && f.parse::<f64>().is_err()) {
-                format!("'{f}")
-            } else {
-                f
-            }
-        })
-        .collect();
-    w.write_record(&safe).expect("writing to memory");
-    w.into_inner().expect("writing to memory")
-}
-
 /// Writes the shop's whole catalog as CSV into `out`, a chunk per few rows, reading the rows
 /// through a cursor: memory stays constant however large the catalog. Stops quietly when the
 /// receiver goes away (the download was cancelled).
@@ -74,7 +53,8 @@ pub async fn export(
     use futures::StreamExt;
     let mut c = db.app().await?;
     let tx = crate::db::begin_for_tenant(&mut c, tenant).await?;
-    if out.send(Ok(header().into())).await.is_err() {
+    let mut chunks = crate::csv_download::Chunks::new(out);
+    if !chunks.push(header()).await {
         return Ok(());
     }
     let sql = format!(
@@ -85,21 +65,12 @@ pub async fn export(
         .query_raw(sql.as_str(), std::iter::empty::<i32>())
         .await?;
     futures::pin_mut!(rows);
-    let mut chunk = Vec::with_capacity(64 * 1024);
     while let Some(record) = rows.next().await {
-        chunk.extend(row(&super::item_from_row(&record?)));
-        if chunk.len() >= 32 * 1024
-            && out
-                .send(Ok(std::mem::take(&mut chunk).into()))
-                .await
-                .is_err()
-        {
+        if !chunks.push(row(&super::item_from_row(&record?))).await {
             return Ok(());
         }
     }
-    if !chunk.is_empty() {
-        let _ = out.send(Ok(chunk.into())).await;
-    }
+    chunks.finish().await;
     tx.commit().await?;
     Ok(())
 }

@@ -72,6 +72,39 @@ enum Op {
     HookLog(MerchantSession),
 }
 
+/// `GET …/{id}` and `POST …/{id}/status`, as orders and returns both have them.
+fn one_and_its_status<R, W>(
+    read: R,
+    write: W,
+    get: fn(MerchantSession) -> Op,
+    set: fn(MerchantSession, StatusChange) -> Op,
+) -> BoxedFilter<((Option<String>, Op),)>
+where
+    R: Filter<Extract = (MerchantSession,), Error = warp::Rejection>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    W: Filter<Extract = (MerchantSession,), Error = warp::Rejection>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    let one = warp::path::param::<String>()
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(read)
+        .map(move |id, s| (Some(id), get(s)));
+    let status = warp::path::param::<String>()
+        .and(warp::path!("status"))
+        .and(warp::post())
+        .and(write)
+        .and(json_body::<StatusChange>(4096))
+        .map(move |id, s, c| (Some(id), set(s, c)));
+    one.or(status).unify().boxed()
+}
+
 pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
     let read = || merchant(app.clone());
     let write = || merchant_write(app.clone());
@@ -87,36 +120,19 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
             .and(warp::query::<OrderFilter>())
             .map(|s, f| (None, Op::Export(s, f))))
         .unify()
-        .or(warp::path::param::<String>()
-            .and(end())
-            .and(warp::get())
-            .and(read())
-            .map(|id, s| (Some(id), Op::Get(s))))
-        .unify()
-        .or(warp::path::param::<String>()
-            .and(warp::path!("status"))
-            .and(warp::post())
-            .and(write())
-            .and(json_body::<StatusChange>(4096))
-            .map(|id, s, c| (Some(id), Op::SetStatus(s, c))))
+        .or(one_and_its_status(read(), write(), Op::Get, Op::SetStatus))
         .unify();
     let returns = end()
         .and(warp::get())
         .and(read())
         .and(warp::query::<ReturnFilter>())
         .map(|s, f| (None, Op::Returns(s, f)))
-        .or(warp::path::param::<String>()
-            .and(end())
-            .and(warp::get())
-            .and(read())
-            .map(|id, s| (Some(id), Op::GetReturn(s))))
-        .unify()
-        .or(warp::path::param::<String>()
-            .and(warp::path!("status"))
-            .and(warp::post())
-            .and(write())
-            .and(json_body::<StatusChange>(4096))
-            .map(|id, s, c| (Some(id), Op::SetReturnStatus(s, c))))
+        .or(one_and_its_status(
+            read(),
+            write(),
+            Op::GetReturn,
+            Op::SetReturnStatus,
+        ))
         .unify();
     let hook = end()
         .and(warp::get())
