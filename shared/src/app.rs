@@ -6,7 +6,9 @@ use crate::crypto::Keys;
 use crate::db::Database;
 use crate::instagram::graph::{GraphClient, GraphConfig};
 use crate::instagram::outbound::SendRate;
+use crate::llm::LlmClient;
 use crate::queue::{PostgresQueue, Queue, ServiceBusAuth, ServiceBusSender};
+use crate::search::Search;
 use crate::settings::{QueueBackend, Settings};
 use std::sync::Arc;
 
@@ -24,6 +26,10 @@ pub struct App {
     /// Instagram's APIs; `None` until INSTAGRAM_APP_ID and INSTAGRAM_APP_SECRET are set.
     pub graph: Option<GraphClient>,
     pub send_rate: Arc<SendRate>,
+    /// Product and knowledge-base search (SEARCH_BACKEND).
+    pub search: Arc<dyn Search>,
+    /// The platform's model provider; `None` until one is configured.
+    pub llm: Option<LlmClient>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +44,10 @@ pub enum StartError {
     Keys(String),
     #[error("Instagram client: {0}")]
     Instagram(String),
+    #[error("search: {0}")]
+    Search(String),
+    #[error("model provider: {0}")]
+    Llm(String),
 }
 
 impl App {
@@ -102,7 +112,13 @@ impl App {
             }
             _ => None,
         };
+        let search = crate::search::from_settings(&settings.search, db.clone())
+            .map_err(|e| StartError::Search(e.to_string()))?;
+        let llm =
+            LlmClient::from_settings(&settings.llm).map_err(|e| StartError::Llm(e.to_string()))?;
         Ok(App {
+            search,
+            llm,
             settings: Arc::new(settings),
             db,
             queue,

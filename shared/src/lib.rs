@@ -15,6 +15,7 @@ pub mod health;
 pub mod instagram;
 pub mod jobs;
 pub mod knowledge;
+pub mod llm;
 pub mod money;
 pub mod orders;
 pub mod profile;

@@ -50,6 +50,66 @@ pub struct Settings {
     pub token_encryption_key: SecretString,
     pub session_ttl_hours: u64,
     pub instagram: InstagramSettings,
+    /// SEARCH_BACKEND and the Azure AI Search connection.
+    pub search: crate::search::SearchSettings,
+    /// The platform's model provider (a tenant's own key overrides it).
+    pub llm: LlmSettings,
+    pub agent: AgentSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmProvider {
+    /// OpenAI or any server speaking its API (`OPENAI_BASE_URL`: Ollama, vLLM...).
+    OpenAi,
+    /// Azure OpenAI deployments.
+    Azure,
+}
+
+/// The platform's model provider. `configured()` is false when no key or endpoint is set: the
+/// agent then answers with the fallback and hands over, and documents are indexed without
+/// embeddings.
+#[derive(Clone)]
+pub struct LlmSettings {
+    pub provider: LlmProvider,
+    pub openai_api_key: Option<SecretString>,
+    /// Default `https://api.openai.com/v1`.
+    pub openai_base_url: String,
+    /// Whether OPENAI_BASE_URL was given (an OpenAI-compatible server that may need no key).
+    pub openai_base_url_set: bool,
+    pub openai_chat_model: String,
+    /// `None` when OPENAI_EMBEDDING_MODEL is `none`.
+    pub openai_embedding_model: Option<String>,
+    pub azure_endpoint: Option<String>,
+    /// `None`: managed identity.
+    pub azure_api_key: Option<SecretString>,
+    pub azure_chat_deployment: String,
+    /// `None` when AZURE_OPENAI_EMBEDDING_DEPLOYMENT is `none`.
+    pub azure_embedding_deployment: Option<String>,
+    pub azure_api_version: String,
+    /// User-assigned identity for Azure OpenAI without a key.
+    pub managed_identity_client_id: Option<String>,
+    pub timeout_secs: u64,
+    /// Retries after the first attempt on 429/5xx/timeouts.
+    pub max_retries: u32,
+    /// USD per million tokens, by model or deployment name.
+    pub prices: crate::llm::PriceTable,
+}
+
+impl LlmSettings {
+    pub fn configured(&self) -> bool {
+        match self.provider {
+            LlmProvider::OpenAi => self.openai_api_key.is_some() || self.openai_base_url_set,
+            LlmProvider::Azure => self.azure_endpoint.is_some(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// How long a conversation must be quiet before its turn runs (customers send bursts).
+    pub quiet_ms: u64,
+    /// Most model calls with tool results in one turn.
+    pub max_tool_rounds: u32,
 }
 
 #[derive(Clone)]
@@ -410,8 +470,104 @@ impl Settings {
             token_encryption_key,
             session_ttl_hours: number(src, "SESSION_TTL_HOURS", 336u64, 1, 24 * 365)?,
             instagram,
+            search: crate::search::SearchSettings {
+                backend: {
+                    let b = src
+                        .get("SEARCH_BACKEND")
+                        .unwrap_or("postgres")
+                        .to_ascii_lowercase();
+                    if b != "postgres" && b != "azure" {
+                        return Err(SettingsError::Malformed {
+                            name: "SEARCH_BACKEND",
+                            reason: format!("expected \"postgres\" or \"azure\", got {b:?}"),
+                        });
+                    }
+                    if b == "azure" && src.get("AZURE_SEARCH_ENDPOINT").is_none() {
+                        return Err(SettingsError::Missing {
+                            name: "AZURE_SEARCH_ENDPOINT",
+                            hint: "SEARCH_BACKEND=azure needs AZURE_SEARCH_ENDPOINT (https://<service>.search.windows.net)",
+                        });
+                    }
+                    b
+                },
+                azure_endpoint: match src.get("AZURE_SEARCH_ENDPOINT") {
+                    Some(_) => Some(url_setting("AZURE_SEARCH_ENDPOINT", "")?),
+                    None => None,
+                },
+                azure_api_key: src.get("AZURE_SEARCH_API_KEY").map(secret),
+                azure_index: Some(src.get("AZURE_SEARCH_INDEX").unwrap_or("igshop").to_owned()),
+                managed_identity_client_id: src.get("AZURE_CLIENT_ID").map(str::to_owned),
+                embedding_dimensions: number(
+                    src,
+                    "EMBEDDING_DIMENSIONS",
+                    crate::search::DEFAULT_EMBEDDING_DIMENSIONS,
+                    16,
+                    4096,
+                )?,
+            },
+            llm: LlmSettings {
+                provider: match src.get("LLM_PROVIDER").unwrap_or("openai") {
+                    "openai" => LlmProvider::OpenAi,
+                    "azure" => LlmProvider::Azure,
+                    other => {
+                        return Err(SettingsError::Malformed {
+                            name: "LLM_PROVIDER",
+                            reason: format!("expected \"openai\" or \"azure\", got {other:?}"),
+                        })
+                    }
+                },
+                openai_api_key: src.get("OPENAI_API_KEY").map(secret),
+                openai_base_url: url_setting("OPENAI_BASE_URL", "https://api.openai.com/v1")?,
+                openai_base_url_set: src.get("OPENAI_BASE_URL").is_some(),
+                openai_chat_model: src
+                    .get("OPENAI_CHAT_MODEL")
+                    .unwrap_or("gpt-4o-mini")
+                    .to_owned(),
+                openai_embedding_model: optional_name(
+                    src.get("OPENAI_EMBEDDING_MODEL")
+                        .unwrap_or("text-embedding-3-small"),
+                ),
+                azure_endpoint: match src.get("AZURE_OPENAI_ENDPOINT") {
+                    Some(_) => Some(url_setting("AZURE_OPENAI_ENDPOINT", "")?),
+                    None => None,
+                },
+                azure_api_key: src.get("AZURE_OPENAI_API_KEY").map(secret),
+                azure_chat_deployment: src
+                    .get("AZURE_OPENAI_CHAT_DEPLOYMENT")
+                    .unwrap_or("gpt4o")
+                    .to_owned(),
+                azure_embedding_deployment: optional_name(
+                    src.get("AZURE_OPENAI_EMBEDDING_DEPLOYMENT")
+                        .unwrap_or("embedding-small"),
+                ),
+                azure_api_version: src
+                    .get("AZURE_OPENAI_API_VERSION")
+                    .unwrap_or("2024-10-21")
+                    .to_owned(),
+                managed_identity_client_id: src.get("AZURE_CLIENT_ID").map(str::to_owned),
+                timeout_secs: number(src, "LLM_TIMEOUT_SECS", 45u64, 1, 600)?,
+                max_retries: number(src, "LLM_MAX_RETRIES", 3u32, 0, 10)?,
+                prices: match src.get("LLM_PRICES") {
+                    None => crate::llm::PriceTable::default(),
+                    Some(raw) => crate::llm::PriceTable::parse(raw).map_err(|reason| {
+                        SettingsError::Malformed {
+                            name: "LLM_PRICES",
+                            reason,
+                        }
+                    })?,
+                },
+            },
+            agent: AgentSettings {
+                quiet_ms: number(src, "AGENT_QUIET_MS", 2000u64, 0, 60_000)?,
+                max_tool_rounds: number(src, "AGENT_MAX_TOOL_ROUNDS", 5u32, 1, 20)?,
+            },
         })
     }
+}
+
+/// A model or deployment name; `none` switches the feature off.
+fn optional_name(v: &str) -> Option<String> {
+    (!v.eq_ignore_ascii_case("none")).then(|| v.to_owned())
 }
 
 fn secret(s: &str) -> SecretString {
@@ -499,6 +655,32 @@ impl fmt::Debug for Settings {
             .field("token_encryption_key", &"[REDACTED]")
             .field("session_ttl_hours", &self.session_ttl_hours)
             .field("instagram", &self.instagram)
+            .field("search", &self.search)
+            .field("llm", &self.llm)
+            .field("agent", &self.agent)
+            .finish()
+    }
+}
+
+impl fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |s: &Option<SecretString>| s.as_ref().map(|_| "[REDACTED]");
+        f.debug_struct("LlmSettings")
+            .field("provider", &self.provider)
+            .field("openai_api_key", &shown(&self.openai_api_key))
+            .field("openai_base_url", &self.openai_base_url)
+            .field("openai_chat_model", &self.openai_chat_model)
+            .field("openai_embedding_model", &self.openai_embedding_model)
+            .field("azure_endpoint", &self.azure_endpoint)
+            .field("azure_api_key", &shown(&self.azure_api_key))
+            .field("azure_chat_deployment", &self.azure_chat_deployment)
+            .field(
+                "azure_embedding_deployment",
+                &self.azure_embedding_deployment,
+            )
+            .field("azure_api_version", &self.azure_api_version)
+            .field("timeout_secs", &self.timeout_secs)
+            .field("max_retries", &self.max_retries)
             .finish()
     }
 }

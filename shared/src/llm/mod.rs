@@ -1,0 +1,670 @@
+//! The one client for language models: Chat Completions with tools, and embeddings, against
+//! Azure OpenAI (`{endpoint}/openai/deployments/{deployment}/...?api-version=`, `api-key` or
+//! an Entra token) or anything speaking OpenAI's API (`{base}/chat/completions`, Bearer):
+//! OpenAI itself, Ollama, vLLM.
+//!
+//! 429 and 5xx answers, timeouts and dropped connections are retried with exponential
+//! back-off, honouring `retry-after` / `retry-after-ms`. Keys never appear in errors or logs.
+
+mod prices;
+pub mod usage;
+
+pub use prices::{Price, PriceTable};
+
+use crate::settings::{LlmProvider, LlmSettings};
+use azure_core::credentials::TokenCredential;
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Entra scope of Azure OpenAI.
+pub const COGNITIVE_SCOPE: &str = "https://cognitiveservices.azure.com/.default";
+/// Longest wait between retries, whatever `retry-after` says.
+const MAX_BACKOFF: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+    Tool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    /// The arguments as the model wrote them: JSON text that may be malformed.
+    pub arguments: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+impl ChatMessage {
+    pub fn system(text: impl Into<String>) -> Self {
+        Self::plain(Role::System, text)
+    }
+    pub fn user(text: impl Into<String>) -> Self {
+        Self::plain(Role::User, text)
+    }
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Self::plain(Role::Assistant, text)
+    }
+    pub fn tool_result(call_id: impl Into<String>, text: impl Into<String>) -> Self {
+        ChatMessage {
+            role: Role::Tool,
+            content: Some(text.into()),
+            tool_calls: vec![],
+            tool_call_id: Some(call_id.into()),
+        }
+    }
+    fn plain(role: Role, text: impl Into<String>) -> Self {
+        ChatMessage {
+            role,
+            content: Some(text.into()),
+            tool_calls: vec![],
+            tool_call_id: None,
+        }
+    }
+
+    /// The wire form of Chat Completions.
+    fn to_wire(&self) -> Value {
+        let mut m = json!({ "role": self.role, "content": self.content });
+        if !self.tool_calls.is_empty() {
+            m["tool_calls"] = self
+                .tool_calls
+                .iter()
+                .map(|c| {
+                    json!({
+                        "id": c.id,
+                        "type": "function",
+                        "function": { "name": c.name, "arguments": c.arguments },
+                    })
+                })
+                .collect();
+        }
+        if let Some(id) = &self.tool_call_id {
+            m["tool_call_id"] = json!(id);
+        }
+        m
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u32,
+    pub cached_tokens: u32,
+    pub completion_tokens: u32,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.cached_tokens += other.cached_tokens;
+        self.completion_tokens += other.completion_tokens;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatReply {
+    pub content: Option<String>,
+    pub tool_calls: Vec<ToolCall>,
+    pub finish_reason: Option<String>,
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ChatRequest {
+    pub messages: Vec<ChatMessage>,
+    /// Tool definitions in Chat Completions form (`[{"type":"function","function":{...}}]`).
+    pub tools: Option<Value>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    /// Still failing after the retries: 429, 5xx, timeouts, connection errors.
+    #[error("the model is unavailable{}: {message}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    Unavailable {
+        status: Option<u16>,
+        message: String,
+    },
+    /// 401/403: a wrong key, or an identity without access.
+    #[error("the model provider refused the credentials (HTTP {status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    /// Any other 4xx: a wrong model or deployment name, a request the provider rejects.
+    #[error("the model provider answered HTTP {status}: {message}")]
+    Refused { status: u16, message: String },
+    /// A 2xx answer we could not read.
+    #[error("the model's answer could not be read: {0}")]
+    Malformed(String),
+    #[error("model client configuration: {0}")]
+    Config(String),
+}
+
+enum Auth {
+    None,
+    Bearer(SecretString),
+    ApiKey(SecretString),
+    Entra(Arc<dyn TokenCredential>),
+}
+
+enum Target {
+    OpenAi {
+        base_url: String,
+    },
+    Azure {
+        endpoint: String,
+        api_version: String,
+    },
+}
+
+/// Who pays for the tokens: recorded with each usage event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BilledTo {
+    Platform,
+    TenantKey,
+}
+
+impl BilledTo {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BilledTo::Platform => "platform",
+            BilledTo::TenantKey => "tenant_key",
+        }
+    }
+}
+
+/// A shop's own model settings (merchant settings), overriding the platform's.
+#[derive(Clone)]
+pub struct OwnModel {
+    pub api_key: Option<SecretString>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct LlmClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    target: Target,
+    auth: Auth,
+    chat_model: String,
+    embedding_model: Option<String>,
+    max_retries: u32,
+    prices: PriceTable,
+    billed_to: BilledTo,
+}
+
+impl LlmClient {
+    /// The platform's client, or `None` when no provider is configured.
+    pub fn from_settings(s: &LlmSettings) -> Result<Option<Self>, LlmError> {
+        if !s.configured() {
+            return Ok(None);
+        }
+        let (target, auth, chat_model, embedding_model) = match s.provider {
+            LlmProvider::OpenAi => (
+                Target::OpenAi {
+                    base_url: s.openai_base_url.trim_end_matches('/').to_owned(),
+                },
+                s.openai_api_key.clone().map_or(Auth::None, Auth::Bearer),
+                s.openai_chat_model.clone(),
+                s.openai_embedding_model.clone(),
+            ),
+            LlmProvider::Azure => {
+                let endpoint = s.azure_endpoint.clone().ok_or_else(|| {
+                    LlmError::Config("LLM_PROVIDER=azure needs AZURE_OPENAI_ENDPOINT".into())
+                })?;
+                let auth = match &s.azure_api_key {
+                    Some(k) => Auth::ApiKey(k.clone()),
+                    None => Auth::Entra(
+                        crate::azure_identity::managed_identity(
+                            s.managed_identity_client_id.as_deref(),
+                        )
+                        .map_err(LlmError::Config)?,
+                    ),
+                };
+                (
+                    Target::Azure {
+                        endpoint: endpoint.trim_end_matches('/').to_owned(),
+                        api_version: s.azure_api_version.clone(),
+                    },
+                    auth,
+                    s.azure_chat_deployment.clone(),
+                    s.azure_embedding_deployment.clone(),
+                )
+            }
+        };
+        Ok(Some(Self::build(
+            target,
+            auth,
+            chat_model,
+            embedding_model,
+            s,
+            BilledTo::Platform,
+        )?))
+    }
+
+    /// The client a shop's turn uses: its own key / base URL / model when it set one
+    /// (OpenAI-compatible), otherwise the platform's (`None` if neither exists).
+    pub fn for_shop(
+        platform: Option<&LlmClient>,
+        settings: &LlmSettings,
+        own: Option<&OwnModel>,
+    ) -> Result<Option<LlmClient>, LlmError> {
+        match own {
+            Some(own) if own.api_key.is_some() || own.base_url.is_some() => {
+                let base_url = own
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| "https://api.openai.com/v1".into());
+                let model = own
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| settings.openai_chat_model.clone());
+                Ok(Some(Self::build(
+                    Target::OpenAi {
+                        base_url: base_url.trim_end_matches('/').to_owned(),
+                    },
+                    own.api_key.clone().map_or(Auth::None, Auth::Bearer),
+                    model,
+                    None,
+                    settings,
+                    BilledTo::TenantKey,
+                )?))
+            }
+            _ => Ok(platform.cloned()),
+        }
+    }
+
+    fn build(
+        target: Target,
+        auth: Auth,
+        chat_model: String,
+        embedding_model: Option<String>,
+        s: &LlmSettings,
+        billed_to: BilledTo,
+    ) -> Result<Self, LlmError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(s.timeout_secs))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| LlmError::Config(e.to_string()))?;
+        Ok(LlmClient {
+            inner: Arc::new(Inner {
+                http,
+                target,
+                auth,
+                chat_model,
+                embedding_model,
+                max_retries: s.max_retries,
+                prices: s.prices.clone(),
+                billed_to,
+            }),
+        })
+    }
+
+    /// "azure" or "openai", as recorded in usage events.
+    pub fn provider(&self) -> &'static str {
+        match self.inner.target {
+            Target::OpenAi { .. } => "openai",
+            Target::Azure { .. } => "azure",
+        }
+    }
+    pub fn chat_model(&self) -> &str {
+        &self.inner.chat_model
+    }
+    pub fn embedding_model(&self) -> Option<&str> {
+        self.inner.embedding_model.as_deref()
+    }
+    pub fn billed_to(&self) -> BilledTo {
+        self.inner.billed_to
+    }
+    /// USD for `usage` of `model` (zero for a model missing from the price table).
+    pub fn cost_usd(&self, model: &str, usage: Usage) -> Decimal {
+        self.inner.prices.cost(model, usage)
+    }
+
+    fn url(&self, op: &str, model: &str) -> String {
+        match &self.inner.target {
+            Target::OpenAi { base_url } => format!("{base_url}/{op}"),
+            Target::Azure {
+                endpoint,
+                api_version,
+            } => format!("{endpoint}/openai/deployments/{model}/{op}?api-version={api_version}"),
+        }
+    }
+
+    /// One Chat Completions call (with retries).
+    pub async fn chat(&self, req: &ChatRequest) -> Result<ChatReply, LlmError> {
+        let model = self.inner.chat_model.clone();
+        let mut body = json!({
+            "messages": req.messages.iter().map(ChatMessage::to_wire).collect::<Vec<_>>(),
+        });
+        if matches!(self.inner.target, Target::OpenAi { .. }) {
+            body["model"] = json!(model);
+        }
+        if let Some(tools) = &req.tools {
+            body["tools"] = tools.clone();
+            body["tool_choice"] = json!("auto");
+        }
+        if let Some(t) = req.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(m) = req.max_tokens {
+            body["max_tokens"] = json!(m);
+        }
+        let answer = self
+            .post_json(&self.url("chat/completions", &model), &body)
+            .await?;
+        parse_chat(&answer)
+    }
+
+    /// Embeddings of `texts`, in order, with the tokens used. `Config` error when no embedding
+    /// model is configured.
+    pub async fn embed(&self, texts: &[String]) -> Result<(Vec<Vec<f32>>, Usage), LlmError> {
+        let model = self
+            .inner
+            .embedding_model
+            .clone()
+            .ok_or_else(|| LlmError::Config("no embedding model is configured".into()))?;
+        let mut body = json!({ "input": texts });
+        if matches!(self.inner.target, Target::OpenAi { .. }) {
+            body["model"] = json!(model);
+        }
+        let answer = self
+            .post_json(&self.url("embeddings", &model), &body)
+            .await?;
+        let data = answer["data"].as_array().ok_or_else(|| {
+            LlmError::Malformed("no \"data\" array in the embeddings answer".into())
+        })?;
+        let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
+        for (pos, item) in data.iter().enumerate() {
+            let index = item["index"].as_u64().map_or(pos, |i| i as usize);
+            let vector = item["embedding"]
+                .as_array()
+                .ok_or_else(|| LlmError::Malformed("an embedding is not an array".into()))?
+                .iter()
+                .map(|v| v.as_f64().map(|f| f as f32))
+                .collect::<Option<Vec<f32>>>()
+                .ok_or_else(|| LlmError::Malformed("an embedding holds a non-number".into()))?;
+            if let Some(slot) = out.get_mut(index) {
+                *slot = Some(vector);
+            }
+        }
+        let vectors = out
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| LlmError::Malformed("fewer embeddings than inputs".into()))?;
+        Ok((vectors, usage_of(&answer)))
+    }
+
+    async fn post_json(&self, url: &str, body: &Value) -> Result<Value, LlmError> {
+        let mut attempt = 0u32;
+        loop {
+            let outcome = self.post_once(url, body).await;
+            let (err, wait) = match outcome {
+                Ok(v) => return Ok(v),
+                Err(Failure::Final(e)) => return Err(e),
+                Err(Failure::Retry(e, wait)) => (e, wait),
+            };
+            if attempt >= self.inner.max_retries {
+                return Err(err);
+            }
+            let backoff = Duration::from_millis(250 * 2u64.pow(attempt.min(6)));
+            let wait = wait.unwrap_or(backoff).min(MAX_BACKOFF);
+            tracing::warn!(attempt = attempt + 1, wait_ms = wait.as_millis() as u64, error = %err, "model call failed; retrying");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn post_once(&self, url: &str, body: &Value) -> Result<Value, Failure> {
+        let mut req = self.inner.http.post(url).json(body);
+        match &self.inner.auth {
+            Auth::None => {}
+            Auth::Bearer(k) => req = req.bearer_auth(k.expose_secret()),
+            Auth::ApiKey(k) => req = req.header("api-key", k.expose_secret()),
+            Auth::Entra(cred) => {
+                let token = cred
+                    .get_token(&[COGNITIVE_SCOPE], None)
+                    .await
+                    .map_err(|e| {
+                        Failure::Retry(
+                            LlmError::Unavailable {
+                                status: None,
+                                message: format!("could not get a managed-identity token: {e}"),
+                            },
+                            None,
+                        )
+                    })?;
+                req = req.bearer_auth(token.token.secret());
+            }
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let what = if e.is_timeout() {
+                    "timed out"
+                } else {
+                    "could not connect"
+                };
+                return Err(Failure::Retry(
+                    LlmError::Unavailable {
+                        status: None,
+                        message: what.into(),
+                    },
+                    None,
+                ));
+            }
+        };
+        let status = resp.status().as_u16();
+        let wait = retry_after(resp.headers());
+        let text = match resp.text().await {
+            Ok(t) => t,
+            Err(e) => {
+                let message = if e.is_timeout() {
+                    "timed out reading the answer".to_owned()
+                } else {
+                    "the connection broke while reading the answer".to_owned()
+                };
+                return Err(Failure::Retry(
+                    LlmError::Unavailable {
+                        status: Some(status),
+                        message,
+                    },
+                    None,
+                ));
+            }
+        };
+        if (200..300).contains(&status) {
+            return serde_json::from_str(&text)
+                .map_err(|e| Failure::Final(LlmError::Malformed(format!("not JSON: {e}"))));
+        }
+        let message = error_message(&text);
+        match status {
+            429 | 500..=599 | 408 => Err(Failure::Retry(
+                LlmError::Unavailable {
+                    status: Some(status),
+                    message,
+                },
+                wait,
+            )),
+            401 | 403 => Err(Failure::Final(LlmError::Unauthorized { status, message })),
+            _ => Err(Failure::Final(LlmError::Refused { status, message })),
+        }
+    }
+}
+
+enum Failure {
+    Retry(LlmError, Option<Duration>),
+    Final(LlmError),
+}
+
+/// `retry-after-ms`, or `retry-after` in seconds (an HTTP date is not worth parsing: the
+/// back-off applies instead).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(ms) = get("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+        return Some(Duration::from_millis(ms.max(0.0) as u64));
+    }
+    get("retry-after")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|s| Duration::from_millis((s.max(0.0) * 1000.0) as u64))
+}
+
+/// The provider's own words (`{"error":{"message":...}}`), short, never the request.
+fn error_message(body: &str) -> String {
+    let from_json = serde_json::from_str::<Value>(body).ok().and_then(|v| {
+        v["error"]["message"]
+            .as_str()
+            .or_else(|| v["error"].as_str())
+            .or_else(|| v["message"].as_str())
+            .map(str::to_owned)
+    });
+    let text = from_json.unwrap_or_else(|| body.to_owned());
+    let text = text.trim();
+    match text.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None if text.is_empty() => "no details given".into(),
+        None => text.to_owned(),
+    }
+}
+
+fn usage_of(answer: &Value) -> Usage {
+    let u = &answer["usage"];
+    let n = |v: &Value| v.as_u64().unwrap_or(0).min(u32::MAX as u64) as u32;
+    Usage {
+        prompt_tokens: n(&u["prompt_tokens"]),
+        cached_tokens: n(&u["prompt_tokens_details"]["cached_tokens"]),
+        completion_tokens: n(&u["completion_tokens"]),
+    }
+}
+
+fn parse_chat(answer: &Value) -> Result<ChatReply, LlmError> {
+    let choice = answer["choices"]
+        .get(0)
+        .ok_or_else(|| LlmError::Malformed("no choices in the answer".into()))?;
+    let message = &choice["message"];
+    let tool_calls = match message["tool_calls"].as_array() {
+        None => vec![],
+        Some(calls) => calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ToolCall {
+                id: c["id"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("call_{i}")),
+                name: c["function"]["name"].as_str().unwrap_or("").to_owned(),
+                arguments: match &c["function"]["arguments"] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => "{}".into(),
+                    // Some compatible servers send an object instead of its JSON text.
+                    other => other.to_string(),
+                },
+            })
+            .collect(),
+    };
+    Ok(ChatReply {
+        content: message["content"]
+            .as_str()
+            .map(str::to_owned)
+            .filter(|s| !s.trim().is_empty()),
+        tool_calls,
+        finish_reason: choice["finish_reason"].as_str().map(str::to_owned),
+        usage: usage_of(answer),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_answers_with_tool_calls_are_read() {
+        let answer = json!({
+            "choices": [{ "finish_reason": "tool_calls", "message": {
+                "role": "assistant", "content": null,
+                "tool_calls": [
+                    { "id": "c1", "type": "function", "function": { "name": "get_product", "arguments": "{\"sku\":\"A1\"}" } },
+                    { "type": "function", "function": { "name": "search_products", "arguments": { "query": "x" } } }
+                ]}}],
+            "usage": { "prompt_tokens": 1200, "completion_tokens": 30, "prompt_tokens_details": { "cached_tokens": 1024 } }
+        });
+        let r = parse_chat(&answer).unwrap();
+        assert_eq!(r.content, None);
+        assert_eq!(r.tool_calls.len(), 2);
+        assert_eq!(r.tool_calls[0].arguments, "{\"sku\":\"A1\"}");
+        assert_eq!(r.tool_calls[1].id, "call_1");
+        assert_eq!(r.tool_calls[1].arguments, "{\"query\":\"x\"}");
+        assert_eq!(
+            r.usage,
+            Usage {
+                prompt_tokens: 1200,
+                cached_tokens: 1024,
+                completion_tokens: 30
+            }
+        );
+        assert!(matches!(
+            parse_chat(&json!({"choices": []})),
+            Err(LlmError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_milliseconds() {
+        let mut h = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert("retry-after-ms", "150".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(150)));
+    }
+
+    #[test]
+    fn provider_error_text_is_short_and_from_the_error_object() {
+        assert_eq!(
+            error_message(r#"{"error":{"message":"Rate limit reached","type":"requests"}}"#),
+            "Rate limit reached"
+        );
+        assert_eq!(error_message(""), "no details given");
+        assert!(error_message(&"x".repeat(1000)).chars().count() <= 301);
+    }
+
+    #[test]
+    fn tool_messages_keep_their_call_ids_on_the_wire() {
+        let m = ChatMessage {
+            role: Role::Assistant,
+            content: None,
+            tool_calls: vec![ToolCall {
+                id: "c9".into(),
+                name: "get_product".into(),
+                arguments: "{}".into(),
+            }],
+            tool_call_id: None,
+        };
+        let w = m.to_wire();
+        assert_eq!(w["tool_calls"][0]["id"], "c9");
+        assert_eq!(w["tool_calls"][0]["type"], "function");
+        let t = ChatMessage::tool_result("c9", "ok").to_wire();
+        assert_eq!(t["role"], "tool");
+        assert_eq!(t["tool_call_id"], "c9");
+    }
+}
