@@ -84,7 +84,10 @@ async fn the_host_protocol_end_to_end() {
     assert_eq!(r.status(), 500);
     let body: Value = r.json().await.unwrap();
     assert!(
-        body["Logs"][0].as_str().unwrap().contains("not built yet"),
+        body["Logs"][0]
+            .as_str()
+            .unwrap()
+            .contains("not a conversation turn"),
         "{body}"
     );
 

@@ -91,7 +91,7 @@ async fn serve_runs_the_product_and_stops_cleanly() {
             .unwrap();
         let (count, error): (i32, String) = (row.get(0), row.get(1));
         if count >= 1 && !error.is_empty() {
-            assert!(error.contains("not built yet"), "{error}");
+            assert!(error.contains("not a conversation turn"), "{error}");
             break;
         }
         assert!(

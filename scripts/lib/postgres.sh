@@ -89,7 +89,7 @@ start_postgres() {
     if ! _pg_user_run "$bindir/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
         echo "==> starting Postgres on 127.0.0.1:$(_pg_port)"
         _pg_user_run "$bindir/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-            -o "-p $(_pg_port) -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off" \
+            -o "-p $(_pg_port) -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c shared_preload_libraries=pg_stat_statements" \
             start >/dev/null || { tail -20 "$PG_LOG" >&2; return 1; }
     fi
 

@@ -258,6 +258,15 @@ pub async fn change_status(
         &[&id, &to.as_str()],
     )
     .await?;
+    if to == OrderStatus::Cancelled {
+        // A cancelled order (never shipped) gives its pieces back to the stock.
+        tx.execute(
+            "UPDATE catalog_items ci SET stock = ci.stock + oi.quantity, updated_at = now()
+               FROM order_items oi WHERE oi.order_id = $1 AND oi.catalog_item_id = ci.id",
+            &[&id],
+        )
+        .await?;
+    }
     tx.execute(
         "INSERT INTO order_status_history (tenant_id, order_id, from_status, to_status, changed_by) VALUES ($1, $2, $3, $4, $5)",
         &[&tenant.as_uuid(), &id, &from.as_str(), &to.as_str(), &by],

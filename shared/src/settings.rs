@@ -198,6 +198,12 @@ impl Source {
         Ok(Source { values })
     }
 
+    /// These values over the ones already there.
+    pub fn overridden<I: IntoIterator<Item = (String, String)>>(mut self, pairs: I) -> Self {
+        self.values.extend(pairs);
+        self
+    }
+
     pub fn from_map<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
         Source {
             values: pairs.into_iter().collect(),

@@ -255,6 +255,30 @@ pub async fn get_item(tx: &impl GenericClient, id: Uuid) -> Result<CatalogItem, 
         .ok_or(CatalogError::NotFound)
 }
 
+/// An item by its SKU (exact, after trimming), active or not.
+pub async fn get_item_by_sku(
+    tx: &impl GenericClient,
+    sku: &str,
+) -> Result<Option<CatalogItem>, CatalogError> {
+    Ok(tx
+        .query_opt(&format!("SELECT {ITEM_COLUMNS} FROM catalog_items i LEFT JOIN categories c ON c.id = i.category_id WHERE i.sku = $1"), &[&sku.trim()])
+        .await?
+        .map(|r| item_from_row(&r)))
+}
+
+/// Items by id, in the order given (missing ids left out).
+pub async fn get_items(
+    tx: &impl GenericClient,
+    ids: &[Uuid],
+) -> Result<Vec<CatalogItem>, CatalogError> {
+    let rows = tx
+        .query(&format!("SELECT {ITEM_COLUMNS} FROM catalog_items i LEFT JOIN categories c ON c.id = i.category_id WHERE i.id = ANY($1)"), &[&ids])
+        .await?;
+    let mut items: Vec<CatalogItem> = rows.iter().map(item_from_row).collect();
+    items.sort_by_key(|i| ids.iter().position(|id| *id == i.id));
+    Ok(items)
+}
+
 pub async fn create_item(
     tx: &impl GenericClient,
     tenant: crate::tenants::TenantId,

@@ -8,6 +8,7 @@ mod me;
 mod orders;
 mod setup;
 mod shop;
+mod test_chat;
 
 pub use auth::{clear_session_cookie, merchant, merchant_write, session_cookie};
 
@@ -28,7 +29,9 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(orders::routes(app.clone()))
         .unify()
-        .or(setup::routes(app))
+        .or(setup::routes(app.clone()))
+        .unify()
+        .or(test_chat::routes(app))
         .unify()
         .or(not_built)
         .unify()

@@ -1,0 +1,296 @@
+//! Benchmark (scripts/bench): the agent turn's own overhead, with an instant scripted model and
+//! an instant Graph API on loopback, for a shop of 5,000 catalog items and 500 knowledge
+//! chunks: p50/p99 milliseconds per turn and database statements per turn
+//! (pg_stat_statements, when the server loads it). Then prompt tokens per turn (tiktoken
+//! `o200k_base`, messages plus tool definitions) for catalogs of 10, 100 and 5,000 items.
+//! Targets: p99 overhead under 20 ms; under 2,500 prompt tokens at 5,000 items.
+//!
+//! Usage: bench_agent_turn [turns]
+
+#[path = "support/shop.rs"]
+mod shop;
+
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use shared::app::App;
+use shared::db::begin_for_tenant;
+use shared::settings::{Settings, Source};
+use shared::tenants::{InstagramHandle, TenantId};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use uuid::Uuid;
+use warp::Filter;
+
+const MESSAGES: [&str; 4] = [
+    "مرحبا، عندكم فستان أسود طويل؟",
+    "قديش التوصيل لإربد؟",
+    "بدي شنطة جلد بنية، قديش سعرها؟",
+    "hi, do you have white sneakers?",
+];
+
+/// A model and a Graph API that answer at once; the model's request bodies are kept.
+async fn instant_servers() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let s = seen.clone();
+    let chat = warp::post()
+        .and(warp::path!("chat" / "completions"))
+        .and(warp::body::json())
+        .map(move |body: Value| {
+            s.lock().unwrap().push(body);
+            warp::reply::json(&json!({
+                "choices": [{ "index": 0, "finish_reason": "stop", "message": { "role": "assistant", "content": "أكيد! موجود وسعره 35 دينار." } }],
+                "usage": { "prompt_tokens": 1500, "completion_tokens": 20, "prompt_tokens_details": { "cached_tokens": 1024 } }
+            }))
+        });
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let send = warp::post()
+        .and(warp::path::tail())
+        .and(warp::body::json())
+        .map(move |_tail: warp::path::Tail, body: Value| {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            warp::reply::json(&json!({ "recipient_id": body["recipient"]["id"], "message_id": format!("m_bench_{n}") }))
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(warp::serve(chat.or(send)).incoming(listener).run());
+    (format!("http://{addr}"), seen)
+}
+
+async fn connected(app: &App, account: &str, handle: &str) -> TenantId {
+    let (tenant, _) = shared::tenants::upsert_for_instagram_account(
+        &app.db,
+        account,
+        &InstagramHandle::parse(handle).unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut c = app.db.app().await.unwrap();
+    let tx = begin_for_tenant(&mut c, tenant).await.unwrap();
+    shared::instagram::tokens::store(
+        &tx,
+        &app.keys,
+        tenant,
+        account,
+        &SecretString::from("IGAA-bench".to_owned()),
+        chrono::Utc::now() + chrono::Duration::days(50),
+        &[],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    tenant
+}
+
+/// A customer message as the webhook stores it; returns the conversation.
+async fn customer_says(app: &App, tenant: TenantId, customer: &str, text: &str) -> Uuid {
+    let mut c = app.db.app().await.unwrap();
+    let tx = begin_for_tenant(&mut c, tenant).await.unwrap();
+    let conv: Uuid = tx
+        .query_one(
+            "INSERT INTO conversations (tenant_id, customer_ig_id, last_customer_message_at, last_message_at)
+             VALUES ($1, $2, now(), now())
+             ON CONFLICT (tenant_id, kind, customer_ig_id) DO UPDATE SET last_customer_message_at = now()
+             RETURNING id",
+            &[&tenant.as_uuid(), &customer],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    tx.execute(
+        "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
+         VALUES ($1, $2, 'inbound', 'customer', $3, $4, now())",
+        &[
+            &tenant.as_uuid(),
+            &conv,
+            &format!("mid-{}", Uuid::new_v4()),
+            &text,
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    conv
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Statements run in this database so far, from pg_stat_statements in the `postgres`
+/// database (scripts/bench creates the extension there as the superuser).
+async fn statements(stats: &Option<tokio_postgres::Client>, db: &str) -> Option<i64> {
+    stats
+        .as_ref()?
+        .query_one(
+            "SELECT sum(calls)::bigint FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)",
+            &[&db],
+        )
+        .await
+        .ok()
+        .and_then(|r| r.get::<_, Option<i64>>(0))
+}
+
+async fn stats_client(admin_url: &str) -> Option<tokio_postgres::Client> {
+    let mut url = url::Url::parse(admin_url).ok()?;
+    url.set_path("/postgres");
+    let (client, conn) = tokio_postgres::connect(url.as_str(), tokio_postgres::NoTls)
+        .await
+        .ok()?;
+    tokio::spawn(conn);
+    client
+        .query_one("SELECT 1 FROM pg_stat_statements LIMIT 1", &[])
+        .await
+        .ok()?;
+    Some(client)
+}
+
+#[tokio::main]
+async fn main() {
+    let turns: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let t = testkit::TestDb::new().await;
+    let (base, seen) = instant_servers().await;
+    let mut values = t.env();
+    for (k, v) in [
+        ("OPENAI_BASE_URL", base.as_str()),
+        ("OPENAI_API_KEY", "sk-bench"),
+        ("OPENAI_EMBEDDING_MODEL", "none"),
+        ("AGENT_QUIET_MS", "0"),
+        ("INSTAGRAM_APP_ID", "1"),
+        ("INSTAGRAM_APP_SECRET", "bench-secret"),
+        ("INSTAGRAM_GRAPH_BASE", base.as_str()),
+        ("INSTAGRAM_SEND_RATE_PER_SECOND", "10000"),
+    ] {
+        values.push((k.into(), v.into()));
+    }
+    let source = Source::from_process().unwrap().overridden(values);
+    let app = App::build(Settings::from_source(&source).unwrap()).unwrap();
+
+    let setup = Instant::now();
+    let big = connected(&app, "17841400000050000", "bench.big").await;
+    shop::create(&app, big, 5000 - shop::ITEMS.len(), 499).await;
+    println!(
+        "agent turn: shop of 5,000 items and 500 knowledge chunks set up in {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
+
+    // Warm-up (connections, prepared plans), then measured turns: 20 customers in rotation, so
+    // memory grows to its 20-message cap as in real conversations.
+    for i in 0..20 {
+        let customer = format!("bench-customer-{i}");
+        let conv = customer_says(&app, big, &customer, MESSAGES[i % MESSAGES.len()]).await;
+        let body =
+            json!({ "kind": "conversation_turn", "tenant_id": big, "conversation_id": conv });
+        shared::agent::handle_queue_message(&app, &body, 1)
+            .await
+            .unwrap();
+    }
+    let db_name: String = app
+        .db
+        .platform()
+        .await
+        .unwrap()
+        .query_one("SELECT current_database()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let admin_url = t
+        .env()
+        .into_iter()
+        .find(|(k, _)| k == "DATABASE_ADMIN_URL")
+        .unwrap()
+        .1;
+    let stats = stats_client(&admin_url).await;
+    let mut ms = Vec::with_capacity(turns);
+    let mut stmt_total = 0i64;
+    let mut stmt_known = true;
+    for i in 0..turns {
+        let customer = format!("bench-customer-{}", i % 20);
+        let conv = customer_says(&app, big, &customer, MESSAGES[i % MESSAGES.len()]).await;
+        let body =
+            json!({ "kind": "conversation_turn", "tenant_id": big, "conversation_id": conv });
+        let before = statements(&stats, &db_name).await;
+        let started = Instant::now();
+        shared::agent::handle_queue_message(&app, &body, 1)
+            .await
+            .unwrap();
+        ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        match (before, statements(&stats, &db_name).await) {
+            (Some(a), Some(b)) => stmt_total += b - a,
+            _ => stmt_known = false,
+        }
+    }
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "agent turn overhead ({turns} turns, instant model and Graph API): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 < 20 ms)",
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.99),
+        ms.last().unwrap()
+    );
+    if stmt_known {
+        println!(
+            "database statements per turn: {:.1} (each one round trip to Postgres, two when not yet prepared)",
+            stmt_total as f64 / turns as f64
+        );
+    } else {
+        println!("database statements per turn: n/a (the server does not load pg_stat_statements)");
+    }
+
+    // Prompt tokens against catalog size.
+    let bpe = tiktoken_rs::o200k_base().unwrap();
+    let tokens_of = |body: &Value| -> usize {
+        let messages: usize = body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                4 + bpe
+                    .encode_with_special_tokens(m["content"].as_str().unwrap_or(""))
+                    .len()
+            })
+            .sum();
+        let tools = bpe
+            .encode_with_special_tokens(&body["tools"].to_string())
+            .len();
+        messages + tools + 3
+    };
+    let big_prompts: Vec<Value> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .take(MESSAGES.len())
+        .cloned()
+        .collect();
+    let big_tokens = big_prompts.iter().map(&tokens_of).max().unwrap();
+    for (size, account) in [
+        (10usize, "17841400000050010"),
+        (100, "17841400000050100"),
+        (5000, ""),
+    ] {
+        let tenant = if size == 5000 {
+            big
+        } else {
+            let tenant = connected(&app, account, &format!("bench.s{size}")).await;
+            shop::create(&app, tenant, size - shop::ITEMS.len(), 499).await;
+            tenant
+        };
+        let mut worst = 0;
+        for (i, m) in MESSAGES.iter().enumerate() {
+            let conv = customer_says(&app, tenant, &format!("tok-{i}"), m).await;
+            let body = json!({ "kind": "conversation_turn", "tenant_id": tenant, "conversation_id": conv });
+            shared::agent::handle_queue_message(&app, &body, 1)
+                .await
+                .unwrap();
+            worst = worst.max(tokens_of(seen.lock().unwrap().last().unwrap()));
+        }
+        println!("prompt tokens per turn (o200k_base, first message of a conversation, worst of {}): {size} items → {worst}", MESSAGES.len());
+    }
+    println!(
+        "prompt tokens per turn at 5,000 items (20 messages of memory, worst of the last {}): {big_tokens} (target < 2,500)",
+        MESSAGES.len()
+    );
+}

@@ -1,0 +1,983 @@
+//! The AI agent's turn, run for each `conversation_turn` queue message (ARCHITECTURE.md, "The
+//! agent turn"):
+//!
+//! 1. Wait for the conversation to be quiet (customers send bursts), then take the
+//!    conversation's lock: one turn at a time per conversation. Every customer message still
+//!    unanswered is answered by this turn; one arriving mid-turn is left for the next.
+//! 2. Licence, human mode and Meta's 24-hour window decide whether the AI answers at all.
+//! 3. The prompt: system prompt, shop, last 20 messages, fresh context, the new messages.
+//! 4. The model with tools, at most `AGENT_MAX_TOOL_ROUNDS` rounds; every call's usage is
+//!    recorded.
+//! 5. The reply is recorded on the turn before it is sent, and sent under a key derived from
+//!    the turn: a turn that crashed is resumed under the same identity, so redelivery never
+//!    sends a second reply or places a second order.
+//! 6. A model that stays unavailable gets the customer a polite fallback, a human, and the
+//!    merchant an alert.
+
+mod context;
+pub mod crash;
+pub mod licence;
+mod tools;
+
+pub use context::{
+    assemble, closed_now, fresh_message, shop_message, tools as tool_definitions, Fresh, Pending,
+    Shop, FUNCTION_SCHEMA, INLINE_CATALOG_MAX, MEMORY_MESSAGES, SYSTEM_PROMPT,
+};
+pub use tools::Channel;
+
+use crate::alerts::{self, Severity};
+use crate::app::App;
+use crate::catalog::CatalogItem;
+use crate::db::{begin_for_tenant, DbError};
+use crate::instagram::outbound::{self, Recipient, SendOutcome};
+use crate::llm::usage::{self, CallKind, UsageEvent};
+use crate::llm::{ChatMessage, ChatRequest, LlmClient, LlmError, OwnModel, Role};
+use crate::search::{HitKind, SearchQuery};
+use crate::tenants::TenantId;
+use chrono::{Duration as ChronoDuration, Utc};
+use context::Conversation;
+use crash::CrashPoint;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// What the customer gets when the model cannot answer: an apology and a person.
+pub const FALLBACK_REPLY: &str =
+    "يا هلا! آسفين، صار عنا عطل بسيط. حولنا رسالتك لحدا من الفريق ورح يرد عليك بأقرب وقت 🙏";
+/// What the customer gets on a handoff when the model did not say it itself.
+pub const HANDOFF_REPLY: &str = "تمام، حولتك لحدا من الفريق ورح يرد عليك بأقرب وقت.";
+
+/// Longest the lock on a conversation is waited for before the message is handed back to
+/// the queue.
+const LOCK_WAIT: &str = "120s";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("search is unavailable: {0}")]
+    Search(String),
+    #[error("sending failed: {0}")]
+    Send(String),
+    #[error("stopped at the test crash point {0:?}")]
+    Crashed(CrashPoint),
+    #[error("{0}")]
+    Internal(String),
+    /// Redelivery cannot fix it: the queue dead-letters it after the maximum deliveries, where
+    /// an operator can look at it.
+    #[error("the queue message is not a conversation turn the agent understands: {0}")]
+    NotUnderstood(String),
+}
+
+impl From<crate::catalog::CatalogError> for AgentError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        match e {
+            crate::catalog::CatalogError::Database(e) => AgentError::Database(e.into()),
+            other => AgentError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for AgentError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        AgentError::Database(e.into())
+    }
+}
+
+/// One tool call as recorded on the turn (`agent_turns.tool_calls`) and shown in the test chat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ToolSummary {
+    pub name: String,
+    pub arguments: Value,
+    pub ok: bool,
+    pub summary: String,
+    /// Told to later turns.
+    #[serde(default)]
+    pub remember: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnStatus {
+    Replied,
+    HandedOff,
+    Skipped,
+    Failed,
+}
+
+impl TurnStatus {
+    fn as_str(&self) -> &'static str {
+        match self {
+            TurnStatus::Replied => "replied",
+            TurnStatus::HandedOff => "handed_off",
+            TurnStatus::Skipped => "skipped",
+            TurnStatus::Failed => "failed",
+        }
+    }
+}
+
+/// What a turn did.
+#[derive(Debug, Clone, Serialize)]
+pub struct TurnReport {
+    pub turn_id: Option<Uuid>,
+    pub status: Option<TurnStatus>,
+    /// Why no reply: "nothing_pending", "human_mode", "window_closed", "licence: …".
+    pub skip_reason: Option<String>,
+    pub reply: Option<String>,
+    pub tool_calls: Vec<ToolSummary>,
+    /// How the send went ("sent", "retry_later: …", "refused: …", "not_connected").
+    pub delivery: Option<String>,
+}
+
+impl TurnReport {
+    fn nothing() -> Self {
+        TurnReport {
+            turn_id: None,
+            status: None,
+            skip_reason: Some("nothing_pending".into()),
+            reply: None,
+            tool_calls: vec![],
+            delivery: None,
+        }
+    }
+}
+
+/// Handles one queue message of the agent. An error makes the queue deliver it again.
+pub async fn handle_queue_message(
+    app: &App,
+    body: &Value,
+    delivery_count: i32,
+) -> Result<(), AgentError> {
+    let parsed = (|| {
+        if body["kind"].as_str() != Some("conversation_turn") {
+            return None;
+        }
+        let tenant = Uuid::parse_str(body["tenant_id"].as_str()?).ok()?;
+        let conversation = Uuid::parse_str(body["conversation_id"].as_str()?).ok()?;
+        Some((TenantId::from_uuid(tenant), conversation))
+    })();
+    let Some((tenant, conversation)) = parsed else {
+        let shown: String = body.to_string().chars().take(200).collect();
+        return Err(AgentError::NotUnderstood(shown));
+    };
+    wait_for_quiet(app, tenant, conversation).await?;
+    let report = run_turn(app, tenant, conversation, Channel::Instagram).await?;
+    tracing::info!(
+        tenant = %tenant,
+        conversation = %conversation,
+        delivery_count,
+        status = ?report.status,
+        skip_reason = report.skip_reason.as_deref().unwrap_or(""),
+        tools = report.tool_calls.len(),
+        delivery = report.delivery.as_deref().unwrap_or(""),
+        "agent turn"
+    );
+    Ok(())
+}
+
+/// Waits until the conversation's newest unanswered message is `AGENT_QUIET_MS` old (at most
+/// a few rounds: a customer who never stops typing still gets an answer).
+async fn wait_for_quiet(app: &App, tenant: TenantId, conversation: Uuid) -> Result<(), AgentError> {
+    let quiet = Duration::from_millis(app.settings.agent.quiet_ms);
+    if quiet.is_zero() {
+        return Ok(());
+    }
+    for _ in 0..5 {
+        let mut c = app.db.app().await?;
+        let tx = begin_for_tenant(&mut c, tenant).await?;
+        let age_ms: Option<f64> = tx
+            .query_one(
+                "SELECT extract(epoch FROM now() - max(created_at)) * 1000 FROM messages
+                  WHERE conversation_id = $1 AND direction = 'inbound' AND answered_by_turn IS NULL",
+                &[&conversation],
+            )
+            .await?
+            .get::<_, Option<rust_decimal::Decimal>>(0)
+            .and_then(|d| d.to_string().parse::<f64>().ok());
+        tx.commit().await?;
+        let Some(age_ms) = age_ms else {
+            return Ok(());
+        };
+        let age = Duration::from_millis(age_ms.max(0.0) as u64);
+        if age >= quiet {
+            return Ok(());
+        }
+        tokio::time::sleep(quiet - age).await;
+    }
+    Ok(())
+}
+
+/// Runs one turn for the conversation (see the module docs). The playground channel is the
+/// merchant's test chat: no quiet wait by the caller, nothing sent to Instagram.
+pub async fn run_turn(
+    app: &App,
+    tenant: TenantId,
+    conversation_id: Uuid,
+    channel: Channel,
+) -> Result<TurnReport, AgentError> {
+    // The conversation's lock lives in a transaction of its own, released when the turn
+    // ends, fails or its worker dies.
+    let mut lock_conn = app.db.app().await?;
+    let lock = lock_conn.transaction().await.map_err(DbError::from)?;
+    lock.batch_execute(&format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+        .await?;
+    lock.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('turn:' || $1::text, 0))",
+        &[&conversation_id.to_string()],
+    )
+    .await?;
+    let report = locked_turn(app, tenant, conversation_id, channel).await;
+    let _ = lock.rollback().await;
+    report
+}
+
+struct Started {
+    turn_id: Uuid,
+    conversation: Conversation,
+    messages: Vec<Pending>,
+    /// A reply recorded by a run that crashed before sending it.
+    recorded_reply: Option<String>,
+    recorded_tools: Vec<ToolSummary>,
+    recorded_status: Option<String>,
+}
+
+async fn start_turn(
+    app: &App,
+    tenant: TenantId,
+    conversation_id: Uuid,
+) -> Result<Option<Started>, AgentError> {
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, tenant).await?;
+    let Some(conversation) = context::load_conversation(&tx, conversation_id).await? else {
+        return Ok(None);
+    };
+    let pending = context::pending_messages(&tx, conversation_id).await?;
+    let running = tx
+        .query_opt(
+            "SELECT id, message_ids, reply_text, tool_calls, skip_reason FROM agent_turns
+              WHERE conversation_id = $1 AND status = 'running'",
+            &[&conversation_id],
+        )
+        .await?;
+    let started = match running {
+        Some(r) => {
+            // A run of this turn crashed: resume it under the same identity.
+            let turn_id: Uuid = r.get(0);
+            let mut ids: Vec<Uuid> = r.get(1);
+            let recorded_reply: Option<String> = r.get(2);
+            if recorded_reply.is_none() {
+                for p in &pending {
+                    if !ids.contains(&p.id) {
+                        ids.push(p.id);
+                    }
+                }
+                tx.execute(
+                    "UPDATE agent_turns SET message_ids = $2 WHERE id = $1",
+                    &[&turn_id, &ids],
+                )
+                .await?;
+            }
+            let messages = context::messages_by_id(&tx, &ids).await?;
+            Started {
+                turn_id,
+                conversation,
+                messages,
+                recorded_reply,
+                recorded_tools: serde_json::from_value(r.get(3)).unwrap_or_default(),
+                recorded_status: r.get(4),
+            }
+        }
+        None if pending.is_empty() => return Ok(None),
+        None => {
+            let ids: Vec<Uuid> = pending.iter().map(|p| p.id).collect();
+            let turn_id: Uuid = tx
+                .query_one(
+                    "INSERT INTO agent_turns (tenant_id, conversation_id, message_ids) VALUES ($1, $2, $3) RETURNING id",
+                    &[&tenant.as_uuid(), &conversation_id, &ids],
+                )
+                .await?
+                .get(0);
+            Started {
+                turn_id,
+                conversation,
+                messages: pending,
+                recorded_reply: None,
+                recorded_tools: vec![],
+                recorded_status: None,
+            }
+        }
+    };
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(Some(started))
+}
+
+/// Ends the turn: its status, and its messages marked answered by it.
+async fn finish_turn(
+    app: &App,
+    tenant: TenantId,
+    turn_id: Uuid,
+    status: &TurnStatus,
+    skip_reason: Option<&str>,
+    error: Option<&str>,
+) -> Result<(), AgentError> {
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, tenant).await?;
+    tx.execute(
+        "UPDATE agent_turns SET status = $2, skip_reason = coalesce($3, skip_reason), error = coalesce($4, error), finished_at = now()
+          WHERE id = $1",
+        &[&turn_id, &status.as_str(), &skip_reason, &error],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE messages SET answered_by_turn = $1
+          WHERE id = ANY((SELECT message_ids FROM agent_turns WHERE id = $1)::uuid[]) AND answered_by_turn IS NULL",
+        &[&turn_id],
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+async fn skip(
+    app: &App,
+    tenant: TenantId,
+    turn_id: Uuid,
+    reason: &str,
+) -> Result<TurnReport, AgentError> {
+    finish_turn(
+        app,
+        tenant,
+        turn_id,
+        &TurnStatus::Skipped,
+        Some(reason),
+        None,
+    )
+    .await?;
+    Ok(TurnReport {
+        turn_id: Some(turn_id),
+        status: Some(TurnStatus::Skipped),
+        skip_reason: Some(reason.to_owned()),
+        reply: None,
+        tool_calls: vec![],
+        delivery: None,
+    })
+}
+
+async fn locked_turn(
+    app: &App,
+    tenant: TenantId,
+    conversation_id: Uuid,
+    channel: Channel,
+) -> Result<TurnReport, AgentError> {
+    let Some(started) = start_turn(app, tenant, conversation_id).await? else {
+        return Ok(TurnReport::nothing());
+    };
+    let turn_id = started.turn_id;
+    let conversation = started.conversation.clone();
+
+    let (reply, tools, status) = match started.recorded_reply.clone() {
+        Some(reply) => {
+            // Decided by a run that crashed before sending: send that, nothing new.
+            let status = if started.recorded_status.as_deref() == Some("handed_off") {
+                TurnStatus::HandedOff
+            } else {
+                TurnStatus::Replied
+            };
+            (reply, started.recorded_tools.clone(), status)
+        }
+        None => {
+            // Licence, mode, window.
+            let gate = {
+                let mut c = app.db.app().await?;
+                let tx = begin_for_tenant(&mut c, tenant).await?;
+                let licence = licence::check(&tx, tenant).await?;
+                if let licence::Licence::Refused(reason) = &licence {
+                    alerts::raise(
+                        &tx,
+                        Some(tenant),
+                        "licence",
+                        Severity::Critical,
+                        &format!("AI replies are off: {reason}"),
+                        Some("licence_refused"),
+                    )
+                    .await?;
+                }
+                tx.commit().await.map_err(DbError::from)?;
+                licence
+            };
+            if let licence::Licence::Refused(reason) = gate {
+                return skip(app, tenant, turn_id, &format!("licence: {reason}")).await;
+            }
+            if conversation.mode == "human" {
+                return skip(app, tenant, turn_id, "human_mode").await;
+            }
+            if channel == Channel::Instagram
+                && conversation
+                    .last_customer_message_at
+                    .is_none_or(|at| Utc::now() - at > ChronoDuration::hours(24))
+            {
+                return skip(app, tenant, turn_id, "window_closed").await;
+            }
+            let decided = decide(
+                app,
+                tenant,
+                &conversation,
+                turn_id,
+                channel,
+                &started.messages,
+            )
+            .await?;
+            if crash::hit(conversation_id, CrashPoint::AfterTools) {
+                return Err(AgentError::Crashed(CrashPoint::AfterTools));
+            }
+            // Recorded before it is sent: a crash from here on resends this, nothing else.
+            {
+                let mut c = app.db.app().await?;
+                let tx = begin_for_tenant(&mut c, tenant).await?;
+                tx.execute(
+                    "UPDATE agent_turns SET reply_text = $2, tool_calls = $3, skip_reason = $4, error = $5 WHERE id = $1",
+                    &[
+                        &turn_id,
+                        &decided.reply,
+                        &serde_json::to_value(&decided.tools).expect("serialisable"),
+                        &(decided.status == TurnStatus::HandedOff).then_some("handed_off"),
+                        &decided.error,
+                    ],
+                )
+                .await?;
+                tx.commit().await.map_err(DbError::from)?;
+            }
+            (decided.reply, decided.tools, decided.status)
+        }
+    };
+
+    if crash::hit(conversation_id, CrashPoint::BeforeSend) {
+        return Err(AgentError::Crashed(CrashPoint::BeforeSend));
+    }
+    let delivery = deliver(app, tenant, &conversation, turn_id, channel, &reply).await?;
+    if crash::hit(conversation_id, CrashPoint::AfterSend) {
+        return Err(AgentError::Crashed(CrashPoint::AfterSend));
+    }
+    finish_turn(app, tenant, turn_id, &status, None, None).await?;
+    Ok(TurnReport {
+        turn_id: Some(turn_id),
+        status: Some(status),
+        skip_reason: None,
+        reply: Some(reply),
+        tool_calls: tools,
+        delivery: Some(delivery),
+    })
+}
+
+/// Sends (Instagram) or stores (playground) the reply, once per turn.
+async fn deliver(
+    app: &App,
+    tenant: TenantId,
+    conversation: &Conversation,
+    turn_id: Uuid,
+    channel: Channel,
+    reply: &str,
+) -> Result<String, AgentError> {
+    match channel {
+        Channel::Playground => {
+            let mut c = app.db.app().await?;
+            let tx = begin_for_tenant(&mut c, tenant).await?;
+            let key = format!("playground:{turn_id}");
+            tx.execute(
+                "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
+                 VALUES ($1, $2, 'outbound', 'ai', $3, $4, now())
+                 ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING",
+                &[&tenant.as_uuid(), &conversation.id, &key, &reply],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1",
+                &[&conversation.id],
+            )
+            .await?;
+            tx.commit().await.map_err(DbError::from)?;
+            Ok("stored".into())
+        }
+        Channel::Instagram => {
+            let to = Recipient {
+                tenant,
+                conversation: conversation.id,
+                customer_igsid: conversation.customer_ig_id.clone(),
+            };
+            let outcome = outbound::send_text(app, &to, &format!("reply:{turn_id}"), reply, "ai")
+                .await
+                .map_err(|e| match e {
+                    outbound::SendError::Database(e) => AgentError::Database(e),
+                    other => AgentError::Send(other.to_string()),
+                })?;
+            Ok(match outcome {
+                SendOutcome::Sent { .. } => "sent".into(),
+                SendOutcome::RetryLater { reason, .. } => format!("retry_later: {reason}"),
+                SendOutcome::Refused { reason, .. } => format!("refused: {reason}"),
+                SendOutcome::NotConnected => "not_connected".into(),
+            })
+        }
+    }
+}
+
+struct Decided {
+    reply: String,
+    tools: Vec<ToolSummary>,
+    status: TurnStatus,
+    error: Option<String>,
+}
+
+/// The shop's own model settings (merchant settings), if it set any.
+pub async fn own_model(
+    tx: &impl deadpool_postgres::GenericClient,
+    keys: &crate::crypto::Keys,
+) -> Result<Option<OwnModel>, tokio_postgres::Error> {
+    let Some(r) = tx
+        .query_opt(
+            "SELECT llm_api_key_enc, llm_key_id, llm_base_url, llm_model FROM ai_settings",
+            &[],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let sealed: Option<Vec<u8>> = r.get(0);
+    let key_id: Option<String> = r.get(1);
+    let api_key = match (sealed, key_id) {
+        (Some(s), Some(k)) => keys.open_string(&k, &s).ok(),
+        _ => None,
+    };
+    let own = OwnModel {
+        api_key,
+        base_url: r.get(2),
+        model: r.get(3),
+    };
+    Ok((own.api_key.is_some() || own.base_url.is_some()).then_some(own))
+}
+
+/// Retrieval and the model with tools: what to answer.
+async fn decide(
+    app: &App,
+    tenant: TenantId,
+    conversation: &Conversation,
+    turn_id: Uuid,
+    channel: Channel,
+    messages: &[Pending],
+) -> Result<Decided, AgentError> {
+    let (shop, memory, earlier, own) = {
+        let mut c = app.db.app().await?;
+        let tx = begin_for_tenant(&mut c, tenant).await?;
+        let shop = context::load_shop(&tx).await?;
+        let memory = context::memory(&tx, conversation.id).await?;
+        let earlier = context::earlier_actions(&tx, conversation.id).await?;
+        let own = own_model(&tx, &app.keys).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        (shop, memory, earlier, own)
+    };
+    let burst: String = messages
+        .iter()
+        .map(|m| m.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+
+    // The shop's handoff words need no model.
+    let lowered = crate::search::arabic::normalize(&burst.to_lowercase());
+    if let Some(word) = shop.rules.handoff.keywords.iter().find(|k| {
+        let k = crate::search::arabic::normalize(&k.to_lowercase());
+        !k.trim().is_empty() && lowered.contains(k.trim())
+    }) {
+        let reason = format!("the customer wrote \"{word}\" (a handoff word)");
+        hand_over(app, tenant, conversation, &reason).await?;
+        return Ok(Decided {
+            reply: HANDOFF_REPLY.into(),
+            tools: vec![ToolSummary {
+                name: "handoff_to_human".into(),
+                arguments: json!({ "reason": reason }),
+                ok: true,
+                summary: format!("handed over to the team: {reason}"),
+                remember: true,
+            }],
+            status: TurnStatus::HandedOff,
+            error: None,
+        });
+    }
+
+    let client = LlmClient::for_shop(app.llm.as_ref(), &app.settings.llm, own.as_ref())
+        .map_err(|e| AgentError::Internal(e.to_string()))?;
+    let Some(client) = client else {
+        return fallback(
+            app,
+            tenant,
+            conversation,
+            "no AI model is configured on this server or for the shop",
+            vec![],
+        )
+        .await;
+    };
+
+    let products: Vec<CatalogItem> = if shop.inline_catalog.is_some() || burst.trim().is_empty() {
+        vec![]
+    } else {
+        find_products(app, tenant, &burst, context::RETRIEVED_PRODUCTS).await?
+    };
+    let passages = if burst.trim().is_empty() {
+        vec![]
+    } else {
+        find_passages(
+            app,
+            tenant,
+            Some((conversation.id, turn_id)),
+            &burst,
+            context::RETRIEVED_PASSAGES,
+        )
+        .await?
+    };
+    let now = Utc::now();
+    let fresh = Fresh {
+        now,
+        conversation,
+        earlier_actions: &earlier,
+        products: &products,
+        passages: &passages,
+        closed_message: closed_now(&shop.rules, now),
+    };
+    let mut prompt = assemble(&shop, memory, &fresh, messages);
+    let tool_defs = context::tools();
+    let mut ctx = tools::ToolContext {
+        app,
+        tenant,
+        conversation,
+        turn_id,
+        channel,
+        shop: &shop,
+        orders_asked: 0,
+    };
+    let mut summaries: Vec<ToolSummary> = Vec::new();
+    let mut handoff: Option<String> = None;
+    let rounds = app.settings.agent.max_tool_rounds;
+    for round in 0..=rounds {
+        // The last round has no tools: the model must answer in words.
+        let last = round == rounds;
+        let request = ChatRequest {
+            messages: prompt.clone(),
+            tools: (!last).then(|| tool_defs.clone()),
+            temperature: Some(0.4),
+            max_tokens: Some(600),
+        };
+        let answer = client.chat(&request).await;
+        let reply = match answer {
+            Ok(r) => r,
+            Err(e) => {
+                let reason = describe_llm_error(&e);
+                return fallback(app, tenant, conversation, &reason, summaries).await;
+            }
+        };
+        record_usage(
+            app,
+            tenant,
+            conversation.id,
+            turn_id,
+            &client,
+            CallKind::Chat,
+            client.chat_model(),
+            reply.usage,
+        )
+        .await?;
+        if reply.tool_calls.is_empty() || last {
+            let text = reply.content.unwrap_or_default();
+            let text = text.trim();
+            let (text, status) = match (&handoff, text.is_empty()) {
+                (Some(_), true) => (HANDOFF_REPLY.to_owned(), TurnStatus::HandedOff),
+                (Some(_), false) => (text.to_owned(), TurnStatus::HandedOff),
+                (None, true) => {
+                    return fallback(
+                        app,
+                        tenant,
+                        conversation,
+                        "the model gave an empty answer",
+                        summaries,
+                    )
+                    .await
+                }
+                (None, false) => (text.to_owned(), TurnStatus::Replied),
+            };
+            return Ok(Decided {
+                reply: text,
+                tools: summaries,
+                status,
+                error: None,
+            });
+        }
+        prompt.push(ChatMessage {
+            role: Role::Assistant,
+            content: reply.content.clone(),
+            tool_calls: reply.tool_calls.clone(),
+            tool_call_id: None,
+        });
+        for call in &reply.tool_calls {
+            let outcome = tools::run(&mut ctx, call).await?;
+            if outcome.handoff.is_some() {
+                handoff = outcome.handoff.clone();
+            }
+            summaries.push(ToolSummary {
+                name: call.name.clone(),
+                arguments: serde_json::from_str(&call.arguments)
+                    .unwrap_or_else(|_| Value::String(call.arguments.clone())),
+                ok: outcome.ok,
+                summary: outcome.summary.clone(),
+                remember: outcome.remember,
+            });
+            prompt.push(ChatMessage::tool_result(
+                call.id.clone(),
+                outcome.answer.to_string(),
+            ));
+        }
+    }
+    unreachable!("the last round always returns")
+}
+
+/// The model's failure in words for the merchant's alert.
+fn describe_llm_error(e: &LlmError) -> String {
+    match e {
+        LlmError::Unauthorized { .. } => format!("the AI provider refused the API key ({e})"),
+        _ => e.to_string(),
+    }
+}
+
+/// The model could not answer: the customer gets an apology and a person, the merchant an
+/// alert.
+async fn fallback(
+    app: &App,
+    tenant: TenantId,
+    conversation: &Conversation,
+    reason: &str,
+    tools: Vec<ToolSummary>,
+) -> Result<Decided, AgentError> {
+    tracing::warn!(tenant = %tenant, conversation = %conversation.id, reason, "AI reply failed; handing over");
+    hand_over(
+        app,
+        tenant,
+        conversation,
+        &format!("the AI could not answer: {reason}"),
+    )
+    .await?;
+    {
+        let mut c = app.db.app().await?;
+        let tx = begin_for_tenant(&mut c, tenant).await?;
+        alerts::raise(
+            &tx,
+            Some(tenant),
+            "ai_unavailable",
+            Severity::Critical,
+            &format!("The AI could not answer a customer ({reason}). The conversation was handed to your team."),
+            Some("ai_unavailable"),
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(Decided {
+        reply: FALLBACK_REPLY.into(),
+        tools,
+        status: TurnStatus::HandedOff,
+        error: Some(reason.to_owned()),
+    })
+}
+
+/// Human mode for the conversation, and an alert for the merchant.
+pub(crate) async fn hand_over(
+    app: &App,
+    tenant: TenantId,
+    conversation: &Conversation,
+    reason: &str,
+) -> Result<(), AgentError> {
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, tenant).await?;
+    tx.execute(
+        "UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason = $2, updated_at = now()
+          WHERE id = $1",
+        &[&conversation.id, &reason],
+    )
+    .await?;
+    let who = conversation
+        .customer_username
+        .as_deref()
+        .map(|u| format!("@{u}"))
+        .or_else(|| conversation.customer_name.clone())
+        .unwrap_or_else(|| "A customer".into());
+    alerts::raise(
+        &tx,
+        Some(tenant),
+        "handoff",
+        Severity::Warning,
+        &format!("{who} needs a person: {reason}"),
+        Some(&format!("handoff:{}", conversation.id)),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+async fn record_usage(
+    app: &App,
+    tenant: TenantId,
+    conversation: Uuid,
+    turn_id: Uuid,
+    client: &LlmClient,
+    kind: CallKind,
+    model: &str,
+    u: crate::llm::Usage,
+) -> Result<(), AgentError> {
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, tenant).await?;
+    usage::record(
+        &tx,
+        &UsageEvent {
+            tenant,
+            conversation_id: Some(conversation),
+            turn_id: Some(turn_id),
+            kind,
+            provider: client.provider(),
+            model,
+            usage: u,
+            cost_usd: client.cost_usd(model, u),
+            billed_to: client.billed_to(),
+        },
+    )
+    .await?;
+    tx.execute(
+        "UPDATE agent_turns SET model_calls = model_calls + 1 WHERE id = $1",
+        &[&turn_id],
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Active products of the shop for the customer's words, best first.
+pub async fn find_products(
+    app: &App,
+    tenant: TenantId,
+    text: &str,
+    limit: usize,
+) -> Result<Vec<CatalogItem>, AgentError> {
+    let hits = app
+        .search
+        .search_products(&SearchQuery::new(tenant, text).with_limit(limit))
+        .await
+        .map_err(|e| AgentError::Search(e.to_string()))?;
+    let ids: Vec<Uuid> = hits
+        .iter()
+        .filter(|h| h.kind == HitKind::Product)
+        .map(|h| h.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, tenant).await?;
+    let items = crate::catalog::get_items(&tx, &ids).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(items.into_iter().filter(|i| i.is_active).collect())
+}
+
+/// Knowledge passages (title, text) for the words, hybrid when an embedding model is
+/// configured (the query's embedding is recorded as usage of the turn).
+pub async fn find_passages(
+    app: &App,
+    tenant: TenantId,
+    turn: Option<(Uuid, Uuid)>,
+    text: &str,
+    limit: usize,
+) -> Result<Vec<(String, String)>, AgentError> {
+    let mut query = SearchQuery::new(tenant, text).with_limit(limit);
+    if let Some(client) = app.llm.as_ref().filter(|c| c.embedding_model().is_some()) {
+        let has_vectors = {
+            let mut c = app.db.app().await?;
+            let tx = begin_for_tenant(&mut c, tenant).await?;
+            let any = tx
+                .query_opt(
+                    "SELECT 1 FROM kb_chunks WHERE embedding IS NOT NULL LIMIT 1",
+                    &[],
+                )
+                .await?
+                .is_some();
+            tx.commit().await.map_err(DbError::from)?;
+            any
+        };
+        if has_vectors {
+            match client.embed(&[text.chars().take(2000).collect()]).await {
+                Ok((mut vectors, u)) => {
+                    if let Some(v) = vectors.pop() {
+                        query = query.with_embedding(v);
+                    }
+                    if let Some((conversation, turn_id)) = turn {
+                        let model = client.embedding_model().unwrap_or_default().to_owned();
+                        record_usage(
+                            app,
+                            tenant,
+                            conversation,
+                            turn_id,
+                            client,
+                            CallKind::Embedding,
+                            &model,
+                            u,
+                        )
+                        .await?;
+                    }
+                }
+                // Text search still works without the vector.
+                Err(e) => tracing::warn!(error = %e, "query embedding failed; text search only"),
+            }
+        }
+    }
+    let hits = app
+        .search
+        .search_passages(&query)
+        .await
+        .map_err(|e| AgentError::Search(e.to_string()))?;
+    Ok(hits.into_iter().map(|h| (h.title, h.snippet)).collect())
+}
+
+/// The merchant's test chat: the playground conversation of the shop, a new customer message,
+/// and the same turn as for Instagram (without sending). `reset` starts a new conversation.
+pub async fn test_chat(
+    app: &App,
+    tenant: TenantId,
+    message: &str,
+    reset: bool,
+) -> Result<(Uuid, TurnReport), AgentError> {
+    let customer = format!("playground:{}", tenant.as_uuid());
+    let conversation: Uuid = {
+        let mut c = app.db.app().await?;
+        let tx = begin_for_tenant(&mut c, tenant).await?;
+        if reset {
+            tx.execute(
+                "DELETE FROM conversations WHERE kind = 'playground' AND customer_ig_id = $1",
+                &[&customer],
+            )
+            .await?;
+        }
+        let id: Uuid = tx
+            .query_one(
+                "INSERT INTO conversations (tenant_id, kind, customer_ig_id, customer_username, last_customer_message_at, last_message_at)
+                 VALUES ($1, 'playground', $2, 'test-chat', now(), now())
+                 ON CONFLICT (tenant_id, kind, customer_ig_id)
+                 DO UPDATE SET last_customer_message_at = now(), last_message_at = now(), updated_at = now()
+                 RETURNING id",
+                &[&tenant.as_uuid(), &customer],
+            )
+            .await?
+            .get(0);
+        tx.execute(
+            "INSERT INTO messages (tenant_id, conversation_id, direction, author, text, sent_at)
+             VALUES ($1, $2, 'inbound', 'customer', $3, now())",
+            &[&tenant.as_uuid(), &id, &message],
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        id
+    };
+    let report = run_turn(app, tenant, conversation, Channel::Playground).await?;
+    Ok((conversation, report))
+}
