@@ -1009,3 +1009,52 @@ async fn messages_the_agent_does_not_understand_go_back_to_the_queue() {
         .unwrap();
     assert!(a.llm.chats().is_empty());
 }
+
+#[tokio::test]
+async fn the_sweeper_queues_conversations_left_unanswered_again() {
+    let a = agent().await;
+    say(&a, "lost1", "مرحبا؟").await;
+    // The queue message was lost (dead-lettered, say): only the stored message is left.
+    let q = a.ta.app.local_queue.clone().unwrap();
+    let m = q.lease(Duration::from_secs(60)).await.unwrap().unwrap();
+    q.complete(&m).await.unwrap();
+    let c = a.ta.t.db.platform().await.unwrap();
+    // Too fresh to be called stuck.
+    assert_eq!(shared::agent::requeue_stuck(&a.ta.app).await.unwrap(), 0);
+    c.execute(
+        "UPDATE messages SET created_at = now() - interval '5 minutes'",
+        &[],
+    )
+    .await
+    .unwrap();
+    a.llm.script([text("آسفين عالتأخير! كيف بقدر أساعدك؟")]);
+    let report = shared::jobs::sweeper(&a.ta.app).await.unwrap();
+    assert!(
+        report
+            .lines
+            .iter()
+            .any(|l| l == "unanswered conversations queued again: 1"),
+        "{:?}",
+        report.lines
+    );
+    // Twice in the same ten minutes: one queue message.
+    shared::agent::requeue_stuck(&a.ta.app).await.unwrap();
+    assert_eq!(drain(&a).await, vec![Ok(())]);
+    assert_eq!(sends(&a).len(), 1);
+    // Answered now: nothing to queue.
+    assert_eq!(shared::agent::requeue_stuck(&a.ta.app).await.unwrap(), 0);
+    // Human mode and other shops' playgrounds are left alone.
+    say(&a, "lost2", "وينكم").await;
+    let m = q.lease(Duration::from_secs(60)).await.unwrap().unwrap();
+    q.complete(&m).await.unwrap();
+    c.execute(
+        "UPDATE messages SET created_at = now() - interval '5 minutes'",
+        &[],
+    )
+    .await
+    .unwrap();
+    c.execute("UPDATE conversations SET mode = 'human'", &[])
+        .await
+        .unwrap();
+    assert_eq!(shared::agent::requeue_stuck(&a.ta.app).await.unwrap(), 0);
+}

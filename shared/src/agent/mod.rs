@@ -939,6 +939,46 @@ pub async fn find_passages(
     Ok(hits.into_iter().map(|h| (h.title, h.snippet)).collect())
 }
 
+/// Customer messages older than this with no answer and no turn under way are queued again
+/// by the sweeper (a dead-lettered message, a send to Service Bus that was lost).
+pub const STUCK_AFTER_MINUTES: i32 = 2;
+
+/// The sweeper's part: one queue message for each conversation with customer messages left
+/// unanswered (within Meta's 24-hour window) and no live turn. The message id changes every
+/// 10 minutes, so a conversation is queued again at most that often.
+pub async fn requeue_stuck(app: &App) -> Result<usize, AgentError> {
+    let c = app.db.platform().await?;
+    let rows = c
+        .query(
+            "SELECT m.tenant_id, m.conversation_id
+               FROM messages m JOIN conversations c ON c.id = m.conversation_id
+              WHERE m.direction = 'inbound' AND m.answered_by_turn IS NULL AND m.deleted_at IS NULL
+                AND c.kind = 'instagram' AND c.mode = 'ai'
+                AND m.created_at < now() - make_interval(mins => $1)
+                AND m.created_at > now() - interval '24 hours'
+                AND NOT EXISTS (SELECT 1 FROM agent_turns t
+                                 WHERE t.conversation_id = m.conversation_id AND t.status = 'running'
+                                   AND t.started_at > now() - interval '10 minutes')
+              GROUP BY m.tenant_id, m.conversation_id
+              LIMIT 500",
+            &[&STUCK_AFTER_MINUTES],
+        )
+        .await?;
+    let bucket = Utc::now().timestamp() / 600;
+    for r in &rows {
+        let (tenant, conversation): (Uuid, Uuid) = (r.get(0), r.get(1));
+        let message = crate::queue::QueueMessage {
+            message_id: format!("turn:{conversation}:sweep:{bucket}"),
+            body: json!({ "kind": "conversation_turn", "tenant_id": tenant, "conversation_id": conversation }),
+        };
+        app.queue
+            .send(&message)
+            .await
+            .map_err(|e| AgentError::Internal(format!("queue: {e}")))?;
+    }
+    Ok(rows.len())
+}
+
 /// The merchant's test chat: the playground conversation of the shop, a new customer message,
 /// and the same turn as for Instagram (without sending). `reset` starts a new conversation.
 pub async fn test_chat(

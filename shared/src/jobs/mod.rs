@@ -36,6 +36,9 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
     let sends = crate::instagram::outbound::retry_due(app, 200)
         .await
         .map_err(|e| e.to_string())?;
+    let requeued = crate::agent::requeue_stuck(app)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(JobReport {
         lines: vec![
             format!(
@@ -46,8 +49,7 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
                 "Instagram sends: {} sent, {} to retry, {} given up",
                 sends.sent, sends.retrying, sends.failed
             ),
-            "re-queueing stuck inbound messages: not built yet (it lands with the agent issue)"
-                .into(),
+            format!("unanswered conversations queued again: {requeued}"),
         ],
     })
 }
