@@ -27,13 +27,19 @@ pub async fn nightly(app: &App) -> Result<JobReport, String> {
     Ok(JobReport { lines })
 }
 
-/// Every few minutes: re-enqueue stuck inbound messages, retry sends and delivery hooks.
+/// Every few minutes: re-enqueue stuck inbound messages and knowledge documents, retry sends
+/// and delivery hooks.
 pub async fn sweeper(app: &App) -> Result<JobReport, String> {
     let hooks =
         crate::delivery_hooks::deliver_due(app, &crate::delivery_hooks::Reach::default(), 200)
             .await
             .map_err(|e| e.to_string())?;
     let sends = crate::instagram::outbound::retry_due(app, 200)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Longer than a queue lease, so a document being read right now is not sent twice.
+    let stale = std::time::Duration::from_secs(app.settings.queue.visibility_timeout_secs.max(600) * 2);
+    let documents = crate::knowledge::documents::requeue_stuck(app, stale, 200)
         .await
         .map_err(|e| e.to_string())?;
     Ok(JobReport {
@@ -46,6 +52,7 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
                 "Instagram sends: {} sent, {} to retry, {} given up",
                 sends.sent, sends.retrying, sends.failed
             ),
+            format!("knowledge documents queued again: {documents}"),
             "re-queueing stuck inbound messages: not built yet (it lands with the agent issue)"
                 .into(),
         ],
