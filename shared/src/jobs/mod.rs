@@ -38,7 +38,8 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
         .await
         .map_err(|e| e.to_string())?;
     // Longer than a queue lease, so a document being read right now is not sent twice.
-    let stale = std::time::Duration::from_secs(app.settings.queue.visibility_timeout_secs.max(600) * 2);
+    let stale =
+        std::time::Duration::from_secs(app.settings.queue.visibility_timeout_secs.max(600) * 2);
     let documents = crate::knowledge::documents::requeue_stuck(app, stale, 200)
         .await
         .map_err(|e| e.to_string())?;

@@ -177,7 +177,14 @@ pub fn safe_file_name(name: &str) -> String {
         })
         .collect();
     let cleaned = cleaned.trim_start_matches('.').trim_end_matches('.');
-    let cut: String = cleaned.chars().rev().take(100).collect::<Vec<_>>().into_iter().rev().collect();
+    let cut: String = cleaned
+        .chars()
+        .rev()
+        .take(100)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     if cut.trim_matches('_').is_empty() {
         "document".into()
     } else {
@@ -194,7 +201,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A title: the one given (trimmed, cut), or `fallback`.
 fn title_of(given: Option<&str>, fallback: &str) -> Result<String, KnowledgeError> {
-    let t = given.map(str::trim).filter(|t| !t.is_empty()).unwrap_or(fallback);
+    let t = given
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or(fallback);
     if t.chars().any(char::is_control) {
         return Err(KnowledgeError::Invalid(
             "The title can't contain line breaks or control characters.".into(),
@@ -518,7 +528,9 @@ pub async fn requeue_stuck(
                     .await?;
                 sent += 1;
             }
-            Err(e) => tracing::warn!(error = %e, document = %id, "could not queue a stuck knowledge document"),
+            Err(e) => {
+                tracing::warn!(error = %e, document = %id, "could not queue a stuck knowledge document")
+            }
         }
     }
     Ok(sent)

@@ -29,8 +29,28 @@ const SKIPPED: [&str; 7] = [
 ];
 /// Elements that end a paragraph.
 const BLOCKS: [&str; 22] = [
-    "p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "ul", "ol",
-    "table", "tr", "blockquote", "pre", "form", "dl", "dt", "dd", "figure", "h4", "h5",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "nav",
+    "aside",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "blockquote",
+    "pre",
+    "form",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "h4",
+    "h5",
 ];
 
 /// The page as Markdown text.
@@ -45,7 +65,13 @@ pub fn to_markdown(html: &str) -> String {
             push_text(&mut out, &mut title, in_title, skipping.is_some(), rest);
             break;
         };
-        push_text(&mut out, &mut title, in_title, skipping.is_some(), &rest[..lt]);
+        push_text(
+            &mut out,
+            &mut title,
+            in_title,
+            skipping.is_some(),
+            &rest[..lt],
+        );
         rest = &rest[lt..];
         if rest.starts_with("<!--") {
             rest = rest.find("-->").map_or("", |e| &rest[e + 3..]);
@@ -208,7 +234,10 @@ mod tests {
         assert!(md.contains("## الإرجاع"), "{md}");
         assert!(md.contains("- مع الفاتورة & العلبة"), "{md}");
         assert!(md.contains("عمّان | 2 دينار"), "{md}");
-        assert!(!md.contains("color") && !md.contains("no") && !md.contains("hidden"), "{md}");
+        assert!(
+            !md.contains("color") && !md.contains("no") && !md.contains("hidden"),
+            "{md}"
+        );
     }
 
     #[test]
@@ -221,6 +250,9 @@ mod tests {
 
     #[test]
     fn entities_are_decoded() {
-        assert_eq!(decode_entities("a &lt;b&gt; &#1593; &#x639; &bogus; &"), "a <b> ع ع &bogus; &");
+        assert_eq!(
+            decode_entities("a &lt;b&gt; &#1593; &#x639; &bogus; &"),
+            "a <b> ع ع &bogus; &"
+        );
     }
 }

@@ -127,11 +127,7 @@ struct Queued {
 }
 
 /// Marks the document processing; `None` when there is nothing to do (deleted, indexed, failed).
-async fn start(
-    app: &App,
-    tenant: TenantId,
-    document: Uuid,
-) -> Result<Option<Queued>, IngestError> {
+async fn start(app: &App, tenant: TenantId, document: Uuid) -> Result<Option<Queued>, IngestError> {
     let mut client = app.db.app().await?;
     let tx = begin_for_tenant(&mut client, tenant).await?;
     let row = tx

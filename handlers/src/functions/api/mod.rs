@@ -4,6 +4,7 @@
 
 mod auth;
 mod catalog;
+mod knowledge;
 mod me;
 mod orders;
 mod setup;
@@ -28,7 +29,9 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(orders::routes(app.clone()))
         .unify()
-        .or(setup::routes(app))
+        .or(setup::routes(app.clone()))
+        .unify()
+        .or(knowledge::routes(app))
         .unify()
         .or(not_built)
         .unify()
