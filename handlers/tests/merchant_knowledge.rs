@@ -894,3 +894,41 @@ async fn an_allowed_page_is_fetched_kept_and_indexed() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_sweeper_queues_a_document_whose_message_was_lost() {
+    let ta = test_app(&[]).await;
+    let m = sign_in(&ta, "kb_sweep").await;
+    let (_, doc) = upload(
+        &ta,
+        &m,
+        form("lost.txt", "text/plain", "رسالة ضائعة".as_bytes(), None),
+    )
+    .await;
+    let id = Uuid::parse_str(doc["id"].as_str().unwrap()).unwrap();
+    let queue = ta.app.local_queue.clone().unwrap();
+    // The message is lost (as a Service Bus send after the commit might be) …
+    let c = ta.app.db.platform().await.unwrap();
+    c.execute("DELETE FROM queue_messages", &[]).await.unwrap();
+    // … a fresh document is left alone, a stale one is queued again.
+    shared::jobs::sweeper(&ta.app).await.unwrap();
+    assert_eq!(queue.depth().await.unwrap(), 0);
+    c.execute(
+        "UPDATE kb_documents SET updated_at = now() - interval '2 hours' WHERE id = $1",
+        &[&id],
+    )
+    .await
+    .unwrap();
+    let report = shared::jobs::sweeper(&ta.app).await.unwrap();
+    assert!(
+        report
+            .lines
+            .iter()
+            .any(|l| l == "knowledge documents queued again: 1"),
+        "{:?}",
+        report.lines
+    );
+    assert_eq!(queue.depth().await.unwrap(), 1);
+    assert_eq!(run_worker(&ta).await, 0);
+    assert_eq!(status_of(&ta, id).await.0, "indexed");
+}
