@@ -99,6 +99,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     tracing::warn!(error = %e, "could not make sure the blob container exists");
                 }
             });
+            // Likewise the search index (Azure creates or updates it); serving goes on.
+            let search = app.search.clone();
+            tokio::spawn(async move {
+                if let Err(e) = search.prepare().await {
+                    tracing::error!(error = %e, backend = search.backend(), "search is not ready");
+                }
+            });
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let listener = tokio::net::TcpListener::bind(addr)
                 .await

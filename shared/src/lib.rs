@@ -28,3 +28,4 @@ pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod tenants;
+pub mod work;

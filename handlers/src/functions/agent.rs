@@ -21,7 +21,7 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
                 delivery,
                 "agent message"
             );
-            shared::agent::handle_queue_message(&app, &message.body, delivery)
+            shared::work::handle_queue_message(&app, &message.body, delivery)
                 .await
                 .map(|()| {
                     vec![format!(

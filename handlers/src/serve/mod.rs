@@ -34,6 +34,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .ensure_container()
         .await
         .context("creating the blob container")?;
+    // Azure AI Search creates or updates its index; Postgres checks its columns. A failure
+    // is logged and the product serves on (search answers errors until it is fixed).
+    if let Err(e) = app.search.prepare().await {
+        tracing::error!(error = %e, backend = app.search.backend(), "search is not ready");
+    }
 
     let routes = functions::routes(app.clone());
     let routes = match spa::routes(&app.settings.frontend_dist) {

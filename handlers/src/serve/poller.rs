@@ -41,7 +41,7 @@ async fn process(
 ) {
     let span = tracing::info_span!("agent", message_id = %message.message_id, delivery = message.delivery_count);
     let _enter = span.enter();
-    let work = shared::agent::handle_queue_message(app, &message.body, message.delivery_count);
+    let work = shared::work::handle_queue_message(app, &message.body, message.delivery_count);
     tokio::pin!(work);
     let outcome = tokio::select! {
         r = &mut work => Some(r),

@@ -27,7 +27,8 @@ pub async fn nightly(app: &App) -> Result<JobReport, String> {
     Ok(JobReport { lines })
 }
 
-/// Every few minutes: re-enqueue stuck inbound messages, retry sends and delivery hooks.
+/// Every few minutes: re-enqueue stuck inbound messages and knowledge documents, retry sends
+/// and delivery hooks.
 pub async fn sweeper(app: &App) -> Result<JobReport, String> {
     let hooks =
         crate::delivery_hooks::deliver_due(app, &crate::delivery_hooks::Reach::default(), 200)
@@ -37,6 +38,12 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
         .await
         .map_err(|e| e.to_string())?;
     let requeued = crate::agent::requeue_stuck(app)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Longer than a queue lease, so a document being read right now is not sent twice.
+    let stale =
+        std::time::Duration::from_secs(app.settings.queue.visibility_timeout_secs.max(600) * 2);
+    let documents = crate::knowledge::documents::requeue_stuck(app, stale, 200)
         .await
         .map_err(|e| e.to_string())?;
     Ok(JobReport {
@@ -50,6 +57,7 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
                 sends.sent, sends.retrying, sends.failed
             ),
             format!("unanswered conversations queued again: {requeued}"),
+            format!("knowledge documents queued again: {documents}"),
         ],
     })
 }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod catalog;
+mod knowledge;
 mod me;
 mod orders;
 mod setup;
@@ -31,7 +32,9 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(setup::routes(app.clone()))
         .unify()
-        .or(test_chat::routes(app))
+        .or(test_chat::routes(app.clone()))
+        .unify()
+        .or(knowledge::routes(app))
         .unify()
         .or(not_built)
         .unify()
