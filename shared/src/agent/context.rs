@@ -216,6 +216,7 @@ pub struct Shop {
     pub profile: Option<Profile>,
     pub instructions: String,
     pub rules: BusinessRules,
+    /// Active items, counted up to [`INLINE_CATALOG_MAX`] + 1.
     pub active_items: i64,
     /// The whole catalog when it has at most [`INLINE_CATALOG_MAX`] active items.
     pub inline_catalog: Option<Vec<CatalogItem>>,
@@ -236,8 +237,12 @@ pub async fn load_shop(tx: &impl GenericClient) -> Result<Shop, tokio_postgres::
         .await?
         .and_then(|r| serde_json::from_value::<BusinessRules>(r.get(0)).ok())
         .unwrap_or_default();
+    // Only whether the catalog is small matters: counting stops past the inline limit.
     let active_items: i64 = tx
-        .query_one("SELECT count(*) FROM catalog_items WHERE is_active", &[])
+        .query_one(
+            "SELECT count(*) FROM (SELECT 1 FROM catalog_items WHERE is_active LIMIT $1) AS a",
+            &[&(INLINE_CATALOG_MAX + 1)],
+        )
         .await?
         .get(0);
     let inline_catalog = if active_items <= INLINE_CATALOG_MAX {
@@ -407,8 +412,7 @@ pub fn shop_message(shop: &Shop) -> String {
         None => {
             let _ = writeln!(
                 s,
-                "\n# Catalog\n{} products; the ones that match the customer's words are listed further down. Use search_products for anything else.",
-                shop.active_items
+                "\n# Catalog\nMore than {INLINE_CATALOG_MAX} products; the ones that match the customer's words are listed further down. Use search_products for anything else."
             );
         }
     }

@@ -206,10 +206,12 @@ impl PostgresSearch {
         let operands = tsquery_operands(&terms);
         let any = operands.join(" | ");
         let words = terms.join(" ");
-        tx.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)",
-            &[&TRIGRAM_THRESHOLD.to_string()],
-        )
+        // pg_trgm declares word_similarity as cheap, so the planner prefers computing it on
+        // every row (90 ms at 5,000 items) over the two GIN indexes (under 1 ms). This
+        // transaction runs only the search: no sequential scans in it.
+        tx.batch_execute(&format!(
+            "SET LOCAL enable_seqscan = off; SET LOCAL pg_trgm.word_similarity_threshold = {TRIGRAM_THRESHOLD}"
+        ))
         .await?;
         let rows = tx
             .query(sql, &[&words, &any, &operands, &(limit as i64)])
