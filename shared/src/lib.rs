@@ -16,6 +16,7 @@ pub mod instagram;
 pub mod jobs;
 pub mod knowledge;
 pub mod llm;
+pub mod model_settings;
 pub mod money;
 pub mod orders;
 pub mod profile;

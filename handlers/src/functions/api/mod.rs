@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod me;
 mod orders;
+mod settings;
 mod setup;
 mod shop;
 
@@ -28,7 +29,9 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(orders::routes(app.clone()))
         .unify()
-        .or(setup::routes(app))
+        .or(setup::routes(app.clone()))
+        .unify()
+        .or(settings::routes(app))
         .unify()
         .or(not_built)
         .unify()
