@@ -9,6 +9,7 @@ pub mod blob;
 pub mod catalog;
 pub mod crypto;
 pub mod csv_download;
+pub mod dashboard;
 pub mod db;
 pub mod delivery_hooks;
 pub mod health;

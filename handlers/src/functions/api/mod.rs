@@ -4,6 +4,7 @@
 
 mod auth;
 mod catalog;
+mod dashboard;
 mod me;
 mod orders;
 mod settings;
@@ -31,7 +32,9 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(setup::routes(app.clone()))
         .unify()
-        .or(settings::routes(app))
+        .or(settings::routes(app.clone()))
+        .unify()
+        .or(dashboard::routes(app))
         .unify()
         .or(not_built)
         .unify()
