@@ -299,7 +299,7 @@ mod tests {
             "366 days (leap year)"
         );
         assert!(
-            q("2023-01-01", "2024-01-01").resolve(today).is_err(),
+            q("2024-01-01", "2025-01-01").resolve(today).is_err(),
             "367 days"
         );
     }
