@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod alerts;
+pub mod api_schema;
 pub mod app;
 pub mod azure_identity;
 pub mod blob;
