@@ -14,7 +14,9 @@ crate::string_schema!(
     TenantId,
     "The shop's id",
     "6f1c3c2e-8a44-4f43-9a55-2f0c9d1f7b10",
-    format = utoipa::openapi::schema::SchemaFormat::KnownFormat(utoipa::openapi::schema::KnownFormat::Uuid)
+    format = utoipa::openapi::schema::SchemaFormat::KnownFormat(
+        utoipa::openapi::schema::KnownFormat::Uuid
+    )
 );
 
 impl TenantId {

@@ -13,7 +13,9 @@ use std::collections::{BTreeSet, HashMap};
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_ROWS: usize = 50_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Sku,

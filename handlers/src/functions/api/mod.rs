@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod dashboard;
 mod me;
+pub mod openapi;
 mod orders;
 mod settings;
 mod setup;
@@ -25,7 +26,9 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .map(|_tail: warp::path::Tail| {
             ApiError::not_built("This part of the merchant API (/api/v1)").into_response()
         });
-    me::routes(app.clone())
+    openapi::routes()
+        .or(me::routes(app.clone()))
+        .unify()
         .or(catalog::routes(app.clone()))
         .unify()
         .or(orders::routes(app.clone()))

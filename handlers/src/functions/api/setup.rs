@@ -16,9 +16,9 @@ use warp::{Filter, Reply};
 
 type Resp = warp::reply::Response;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Instructions {
+pub(crate) struct Instructions {
     instructions: String,
 }
 
