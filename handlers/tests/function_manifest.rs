@@ -201,7 +201,7 @@ async fn a_route_without_a_function_is_a_json_404() {
 #[tokio::test]
 async fn unbuilt_features_say_so() {
     let service = host_service(offline_app());
-    for path in ["/api/v1/dashboard", "/api/v1/not-a-feature"] {
+    for path in ["/api/v1/not-a-feature", "/api/v1/no-such-part"] {
         let r = warp::test::request()
             .method("GET")
             .path(path)

@@ -35,7 +35,7 @@ pub fn signature(secret: &SecretString, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HookConfig {
     pub url: String,
     pub enabled: bool,
@@ -128,7 +128,7 @@ pub async fn queue_event(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeliveryLogEntry {
     pub id: Uuid,
     pub order_id: Option<Uuid>,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Check {
     pub ready: bool,
     pub latency_ms: u64,
@@ -15,7 +15,7 @@ pub struct Check {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Readiness {
     pub status: &'static str,
     pub version: &'static str,

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod alerts;
+pub mod api_schema;
 pub mod app;
 pub mod azure_identity;
 pub mod blob;
@@ -10,6 +11,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod crypto;
 pub mod csv_download;
+pub mod dashboard;
 pub mod db;
 pub mod delivery_hooks;
 pub mod health;
@@ -17,6 +19,7 @@ pub mod instagram;
 pub mod jobs;
 pub mod knowledge;
 pub mod llm;
+pub mod model_settings;
 pub mod money;
 pub mod orders;
 pub mod phone;

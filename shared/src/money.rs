@@ -26,6 +26,12 @@ pub enum MoneyError {
     TooLarge(String),
 }
 
+crate::string_schema!(
+    Jod,
+    "Jordanian dinars as a string with 3 decimals (fils); input also accepts forms like \"12.5\", \"12.5 JD\" or Arabic-Indic digits",
+    "12.500"
+);
+
 impl Jod {
     pub const ZERO: Jod = Jod(Decimal::ZERO);
 

@@ -8,7 +8,7 @@ use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Pending,
@@ -58,7 +58,7 @@ pub enum OrderError {
     Database(#[from] tokio_postgres::Error),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderSummary {
     pub id: Uuid,
     pub order_number: i64,
@@ -73,7 +73,7 @@ pub struct OrderSummary {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderLine {
     pub sku: String,
     pub name: String,
@@ -82,7 +82,7 @@ pub struct OrderLine {
     pub line_total_jod: Jod,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusChange {
     pub from: Option<String>,
     pub to: String,
@@ -90,7 +90,7 @@ pub struct StatusChange {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderDetail {
     #[serde(flatten)]
     pub summary: OrderSummary,
@@ -104,7 +104,8 @@ pub struct OrderDetail {
     pub allowed_next: Vec<OrderStatus>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderFilter {
     pub status: Option<String>,
     /// Calendar days in Asia/Amman, inclusive.
@@ -292,7 +293,7 @@ pub const CSV_HEADER: [&str; 11] = [
     "total_jod",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnStatus {
     Requested,
@@ -326,7 +327,7 @@ impl ReturnStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReturnRequest {
     pub id: Uuid,
     pub order_id: Uuid,

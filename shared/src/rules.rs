@@ -6,7 +6,7 @@ use crate::money::Jod;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessRules {
     #[serde(default)]
@@ -22,7 +22,7 @@ pub struct BusinessRules {
     pub handoff: HandoffRules,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryZone {
     /// City or area as customers write it (e.g. "عمان", "Irbid").
@@ -32,7 +32,7 @@ pub struct DeliveryZone {
     pub delivery_days: Option<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandoffRules {
     /// Words that send the conversation to a human (e.g. "شكوى", "manager").

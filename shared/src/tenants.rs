@@ -10,6 +10,15 @@ use uuid::Uuid;
 #[serde(transparent)]
 pub struct TenantId(Uuid);
 
+crate::string_schema!(
+    TenantId,
+    "The shop's id",
+    "6f1c3c2e-8a44-4f43-9a55-2f0c9d1f7b10",
+    format = utoipa::openapi::schema::SchemaFormat::KnownFormat(
+        utoipa::openapi::schema::KnownFormat::Uuid
+    )
+);
+
 impl TenantId {
     pub fn new() -> Self {
         TenantId(Uuid::new_v4())
@@ -45,6 +54,13 @@ impl std::str::FromStr for TenantId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct InstagramHandle(String);
+
+crate::string_schema!(
+    InstagramHandle,
+    "An Instagram handle without @, lower case: 1-30 of a-z 0-9 . _",
+    "jo.shop",
+    pattern = r"^[a-z0-9._]{1,30}$"
+);
 
 impl InstagramHandle {
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -91,7 +107,7 @@ impl fmt::Display for InstagramHandle {
 }
 
 /// A shop as the dashboard shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Tenant {
     pub id: TenantId,
     pub ig_user_id: Option<String>,

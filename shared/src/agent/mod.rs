@@ -31,7 +31,7 @@ use crate::catalog::CatalogItem;
 use crate::db::{begin_for_tenant, DbError};
 use crate::instagram::outbound::{self, Recipient, SendOutcome};
 use crate::llm::usage::{self, CallKind, UsageEvent};
-use crate::llm::{ChatMessage, ChatRequest, LlmClient, LlmError, OwnModel, Role};
+use crate::llm::{ChatMessage, ChatRequest, LlmClient, LlmError, Role};
 use crate::search::{HitKind, SearchQuery};
 use crate::tenants::TenantId;
 use chrono::{Duration as ChronoDuration, Utc};
@@ -86,9 +86,11 @@ impl From<tokio_postgres::Error> for AgentError {
 }
 
 /// One tool call as recorded on the turn (`agent_turns.tool_calls`) and shown in the test chat.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ToolSummary {
     pub name: String,
+    /// The arguments the model sent (as it sent them when they were not JSON).
+    #[schema(value_type = Object)]
     pub arguments: Value,
     pub ok: bool,
     pub summary: String,
@@ -97,7 +99,7 @@ pub struct ToolSummary {
     pub remember: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TurnStatus {
     Replied,
@@ -528,34 +530,6 @@ struct Decided {
     error: Option<String>,
 }
 
-/// The shop's own model settings (merchant settings), if it set any.
-pub async fn own_model(
-    tx: &impl deadpool_postgres::GenericClient,
-    keys: &crate::crypto::Keys,
-) -> Result<Option<OwnModel>, tokio_postgres::Error> {
-    let Some(r) = tx
-        .query_opt(
-            "SELECT llm_api_key_enc, llm_key_id, llm_base_url, llm_model FROM ai_settings",
-            &[],
-        )
-        .await?
-    else {
-        return Ok(None);
-    };
-    let sealed: Option<Vec<u8>> = r.get(0);
-    let key_id: Option<String> = r.get(1);
-    let api_key = match (sealed, key_id) {
-        (Some(s), Some(k)) => keys.open_string(&k, &s).ok(),
-        _ => None,
-    };
-    let own = OwnModel {
-        api_key,
-        base_url: r.get(2),
-        model: r.get(3),
-    };
-    Ok((own.api_key.is_some() || own.base_url.is_some()).then_some(own))
-}
-
 /// Retrieval and the model with tools: what to answer.
 async fn decide(
     app: &App,
@@ -571,7 +545,11 @@ async fn decide(
         let shop = context::load_shop(&tx).await?;
         let memory = context::memory(&tx, conversation.id).await?;
         let earlier = context::earlier_actions(&tx, conversation.id).await?;
-        let own = own_model(&tx, &app.keys).await?;
+        let own = match crate::model_settings::load_own_model(&tx, &app.keys).await {
+            Ok(own) => Ok(own),
+            Err(crate::model_settings::ModelSettingsError::Database(e)) => return Err(e.into()),
+            Err(e) => Err(e.to_string()),
+        };
         tx.commit().await.map_err(DbError::from)?;
         (shop, memory, earlier, own)
     };
@@ -603,6 +581,13 @@ async fn decide(
         });
     }
 
+    let own = match own {
+        Ok(own) => own,
+        Err(reason) => {
+            let reason = format!("{reason}; enter the shop's API key again in the settings");
+            return fallback(app, tenant, conversation, &reason, vec![]).await;
+        }
+    };
     let client = LlmClient::for_shop(app.llm.as_ref(), &app.settings.llm, own.as_ref())
         .map_err(|e| AgentError::Internal(e.to_string()))?;
     let Some(client) = client else {

@@ -13,7 +13,9 @@ use std::collections::{BTreeSet, HashMap};
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_ROWS: usize = 50_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     Sku,
@@ -144,7 +146,7 @@ pub enum CsvFileError {
     Malformed { line: u64, reason: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     /// The spreadsheet row: the header is row 1.
     pub row: usize,
@@ -152,7 +154,7 @@ pub struct RowError {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportRow {
     pub row: usize,
     pub sku: Sku,
@@ -166,14 +168,14 @@ pub struct ImportRow {
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ColumnMapping {
     pub header: String,
     /// `None`: kept as an extra attribute.
     pub field: Option<Field>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ParsedFile {
     pub columns: Vec<ColumnMapping>,
     pub rows: Vec<ImportRow>,
@@ -448,7 +450,7 @@ fn detect_delimiter(text: &str) -> u8 {
         .unwrap_or(b',')
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Preview {
     pub columns: Vec<ColumnMapping>,
     pub total_rows: usize,
@@ -525,7 +527,7 @@ pub enum CommitError {
     Database(#[from] tokio_postgres::Error),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CommitReport {
     pub created: usize,
     pub updated: usize,

@@ -26,7 +26,7 @@ pub enum CatalogError {
     Database(#[from] tokio_postgres::Error),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Category {
     pub id: Uuid,
     pub name: String,
@@ -35,7 +35,7 @@ pub struct Category {
     pub item_count: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CatalogItem {
     pub id: Uuid,
     pub sku: Sku,
@@ -53,7 +53,7 @@ pub struct CatalogItem {
 }
 
 /// What a merchant gives to create or fully replace an item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
     pub sku: Sku,
@@ -78,7 +78,7 @@ fn yes() -> bool {
 }
 
 /// A partial change from the grid; absent fields stay as they are.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemPatch {
     pub sku: Option<Sku>,
@@ -192,7 +192,8 @@ fn item_from_row(r: &tokio_postgres::Row) -> CatalogItem {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemFilter {
     pub search: Option<String>,
     pub category_id: Option<Uuid>,
@@ -200,7 +201,7 @@ pub struct ItemFilter {
     pub per_page: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub page: u32,
@@ -409,7 +410,7 @@ pub async fn list_categories(tx: &impl GenericClient) -> Result<Vec<Category>, C
         .collect())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
     pub name: String,

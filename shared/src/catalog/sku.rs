@@ -7,6 +7,12 @@ use std::fmt;
 #[serde(try_from = "String", into = "String")]
 pub struct Sku(String);
 
+crate::string_schema!(
+    Sku,
+    "The shop's own product code: 1-64 characters, no spaces",
+    "TS-BLUE-M"
+);
+
 impl Sku {
     pub const MAX_CHARS: usize = 64;
 

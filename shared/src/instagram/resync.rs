@@ -25,7 +25,7 @@ pub enum ResyncError {
     Ingest(#[from] IngestError),
 }
 
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct ResyncReport {
     pub conversations_read: usize,
     pub messages_read: usize,

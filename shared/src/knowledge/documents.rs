@@ -33,7 +33,7 @@ pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_URL_BYTES: usize = 2048;
 
 /// Where a document stands. Shown to the merchant as is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Queued,
@@ -62,7 +62,8 @@ impl Status {
 }
 
 /// A knowledge-base document as the merchant sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = KnowledgeDocument)]
 pub struct Document {
     pub id: Uuid,
     pub title: String,
@@ -85,6 +86,7 @@ pub struct Document {
     pub updated_at: DateTime<Utc>,
     pub indexed_at: Option<DateTime<Utc>>,
     #[serde(skip)]
+    #[schema(ignore)]
     pub blob_path: Option<String>,
 }
 

@@ -39,7 +39,7 @@ pub const MAX_QUERY_TERMS: usize = 24;
 /// Embedding size of Azure OpenAI / OpenAI `text-embedding-3-small`.
 pub const DEFAULT_EMBEDDING_DIMENSIONS: usize = 1536;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HitKind {
     Product,
@@ -55,7 +55,7 @@ impl HitKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchHit {
     /// The catalog item's id, or the passage's (kb_chunks) id.
     pub id: Uuid,

@@ -46,21 +46,22 @@ fn id_of(raw: &str, what: &str) -> Result<Uuid, ApiError> {
     })
 }
 
-#[derive(Deserialize)]
-struct BulkChange {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct BulkChange {
     id: Uuid,
     #[serde(flatten)]
     patch: ItemPatch,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Bulk {
+pub(crate) struct Bulk {
     changes: Vec<BulkChange>,
 }
 
-#[derive(Deserialize, Default)]
-struct ImportOptions {
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ImportOptions {
     /// JSON object: header as written → field name (or null to keep it as an attribute).
     mapping: Option<String>,
     #[serde(default)]

@@ -29,16 +29,20 @@ const MAX_TITLE_BYTES: usize = 2 * 1024;
 
 type Resp = warp::reply::Response;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UrlInput {
+pub(crate) struct UrlInput {
+    /// An http(s) page to read.
     url: String,
     title: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct SearchParams {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SearchParams {
+    /// What a customer might ask.
     q: Option<String>,
+    /// At most 20 passages (default 5).
     limit: Option<usize>,
 }
 

@@ -13,23 +13,23 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::{Filter, Reply};
 
-#[derive(Serialize)]
-struct Connection {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Connection {
     /// connected | reconnect_needed | not_connected | local
     status: &'static str,
     token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-#[derive(Serialize)]
-struct Alert {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Alert {
     kind: String,
     severity: String,
     message: String,
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Serialize)]
-struct Me {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Me {
     tenant: tenants::Tenant,
     connection: Connection,
     csrf_token: String,
@@ -100,14 +100,14 @@ async fn me(app: App, session: MerchantSession) -> Result<warp::reply::Response,
     Ok(warp::reply::json(&body).into_response())
 }
 
-#[derive(Serialize)]
-struct SignInOptions {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct SignInOptions {
     instagram: bool,
     local: bool,
 }
 
-#[derive(Deserialize)]
-struct LocalSignIn {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct LocalSignIn {
     handle: String,
 }
 

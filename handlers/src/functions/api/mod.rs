@@ -1,12 +1,16 @@
-//! `api` (HTTP, forwarded: `/api/v1/...`): the merchant API. Sign-in state and the Instagram
-//! connection live here now; the catalog, orders and the rest land with the merchant-data
-//! issue and answer 501 until then.
+//! `api` (HTTP, forwarded: `/api/v1/...`): the merchant API — sign-in state, the catalog,
+//! orders and returns, the shop's setup and settings, the knowledge base, the test chat, the
+//! dashboard and the OpenAPI document (`openapi.rs` lists every endpoint). Paths not built
+//! answer 501 with a message saying so.
 
 mod auth;
 mod catalog;
+mod dashboard;
 mod knowledge;
 mod me;
+pub mod openapi;
 mod orders;
+mod settings;
 mod setup;
 mod shop;
 mod test_chat;
@@ -25,7 +29,9 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .map(|_tail: warp::path::Tail| {
             ApiError::not_built("This part of the merchant API (/api/v1)").into_response()
         });
-    me::routes(app.clone())
+    openapi::routes()
+        .or(me::routes(app.clone()))
+        .unify()
         .or(catalog::routes(app.clone()))
         .unify()
         .or(orders::routes(app.clone()))
@@ -34,7 +40,11 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(test_chat::routes(app.clone()))
         .unify()
-        .or(knowledge::routes(app))
+        .or(knowledge::routes(app.clone()))
+        .unify()
+        .or(settings::routes(app.clone()))
+        .unify()
+        .or(dashboard::routes(app))
         .unify()
         .or(not_built)
         .unify()

@@ -33,22 +33,23 @@ fn id_of(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| order_error(OrderError::NotFound))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusChange {
+pub(crate) struct StatusChange {
     status: String,
     #[serde(default)]
     note: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-struct ReturnFilter {
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ReturnFilter {
     status: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct HookInput {
+pub(crate) struct HookInput {
     url: String,
     secret: String,
     #[serde(default = "yes")]

@@ -2,7 +2,7 @@
 //! `/api/v1/onboarding`: how the shop describes itself and the rules the agent follows.
 
 use super::auth::{merchant, merchant_write};
-use super::shop::{in_shop, internal};
+use super::shop::{in_shop, internal, invalid};
 use crate::http::{answer_here, capped_body, ApiError};
 use serde::Deserialize;
 use serde_json::json;
@@ -16,22 +16,9 @@ use warp::{Filter, Reply};
 
 type Resp = warp::reply::Response;
 
-fn invalid(problems: Vec<Problem>) -> Resp {
-    let message = problems
-        .iter()
-        .map(|p| format!("{}: {}", p.field, p.message))
-        .collect::<Vec<_>>()
-        .join("; ");
-    warp::reply::with_status(
-        warp::reply::json(&json!({ "error": "invalid", "message": message, "problems": problems })),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .into_response()
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Instructions {
+pub(crate) struct Instructions {
     instructions: String,
 }
 

@@ -8,9 +8,10 @@ use serde::de::DeserializeOwned;
 use shared::app::App;
 use shared::catalog::CatalogError;
 use shared::db::begin_for_tenant;
+use shared::profile::Problem;
 use shared::tenants::TenantId;
 use warp::http::StatusCode;
-use warp::{Filter, Rejection};
+use warp::{Filter, Rejection, Reply};
 
 /// Runs `work` in one transaction of the shop's (row-level security applies) and commits it
 /// only if `work` succeeded: an error writes nothing.
@@ -55,4 +56,20 @@ pub fn json_body<T: DeserializeOwned + Send>(
             )))
         })
     })
+}
+
+/// 422 naming each field that is wrong: `{"error":"invalid","message":…,"problems":[…]}`.
+pub fn invalid(problems: Vec<Problem>) -> warp::reply::Response {
+    let message = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    warp::reply::with_status(
+        warp::reply::json(
+            &serde_json::json!({ "error": "invalid", "message": message, "problems": problems }),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .into_response()
 }

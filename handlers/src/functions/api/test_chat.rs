@@ -16,9 +16,10 @@ use warp::{Filter, Reply};
 /// Longest test message, in characters (Instagram's own limit is 1000 bytes).
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TestMessage {
+pub(crate) struct TestMessage {
+    /// What the customer writes (at most 2000 characters).
     message: String,
     /// Start a new test conversation first (forget the earlier messages).
     #[serde(default)]
