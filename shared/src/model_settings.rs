@@ -337,10 +337,11 @@ pub async fn test_connection(
     platform: Option<&LlmClient>,
     settings: &LlmSettings,
     own: Option<&OwnModel>,
+    reach: crate::llm::Reach,
 ) -> ConnectionTest {
     let uses_own = own.is_some_and(|o| o.api_key.is_some() || o.base_url.is_some());
     let uses = Some(if uses_own { "own" } else { "platform" });
-    let client = match LlmClient::for_shop(platform, settings, own) {
+    let client = match LlmClient::for_shop(platform, settings, own, reach).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return ConnectionTest::failed(

@@ -588,8 +588,19 @@ async fn decide(
             return fallback(app, tenant, conversation, &reason, vec![]).await;
         }
     };
-    let client = LlmClient::for_shop(app.llm.as_ref(), &app.settings.llm, own.as_ref())
-        .map_err(|e| AgentError::Internal(e.to_string()))?;
+    let client = match LlmClient::for_shop(
+        app.llm.as_ref(),
+        &app.settings.llm,
+        own.as_ref(),
+        model_reach(app),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            return fallback(app, tenant, conversation, &describe_llm_error(&e), vec![]).await
+        }
+    };
     let Some(client) = client else {
         return fallback(
             app,
@@ -720,6 +731,15 @@ async fn decide(
         }
     }
     unreachable!("the last round always returns")
+}
+
+/// Where a shop's own model address may point: anywhere locally, public addresses only in
+/// production.
+pub fn model_reach(app: &App) -> crate::llm::Reach {
+    match app.settings.environment {
+        crate::settings::Environment::Local => crate::llm::Reach::Anywhere,
+        crate::settings::Environment::Production => crate::llm::Reach::PublicOnly,
+    }
 }
 
 /// The model's failure in words for the merchant's alert.

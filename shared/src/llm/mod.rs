@@ -188,6 +188,14 @@ impl BilledTo {
     }
 }
 
+/// Where a shop's own base URL may point. In production a merchant's URL must not reach our
+/// private network (SSRF); locally it may (Ollama on the same machine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Anywhere,
+    PublicOnly,
+}
+
 /// A shop's own model settings (merchant settings), overriding the platform's.
 #[derive(Clone)]
 pub struct OwnModel {
@@ -263,10 +271,16 @@ impl LlmClient {
 
     /// The client a shop's turn uses: its own key / base URL / model when it set one
     /// (OpenAI-compatible), otherwise the platform's (`None` if neither exists).
-    pub fn for_shop(
+    ///
+    /// With [`Reach::PublicOnly`] the own base URL's host is resolved once, refused when any
+    /// address is private, loopback, link-local or a metadata address, and the client is
+    /// pinned to the checked address with redirects off, so neither a second lookup nor a
+    /// redirect can lead it elsewhere.
+    pub async fn for_shop(
         platform: Option<&LlmClient>,
         settings: &LlmSettings,
         own: Option<&OwnModel>,
+        reach: Reach,
     ) -> Result<Option<LlmClient>, LlmError> {
         match own {
             Some(own) if own.api_key.is_some() || own.base_url.is_some() => {
@@ -278,7 +292,11 @@ impl LlmClient {
                     .model
                     .clone()
                     .unwrap_or_else(|| settings.openai_chat_model.clone());
-                Ok(Some(Self::build(
+                let pin = match reach {
+                    Reach::Anywhere => None,
+                    Reach::PublicOnly => Some(public_address(&base_url).await?),
+                };
+                let mut client = Self::build(
                     Target::OpenAi {
                         base_url: base_url.trim_end_matches('/').to_owned(),
                     },
@@ -287,7 +305,21 @@ impl LlmClient {
                     None,
                     settings,
                     BilledTo::TenantKey,
-                )?))
+                )?;
+                if let Some((host, addr)) = pin {
+                    let http = reqwest::Client::builder()
+                        .timeout(Duration::from_secs(settings.timeout_secs))
+                        .connect_timeout(Duration::from_secs(10))
+                        .redirect(reqwest::redirect::Policy::none())
+                        .no_proxy()
+                        .resolve(&host, addr)
+                        .build()
+                        .map_err(|e| LlmError::Config(e.to_string()))?;
+                    Arc::get_mut(&mut client.inner)
+                        .expect("a client just built is not shared")
+                        .http = http;
+                }
+                Ok(Some(client))
             }
             _ => Ok(platform.cloned()),
         }
@@ -512,6 +544,46 @@ impl LlmClient {
     }
 }
 
+/// The host of `base_url` and the one address it is pinned to, or why it may not be used.
+async fn public_address(base_url: &str) -> Result<(String, std::net::SocketAddr), LlmError> {
+    let url = url::Url::parse(base_url)
+        .map_err(|e| LlmError::Config(format!("the base URL is not a URL: {e}")))?;
+    let host = url
+        .host_str()
+        .ok_or_else(|| LlmError::Config("the base URL has no host".into()))?
+        .to_owned();
+    let bare = host.trim_matches(['[', ']']);
+    if crate::knowledge::fetch::is_forbidden_host_name(bare) {
+        return Err(private_refusal());
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((bare, port))
+        .await
+        .map_err(|e| LlmError::Unavailable {
+            status: None,
+            message: format!("the base URL's host could not be resolved ({e})"),
+        })?
+        .collect();
+    let first = *addrs.first().ok_or_else(|| LlmError::Unavailable {
+        status: None,
+        message: "the base URL's host resolves to nothing".into(),
+    })?;
+    if addrs
+        .iter()
+        .any(|a| crate::knowledge::fetch::is_forbidden_ip(a.ip()))
+    {
+        return Err(private_refusal());
+    }
+    Ok((host, first))
+}
+
+fn private_refusal() -> LlmError {
+    LlmError::Config(
+        "the base URL points into a private or internal network, which this server does not call"
+            .into(),
+    )
+}
+
 enum Failure {
     Retry(LlmError, Option<Duration>),
     Final(LlmError),
@@ -646,6 +718,63 @@ mod tests {
         );
         assert_eq!(error_message(""), "no details given");
         assert!(error_message(&"x".repeat(1000)).chars().count() <= 301);
+    }
+
+    #[tokio::test]
+    async fn a_shops_base_url_into_a_private_network_is_refused_before_any_connection() {
+        let settings =
+            crate::settings::Settings::from_source(&crate::settings::Source::from_map([
+                (
+                    "DATABASE_URL".to_string(),
+                    "postgres://a:b@127.0.0.1:1/x".to_string(),
+                ),
+                (
+                    "DATABASE_ADMIN_URL".to_string(),
+                    "postgres://a:b@127.0.0.1:1/x".to_string(),
+                ),
+                (
+                    "TOKEN_ENCRYPTION_KEY".to_string(),
+                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_string(),
+                ),
+                (
+                    "AZURE_STORAGE_CONNECTION_STRING".to_string(),
+                    "UseDevelopmentStorage=true".to_string(),
+                ),
+            ]))
+            .unwrap()
+            .llm;
+        // Address literals and internal names: checked without a lookup or a connection.
+        for base in [
+            "http://10.1.2.3/v1",
+            "http://172.16.0.9/v1",
+            "http://192.168.1.10:11434/v1",
+            "http://169.254.169.254/latest",
+            "http://[fd00::1]/v1",
+            "http://127.0.0.1:11434/v1",
+            "http://[::1]/v1",
+            "http://localhost:11434/v1",
+            "http://metadata.google.internal/v1",
+        ] {
+            let own = OwnModel {
+                api_key: None,
+                base_url: Some(base.into()),
+                model: None,
+            };
+            let refused = LlmClient::for_shop(None, &settings, Some(&own), Reach::PublicOnly)
+                .await
+                .err()
+                .unwrap_or_else(|| panic!("{base} was allowed"));
+            assert!(
+                refused.to_string().contains("private or internal network"),
+                "{base}: {refused}"
+            );
+            // Locally the same URL is fine (e.g. Ollama on this machine).
+            let local = LlmClient::for_shop(None, &settings, Some(&own), Reach::Anywhere)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(local.billed_to(), BilledTo::TenantKey);
+        }
     }
 
     #[test]

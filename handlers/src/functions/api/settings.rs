@@ -118,9 +118,13 @@ async fn run(app: App, op: Op) -> Result<Resp, ApiError> {
                 Some(change) => model_settings::with_change(saved, change),
                 None => saved,
             };
-            let outcome =
-                model_settings::test_connection(app.llm.as_ref(), &app.settings.llm, own.as_ref())
-                    .await;
+            let outcome = model_settings::test_connection(
+                app.llm.as_ref(),
+                &app.settings.llm,
+                own.as_ref(),
+                shared::agent::model_reach(&app),
+            )
+            .await;
             Ok(warp::reply::json(&outcome).into_response())
         }
     }
