@@ -667,3 +667,72 @@ async fn with_the_postgres_backend_nothing_is_queued_for_an_external_index() {
         report.lines
     );
 }
+
+#[tokio::test]
+async fn a_change_made_while_the_previous_one_is_being_pushed_is_pushed_after_it() {
+    let search = FakeSearch::start().await;
+    let ta = azure_app(&search).await;
+    let m = sign_in(&ta, "shop_a").await;
+    let (_, item) = call(
+        &ta,
+        &m,
+        "POST",
+        "/api/v1/catalog/items",
+        Some(r#"{"sku":"TS-1","name":"v1","price_jod":"5"}"#),
+    )
+    .await;
+    let id = item["id"].as_str().unwrap().to_owned();
+
+    // The push after "v2" is held at the service...
+    search.clear();
+    search.hold(true);
+    let first = tokio::spawn({
+        let (service, cookie, csrf, path) = (
+            ta.service.clone(),
+            m.cookie.clone(),
+            m.csrf.clone(),
+            format!("/api/v1/catalog/items/{id}"),
+        );
+        async move {
+            warp::test::request()
+                .method("PATCH")
+                .path(&path)
+                .header("cookie", format!("igshop_session={cookie}"))
+                .header("x-csrf-token", csrf)
+                .body(r#"{"name":"v2"}"#)
+                .reply(&service)
+                .await
+                .status()
+        }
+    });
+    while search.requests().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // ...while "v3" commits: its own push finds the entry claimed and leaves it.
+    let (s, _) = call(
+        &ta,
+        &m,
+        "PATCH",
+        &format!("/api/v1/catalog/items/{id}"),
+        Some(r#"{"name":"v3"}"#),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(search.requests().len(), 1);
+    search.hold(false);
+    assert_eq!(first.await.unwrap(), 200);
+
+    // "v2" was pushed, but the entry that "v3" queued stays until "v3" is pushed.
+    assert_eq!(search.accepted().last().unwrap().doc["title"], "v2");
+    assert_eq!(pending(&ta).await.len(), 1);
+    let report = shared::jobs::sweeper(&ta.app).await.unwrap();
+    assert!(
+        report
+            .lines
+            .contains(&"search index: 1 pushed, 0 to retry".to_owned()),
+        "{:?}",
+        report.lines
+    );
+    assert_eq!(search.accepted().last().unwrap().doc["title"], "v3");
+    assert!(pending(&ta).await.is_empty());
+}

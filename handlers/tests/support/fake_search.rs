@@ -1,5 +1,6 @@
 //! A recording Azure AI Search on 127.0.0.1 (the pattern of shared/tests/search.rs): every
-//! request is kept; while `down` it answers 503 like a service in trouble.
+//! request is kept; while `down` it answers 503 like a service in trouble; while `held` it
+//! records a request and then waits to answer it until released.
 
 #![allow(dead_code)]
 
@@ -35,41 +36,52 @@ pub struct FakeSearch {
     pub addr: SocketAddr,
     requests: Arc<Mutex<Vec<Recorded>>>,
     down: Arc<AtomicBool>,
+    held: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl FakeSearch {
     pub async fn start() -> Self {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let down = Arc::new(AtomicBool::new(false));
+        let (held, release) = tokio::sync::watch::channel(false);
         let (log, is_down) = (requests.clone(), down.clone());
         let route = warp::method()
             .and(warp::path::full())
             .and(warp::body::bytes())
-            .map(
+            .then(
                 move |method: warp::http::Method,
                       path: warp::path::FullPath,
                       body: bytes::Bytes| {
-                    let status = if is_down.load(Ordering::SeqCst) {
-                        503
-                    } else {
-                        200
-                    };
-                    log.lock().unwrap().push(Recorded {
-                        method: method.to_string(),
-                        path: path.as_str().to_owned(),
-                        body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
-                        status,
-                    });
-                    let body = if status == 503 {
-                        r#"{"error":{"message":"Service Unavailable"}}"#
-                    } else {
-                        r#"{"value":[]}"#
-                    };
-                    warp::http::Response::builder()
-                        .status(status)
-                        .header("content-type", "application/json; odata.metadata=none")
-                        .body(body.to_owned())
-                        .unwrap()
+                    let (log, is_down, mut release) =
+                        (log.clone(), is_down.clone(), release.clone());
+                    async move {
+                        let status = if is_down.load(Ordering::SeqCst) {
+                            503
+                        } else {
+                            200
+                        };
+                        log.lock().unwrap().push(Recorded {
+                            method: method.to_string(),
+                            path: path.as_str().to_owned(),
+                            body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+                            status,
+                        });
+                        while *release.borrow_and_update() {
+                            if release.changed().await.is_err() {
+                                break;
+                            }
+                        }
+                        let body = if status == 503 {
+                            r#"{"error":{"message":"Service Unavailable"}}"#
+                        } else {
+                            r#"{"value":[]}"#
+                        };
+                        warp::http::Response::builder()
+                            .status(status)
+                            .header("content-type", "application/json; odata.metadata=none")
+                            .body(body.to_owned())
+                            .unwrap()
+                    }
                 },
             );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -79,6 +91,7 @@ impl FakeSearch {
             addr,
             requests,
             down,
+            held: Arc::new(held),
         }
     }
 
@@ -94,6 +107,11 @@ impl FakeSearch {
 
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// While held, each request is recorded and then left unanswered until released.
+    pub fn hold(&self, held: bool) {
+        self.held.send_replace(held);
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
