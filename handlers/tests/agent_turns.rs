@@ -122,9 +122,14 @@ async fn add_item(
         "sku": sku, "name": name, "price_jod": price, "stock": stock, "description": format!("{name} من أجود الخامات")
     }))
     .unwrap();
-    shared::catalog::create_item(tx, tenant, &input)
-        .await
-        .unwrap();
+    shared::catalog::create_item(
+        tx,
+        tenant,
+        &input,
+        shared::catalog::ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
 }
 
 fn now_ms() -> i64 {

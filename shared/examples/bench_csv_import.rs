@@ -43,9 +43,15 @@ async fn main() {
         let preview = csv_import::preview(&tx, &parsed).await.unwrap();
         let preview_ms = p0.elapsed().as_secs_f64() * 1000.0;
         let c0 = Instant::now();
-        let report = csv_import::commit(&tx, tenant, &parsed, true)
-            .await
-            .unwrap();
+        let report = csv_import::commit(
+            &tx,
+            tenant,
+            &parsed,
+            true,
+            shared::catalog::ProductIndex::SearchText,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         let commit_ms = c0.elapsed().as_secs_f64() * 1000.0;
         println!(

@@ -2,7 +2,7 @@
 //! export → import round trip, all scoped to one shop.
 
 use shared::catalog::{
-    self, csv_export, csv_import, CatalogError, ItemFilter, ItemInput, ItemPatch, Sku,
+    self, csv_export, csv_import, CatalogError, ItemFilter, ItemInput, ItemPatch, ProductIndex, Sku,
 };
 use shared::db::begin_for_tenant;
 use shared::money::Jod;
@@ -30,18 +30,34 @@ async fn items_are_created_changed_and_deleted_within_one_shop() {
     let b = t.tenant("shop_b").await;
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let shirt = catalog::create_item(&tx, a, &item("TS-1", "قميص أزرق", "12.5"))
-        .await
-        .unwrap();
+    let shirt = catalog::create_item(
+        &tx,
+        a,
+        &item("TS-1", "قميص أزرق", "12.5"),
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
     assert_eq!(shirt.price_jod.to_string(), "12.500");
-    let dup = catalog::create_item(&tx, a, &item("TS-1", "again", "1")).await;
+    let dup = catalog::create_item(
+        &tx,
+        a,
+        &item("TS-1", "again", "1"),
+        ProductIndex::SearchText,
+    )
+    .await;
     assert!(matches!(dup, Err(CatalogError::Conflict(_))));
     tx.rollback().await.unwrap();
 
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let shirt = catalog::create_item(&tx, a, &item("TS-1", "قميص أزرق", "12.5"))
-        .await
-        .unwrap();
+    let shirt = catalog::create_item(
+        &tx,
+        a,
+        &item("TS-1", "قميص أزرق", "12.5"),
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
     let changed = catalog::update_item(
         &tx,
         shirt.id,
@@ -50,6 +66,7 @@ async fn items_are_created_changed_and_deleted_within_one_shop() {
             stock: Some(2),
             ..Default::default()
         },
+        ProductIndex::SearchText,
     )
     .await
     .unwrap();
@@ -68,7 +85,8 @@ async fn items_are_created_changed_and_deleted_within_one_shop() {
             &ItemPatch {
                 stock: Some(-1),
                 ..Default::default()
-            }
+            },
+            ProductIndex::SearchText,
         )
         .await,
         Err(CatalogError::Invalid(_))
@@ -82,7 +100,7 @@ async fn items_are_created_changed_and_deleted_within_one_shop() {
         Err(CatalogError::NotFound)
     ));
     assert!(matches!(
-        catalog::delete_item(&tx, shirt.id).await,
+        catalog::delete_item(&tx, shirt.id, ProductIndex::SearchText).await,
         Err(CatalogError::NotFound)
     ));
     assert_eq!(
@@ -93,9 +111,14 @@ async fn items_are_created_changed_and_deleted_within_one_shop() {
         0
     );
     // And may use the same SKU for its own item.
-    catalog::create_item(&tx, b, &item("TS-1", "B's shirt", "3"))
-        .await
-        .unwrap();
+    catalog::create_item(
+        &tx,
+        b,
+        &item("TS-1", "B's shirt", "3"),
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
@@ -109,7 +132,9 @@ async fn items_are_created_changed_and_deleted_within_one_shop() {
     .await
     .unwrap();
     assert_eq!(found.total, 1);
-    catalog::delete_item(&tx, shirt.id).await.unwrap();
+    catalog::delete_item(&tx, shirt.id, ProductIndex::SearchText)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -119,10 +144,10 @@ async fn the_grid_save_applies_all_changes_or_none() {
     let a = t.tenant("shop_a").await;
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let x = catalog::create_item(&tx, a, &item("X", "x", "1"))
+    let x = catalog::create_item(&tx, a, &item("X", "x", "1"), ProductIndex::SearchText)
         .await
         .unwrap();
-    let y = catalog::create_item(&tx, a, &item("Y", "y", "1"))
+    let y = catalog::create_item(&tx, a, &item("Y", "y", "1"), ProductIndex::SearchText)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -146,6 +171,7 @@ async fn the_grid_save_applies_all_changes_or_none() {
                 },
             ),
         ],
+        ProductIndex::SearchText,
     )
     .await;
     let err = bad.unwrap_err();
@@ -182,12 +208,14 @@ async fn csv_import_upserts_by_sku_and_round_trips() {
         preview.unknown_categories,
         vec!["Hoodies".to_string(), "قمصان".to_string()]
     );
-    let refused = csv_import::commit(&tx, a, &parsed, false).await;
+    let refused = csv_import::commit(&tx, a, &parsed, false, ProductIndex::SearchText).await;
     assert!(matches!(
         refused,
         Err(csv_import::CommitError::UnknownCategories(_))
     ));
-    let report = csv_import::commit(&tx, a, &parsed, true).await.unwrap();
+    let report = csv_import::commit(&tx, a, &parsed, true, ProductIndex::SearchText)
+        .await
+        .unwrap();
     assert_eq!(
         (report.created, report.updated, report.categories_created),
         (3, 0, 2)
@@ -231,7 +259,9 @@ async fn csv_import_upserts_by_sku_and_round_trips() {
     );
     let reparsed = csv_import::parse(&exported, &HashMap::new()).unwrap();
     assert!(reparsed.errors.is_empty(), "{:?}", reparsed.errors);
-    let report = csv_import::commit(&tx, a, &reparsed, false).await.unwrap();
+    let report = csv_import::commit(&tx, a, &reparsed, false, ProductIndex::SearchText)
+        .await
+        .unwrap();
     assert_eq!(
         (report.created, report.updated, report.unchanged),
         (0, 0, 3),
@@ -241,13 +271,15 @@ async fn csv_import_upserts_by_sku_and_round_trips() {
         .unwrap()
         .replace("12.500", "13.000");
     let changed = csv_import::parse(changed.as_bytes(), &HashMap::new()).unwrap();
-    let report = csv_import::commit(&tx, a, &changed, false).await.unwrap();
+    let report = csv_import::commit(&tx, a, &changed, false, ProductIndex::SearchText)
+        .await
+        .unwrap();
     assert_eq!(
         (report.created, report.updated, report.unchanged),
         (0, 1, 2)
     );
     let changed_back = csv_import::parse(&exported, &HashMap::new()).unwrap();
-    csv_import::commit(&tx, a, &changed_back, false)
+    csv_import::commit(&tx, a, &changed_back, false, ProductIndex::SearchText)
         .await
         .unwrap();
     let after = catalog::list_items(&tx, &ItemFilter::default())
@@ -266,7 +298,9 @@ async fn a_file_with_errors_writes_nothing() {
     let parsed = csv_import::parse(b"sku,name,price\nA,Ok,1\nB,Bad,-1\n", &HashMap::new()).unwrap();
     assert_eq!(parsed.errors.len(), 1);
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let err = csv_import::commit(&tx, a, &parsed, true).await.unwrap_err();
+    let err = csv_import::commit(&tx, a, &parsed, true, ProductIndex::SearchText)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("Nothing was saved"));
     assert_eq!(
         catalog::list_items(&tx, &ItemFilter::default())
@@ -284,15 +318,22 @@ async fn catalog_changes_are_searchable_at_once_with_arabic_spelling_variants() 
     let a = t.tenant("shop_a").await;
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    catalog::create_item(&tx, a, &item("TS-1", "قَمِيص أزرق", "12.5"))
-        .await
-        .unwrap();
+    catalog::create_item(
+        &tx,
+        a,
+        &item("TS-1", "قَمِيص أزرق", "12.5"),
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
     let parsed = csv_import::parse(
         "sku,name,price\nBG-1,شنطة جلد,30\n".as_bytes(),
         &HashMap::new(),
     )
     .unwrap();
-    csv_import::commit(&tx, a, &parsed, false).await.unwrap();
+    csv_import::commit(&tx, a, &parsed, false, ProductIndex::SearchText)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let search = PostgresSearch::new(t.db.clone());
     let hits = search

@@ -106,3 +106,4 @@ impl Drop for Running {
 pub mod app;
 pub mod fake_instagram;
 pub mod fake_openai;
+pub mod fake_search;

@@ -151,9 +151,14 @@ pub async fn create(app: &App, tenant: TenantId, extra_items: usize, extra_passa
             "sku": sku, "name": name, "price_jod": price, "stock": stock, "description": description
         }))
         .unwrap();
-        shared::catalog::create_item(&tx, tenant, &input)
-            .await
-            .unwrap();
+        shared::catalog::create_item(
+            &tx,
+            tenant,
+            &input,
+            shared::catalog::ProductIndex::SearchText,
+        )
+        .await
+        .unwrap();
     }
     let doc: Uuid = tx
         .query_one(

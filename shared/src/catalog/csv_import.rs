@@ -542,6 +542,7 @@ pub async fn commit(
     tenant: TenantId,
     parsed: &ParsedFile,
     create_missing_categories: bool,
+    index: crate::search::ProductIndex,
 ) -> Result<CommitReport, CommitError> {
     if !parsed.errors.is_empty() {
         return Err(CommitError::HasErrors(parsed.errors.len()));
@@ -618,12 +619,16 @@ pub async fn commit(
                     IS DISTINCT FROM
                     (EXCLUDED.name, EXCLUDED.description, EXCLUDED.category_id, EXCLUDED.price_jod,
                      EXCLUDED.stock, EXCLUDED.image_url, EXCLUDED.is_active, EXCLUDED.attributes, EXCLUDED.search_text)
-             RETURNING (xmax = 0)",
+             RETURNING (xmax = 0), id",
             &[&t, &skus, &names, &descriptions, &categories, &prices, &stocks, &images, &actives, &attributes, &search_texts],
         )
         .await?;
     let created = outcome.iter().filter(|r| r.get::<_, bool>(0)).count();
     let updated = outcome.len() - created;
+    if index == crate::search::ProductIndex::External {
+        let changed: Vec<uuid::Uuid> = outcome.iter().map(|r| r.get(1)).collect();
+        crate::search::pending::queue(tx, tenant, &changed).await?;
+    }
     Ok(CommitReport {
         created,
         updated,

@@ -1,6 +1,11 @@
 //! The shop's catalog: categories and items (SKU, name, price in JOD, stock, image, extra
 //! attributes). Every function runs inside the caller's tenant transaction, so row-level
 //! security scopes it; the caller commits.
+//!
+//! Writes keep product search current in that same transaction: they always refresh
+//! `search_text` (the Postgres backend), and with [`ProductIndex::External`] they also queue
+//! their items for the external index ([`crate::search::pending`]), which the caller pushes
+//! after the commit.
 
 pub mod csv_export;
 pub mod csv_import;
@@ -9,6 +14,8 @@ mod sku;
 pub use sku::Sku;
 
 use crate::money::Jod;
+pub use crate::search::ProductIndex;
+use crate::tenants::TenantId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -282,8 +289,9 @@ pub async fn get_items(
 
 pub async fn create_item(
     tx: &impl GenericClient,
-    tenant: crate::tenants::TenantId,
+    tenant: TenantId,
     input: &ItemInput,
+    index: ProductIndex,
 ) -> Result<CatalogItem, CatalogError> {
     let name = check_name(&input.name)?;
     let description = check_description(&input.description)?;
@@ -309,7 +317,7 @@ pub async fn create_item(
         .await
         .map_err(|e| conflict_or(e, input.sku.as_str()))?
         .get(0);
-    refresh_search_text(tx, &[id]).await?;
+    reindex(tx, tenant, &[id], index).await?;
     get_item(tx, id).await
 }
 
@@ -317,6 +325,7 @@ pub async fn update_item(
     tx: &impl GenericClient,
     id: Uuid,
     patch: &ItemPatch,
+    index: ProductIndex,
 ) -> Result<CatalogItem, CatalogError> {
     let current = get_item(tx, id).await?;
     let name = match &patch.name {
@@ -333,10 +342,10 @@ pub async fn update_item(
         None => current.image_url,
     };
     let sku = patch.sku.clone().unwrap_or(current.sku);
-    tx.execute(
+    let tenant: Uuid = tx.query_one(
         "UPDATE catalog_items SET sku = $2, name = $3, description = $4, category_id = $5, price_jod = $6, stock = $7,
                 image_url = $8, attributes = $9, is_active = $10, updated_at = now()
-          WHERE id = $1",
+          WHERE id = $1 RETURNING tenant_id",
         &[
             &id,
             &sku.as_str(),
@@ -351,19 +360,29 @@ pub async fn update_item(
         ],
     )
     .await
-    .map_err(|e| conflict_or(e, sku.as_str()))?;
-    refresh_search_text(tx, &[id]).await?;
+    .map_err(|e| conflict_or(e, sku.as_str()))?
+    .get(0);
+    reindex(tx, TenantId::from_uuid(tenant), &[id], index).await?;
     get_item(tx, id).await
 }
 
-pub async fn delete_item(tx: &impl GenericClient, id: Uuid) -> Result<(), CatalogError> {
-    match tx
-        .execute("DELETE FROM catalog_items WHERE id = $1", &[&id])
+pub async fn delete_item(
+    tx: &impl GenericClient,
+    id: Uuid,
+    index: ProductIndex,
+) -> Result<(), CatalogError> {
+    let tenant: Uuid = tx
+        .query_opt(
+            "DELETE FROM catalog_items WHERE id = $1 RETURNING tenant_id",
+            &[&id],
+        )
         .await?
-    {
-        0 => Err(CatalogError::NotFound),
-        _ => Ok(()),
+        .ok_or(CatalogError::NotFound)?
+        .get(0);
+    if index == ProductIndex::External {
+        crate::search::pending::queue(tx, TenantId::from_uuid(tenant), &[id]).await?;
     }
+    Ok(())
 }
 
 /// The grid's save: every change applies, or none does (the caller's transaction). Errors
@@ -371,20 +390,29 @@ pub async fn delete_item(tx: &impl GenericClient, id: Uuid) -> Result<(), Catalo
 pub async fn bulk_update(
     tx: &impl GenericClient,
     changes: &[(Uuid, ItemPatch)],
+    index: ProductIndex,
 ) -> Result<Vec<CatalogItem>, CatalogError> {
     if changes.len() > 1000 {
         return Err(CatalogError::Invalid("at most 1000 changes at once".into()));
     }
     let mut out = Vec::with_capacity(changes.len());
     for (n, (id, patch)) in changes.iter().enumerate() {
-        out.push(update_item(tx, *id, patch).await.map_err(|e| match e {
-            CatalogError::Invalid(m) => CatalogError::Invalid(format!("change {}: {m}", n + 1)),
-            CatalogError::Conflict(m) => CatalogError::Conflict(format!("change {}: {m}", n + 1)),
-            CatalogError::NotFound => {
-                CatalogError::Invalid(format!("change {}: no item with id {id}", n + 1))
-            }
-            other => other,
-        })?);
+        out.push(
+            update_item(tx, *id, patch, index)
+                .await
+                .map_err(|e| match e {
+                    CatalogError::Invalid(m) => {
+                        CatalogError::Invalid(format!("change {}: {m}", n + 1))
+                    }
+                    CatalogError::Conflict(m) => {
+                        CatalogError::Conflict(format!("change {}: {m}", n + 1))
+                    }
+                    CatalogError::NotFound => {
+                        CatalogError::Invalid(format!("change {}: no item with id {id}", n + 1))
+                    }
+                    other => other,
+                })?,
+        );
     }
     Ok(out)
 }
@@ -422,7 +450,7 @@ pub struct CategoryInput {
 
 pub async fn create_category(
     tx: &impl GenericClient,
-    tenant: crate::tenants::TenantId,
+    tenant: TenantId,
     input: &CategoryInput,
 ) -> Result<Category, CatalogError> {
     let name = check_name(&input.name)?;
@@ -449,15 +477,22 @@ pub async fn create_category(
     })
 }
 
+/// A new name reaches the search documents of the category's items.
 pub async fn update_category(
     tx: &impl GenericClient,
     id: Uuid,
     input: &CategoryInput,
+    index: ProductIndex,
 ) -> Result<(), CatalogError> {
     let name = check_name(&input.name)?;
-    let n = tx
-        .execute(
-            "UPDATE categories SET name = $2, description = $3, sort_order = $4, updated_at = now() WHERE id = $1",
+    let old_name: Option<String> = tx
+        .query_opt("SELECT name FROM categories WHERE id = $1", &[&id])
+        .await?
+        .map(|r| r.get(0));
+    let row = tx
+        .query_opt(
+            "UPDATE categories SET name = $2, description = $3, sort_order = $4, updated_at = now() WHERE id = $1
+             RETURNING tenant_id",
             &[&id, &name, &check_description(&input.description)?, &input.sort_order],
         )
         .await
@@ -468,21 +503,64 @@ pub async fn update_category(
                 CatalogError::Database(e)
             }
         })?;
-    if n == 0 {
+    let Some(row) = row else {
         return Err(CatalogError::NotFound);
+    };
+    if old_name.as_deref() != Some(name.as_str()) {
+        let items = items_of_category(tx, id).await?;
+        reindex(tx, TenantId::from_uuid(row.get(0)), &items, index).await?;
     }
     Ok(())
 }
 
-/// Items of a deleted category stay, without a category.
-pub async fn delete_category(tx: &impl GenericClient, id: Uuid) -> Result<(), CatalogError> {
-    match tx
-        .execute("DELETE FROM categories WHERE id = $1", &[&id])
+/// Items of a deleted category stay, without a category (and their search documents lose its
+/// name).
+pub async fn delete_category(
+    tx: &impl GenericClient,
+    id: Uuid,
+    index: ProductIndex,
+) -> Result<(), CatalogError> {
+    let items = items_of_category(tx, id).await?;
+    let tenant: Uuid = tx
+        .query_opt(
+            "DELETE FROM categories WHERE id = $1 RETURNING tenant_id",
+            &[&id],
+        )
         .await?
-    {
-        0 => Err(CatalogError::NotFound),
-        _ => Ok(()),
+        .ok_or(CatalogError::NotFound)?
+        .get(0);
+    reindex(tx, TenantId::from_uuid(tenant), &items, index).await?;
+    Ok(())
+}
+
+async fn items_of_category(
+    tx: &impl GenericClient,
+    category: Uuid,
+) -> Result<Vec<Uuid>, tokio_postgres::Error> {
+    Ok(tx
+        .query(
+            "SELECT id FROM catalog_items WHERE category_id = $1",
+            &[&category],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// Makes search see the current state of these items of `tenant`: their search text now, and
+/// for an external index an entry to push after the commit.
+async fn reindex(
+    tx: &impl GenericClient,
+    tenant: TenantId,
+    ids: &[Uuid],
+    index: ProductIndex,
+) -> Result<(), tokio_postgres::Error> {
+    refresh_search_text(tx, ids).await?;
+    if index == ProductIndex::External {
+        crate::search::pending::queue(tx, tenant, ids).await?;
     }
+    Ok(())
 }
 
 /// Brings the search text of these items up to date, in the caller's transaction, so the

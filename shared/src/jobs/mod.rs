@@ -28,7 +28,7 @@ pub async fn nightly(app: &App) -> Result<JobReport, String> {
 }
 
 /// Every few minutes: re-enqueue stuck inbound messages and knowledge documents, retry sends
-/// and delivery hooks.
+/// and delivery hooks, push catalog changes the external search index has not taken yet.
 pub async fn sweeper(app: &App) -> Result<JobReport, String> {
     let hooks =
         crate::delivery_hooks::deliver_due(app, &crate::delivery_hooks::Reach::default(), 200)
@@ -46,6 +46,17 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
     let documents = crate::knowledge::documents::requeue_stuck(app, stale, 200)
         .await
         .map_err(|e| e.to_string())?;
+    let search_index = match app.search.product_index() {
+        crate::search::ProductIndex::External => {
+            let r = crate::search::pending::push_due(app)
+                .await
+                .map_err(|e| e.to_string())?;
+            format!("search index: {} pushed, {} to retry", r.pushed, r.retrying)
+        }
+        crate::search::ProductIndex::SearchText => {
+            "search index: nothing to push (Postgres indexes in each write)".to_owned()
+        }
+    };
     Ok(JobReport {
         lines: vec![
             format!(
@@ -58,6 +69,7 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
             ),
             format!("unanswered conversations queued again: {requeued}"),
             format!("knowledge documents queued again: {documents}"),
+            search_index,
         ],
     })
 }

@@ -561,6 +561,27 @@ impl Search for AzureSearch {
         .await
     }
 
+    async fn index_products(
+        &self,
+        tenant: TenantId,
+        items: &[ProductDoc],
+    ) -> Result<(), SearchError> {
+        let actions = items.iter().map(|i| product_document(tenant, i)).collect();
+        self.index_actions(actions, INDEX_BATCH).await
+    }
+
+    async fn remove_products(&self, tenant: TenantId, ids: &[Uuid]) -> Result<(), SearchError> {
+        let actions = ids
+            .iter()
+            .map(|id| delete_action(&document_key(tenant, HitKind::Product, *id)))
+            .collect();
+        self.index_actions(actions, DELETE_BATCH).await
+    }
+
+    fn product_index(&self) -> super::ProductIndex {
+        super::ProductIndex::External
+    }
+
     async fn index_passages(
         &self,
         tenant: TenantId,

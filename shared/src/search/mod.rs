@@ -14,6 +14,7 @@
 
 pub mod arabic;
 mod azure;
+pub mod pending;
 mod postgres;
 
 pub use azure::{
@@ -264,6 +265,19 @@ impl SearchError {
     }
 }
 
+/// Where catalog writes must go for product search to see them; catalog functions take it
+/// from [`Search::product_index`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductIndex {
+    /// `catalog_items.search_text`, written in the catalog change's own transaction (Postgres
+    /// backend). Catalog writes always do this.
+    SearchText,
+    /// An index outside the database (Azure AI Search): the write also records its items in
+    /// `search_index_pending` in the same transaction, and [`pending`] pushes them after the
+    /// commit.
+    External,
+}
+
 #[async_trait]
 pub trait Search: Send + Sync {
     /// Makes a product findable (or refreshes it). Postgres: the `catalog_items` row must
@@ -272,6 +286,28 @@ pub trait Search: Send + Sync {
     /// Makes a product unfindable. Postgres clears its search text (the row itself belongs to
     /// the catalog); Azure deletes the document. Removing what is not there is not an error.
     async fn remove_product(&self, tenant: TenantId, id: Uuid) -> Result<(), SearchError>;
+    /// [`Search::index_product`] for several products of one tenant (Azure: in batches).
+    async fn index_products(
+        &self,
+        tenant: TenantId,
+        items: &[ProductDoc],
+    ) -> Result<(), SearchError> {
+        for item in items {
+            self.index_product(tenant, item).await?;
+        }
+        Ok(())
+    }
+    /// [`Search::remove_product`] for several products of one tenant (Azure: in batches).
+    async fn remove_products(&self, tenant: TenantId, ids: &[Uuid]) -> Result<(), SearchError> {
+        for id in ids {
+            self.remove_product(tenant, *id).await?;
+        }
+        Ok(())
+    }
+    /// Whether catalog writes must queue their items for this backend (see [`ProductIndex`]).
+    fn product_index(&self) -> ProductIndex {
+        ProductIndex::SearchText
+    }
     /// Adds or refreshes passages of a knowledge-base document (upsert on
     /// `(document_id, ordinal)`; other passages of the document are left alone, so it may be
     /// called in batches). To replace a document's passages, call [`Search::remove_document`]

@@ -3,6 +3,10 @@
 //!
 //! Each address is matched first; everything after (method, sign-in, CSRF, body) answers
 //! from that address, so a refused request never falls through to another route.
+//!
+//! Item writes go to product search in their transaction; with an external index (Azure AI
+//! Search) the shop's queued entries are pushed right after the commit (see
+//! [`shared::search::pending`]).
 
 use super::auth::{merchant, merchant_write};
 use super::shop::{catalog_error, in_shop, json_body};
@@ -12,7 +16,9 @@ use shared::app::App;
 use shared::catalog::{
     self, csv_export, csv_import, CategoryInput, ItemFilter, ItemInput, ItemPatch,
 };
+use shared::search::pending;
 use shared::sessions::MerchantSession;
+use shared::tenants::TenantId;
 use std::collections::HashMap;
 use uuid::Uuid;
 use warp::filters::BoxedFilter;
@@ -234,7 +240,17 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
         .boxed()
 }
 
+/// After a write: when it committed, the external search index takes it now (best effort;
+/// the sweeper retries what is left).
+async fn pushed<T>(app: &App, tenant: TenantId, out: Result<T, ApiError>) -> Result<T, ApiError> {
+    if out.is_ok() {
+        pending::push_shop_now(app, tenant).await;
+    }
+    out
+}
+
 async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
+    let index = app.search.product_index();
     match op {
         Op::List(s, filter) => in_shop(&app, s.tenant, |tx| {
             Box::pin(async move {
@@ -247,28 +263,30 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
         .map(|p| json(&p)),
         Op::Create(s, input) => {
             let t = s.tenant;
-            in_shop(&app, t, |tx| {
+            let out = in_shop(&app, t, |tx| {
                 Box::pin(async move {
-                    catalog::create_item(tx, t, &input)
+                    catalog::create_item(tx, t, &input, index)
                         .await
                         .map_err(catalog_error)
                 })
             })
-            .await
-            .map(|i| created(&i))
+            .await;
+            pushed(&app, t, out).await.map(|i| created(&i))
         }
         Op::Bulk(s, bulk) => {
             let changes: Vec<(Uuid, ItemPatch)> =
                 bulk.changes.into_iter().map(|c| (c.id, c.patch)).collect();
-            in_shop(&app, s.tenant, |tx| {
+            let out = in_shop(&app, s.tenant, |tx| {
                 Box::pin(async move {
-                    catalog::bulk_update(tx, &changes)
+                    catalog::bulk_update(tx, &changes, index)
                         .await
                         .map_err(catalog_error)
                 })
             })
-            .await
-            .map(|items| json(&serde_json::json!({ "items": items })))
+            .await;
+            pushed(&app, s.tenant, out)
+                .await
+                .map(|items| json(&serde_json::json!({ "items": items })))
         }
         Op::Get(s) => {
             let id = id_of(id.as_deref().unwrap_or(""), "item")?;
@@ -280,23 +298,27 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
         }
         Op::Update(s, patch) => {
             let id = id_of(id.as_deref().unwrap_or(""), "item")?;
-            in_shop(&app, s.tenant, |tx| {
+            let out = in_shop(&app, s.tenant, |tx| {
                 Box::pin(async move {
-                    catalog::update_item(tx, id, &patch)
+                    catalog::update_item(tx, id, &patch, index)
                         .await
                         .map_err(catalog_error)
                 })
             })
-            .await
-            .map(|i| json(&i))
+            .await;
+            pushed(&app, s.tenant, out).await.map(|i| json(&i))
         }
         Op::Delete(s) => {
             let id = id_of(id.as_deref().unwrap_or(""), "item")?;
-            in_shop(&app, s.tenant, |tx| {
-                Box::pin(async move { catalog::delete_item(tx, id).await.map_err(catalog_error) })
+            let out = in_shop(&app, s.tenant, |tx| {
+                Box::pin(async move {
+                    catalog::delete_item(tx, id, index)
+                        .await
+                        .map_err(catalog_error)
+                })
             })
-            .await
-            .map(|()| no_content())
+            .await;
+            pushed(&app, s.tenant, out).await.map(|()| no_content())
         }
         Op::ListCategories(s) => in_shop(&app, s.tenant, |tx| {
             Box::pin(async move { catalog::list_categories(tx).await.map_err(catalog_error) })
@@ -317,27 +339,27 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
         }
         Op::UpdateCategory(s, input) => {
             let id = id_of(id.as_deref().unwrap_or(""), "category")?;
-            in_shop(&app, s.tenant, |tx| {
+            let out = in_shop(&app, s.tenant, |tx| {
                 Box::pin(async move {
-                    catalog::update_category(tx, id, &input)
+                    catalog::update_category(tx, id, &input, index)
                         .await
                         .map_err(catalog_error)
                 })
             })
-            .await
-            .map(|()| no_content())
+            .await;
+            pushed(&app, s.tenant, out).await.map(|()| no_content())
         }
         Op::DeleteCategory(s) => {
             let id = id_of(id.as_deref().unwrap_or(""), "category")?;
-            in_shop(&app, s.tenant, |tx| {
+            let out = in_shop(&app, s.tenant, |tx| {
                 Box::pin(async move {
-                    catalog::delete_category(tx, id)
+                    catalog::delete_category(tx, id, index)
                         .await
                         .map_err(catalog_error)
                 })
             })
-            .await
-            .map(|()| no_content())
+            .await;
+            pushed(&app, s.tenant, out).await.map(|()| no_content())
         }
         Op::Preview(s, options, body) => {
             let parsed = parse_upload(&body, &options)?;
@@ -355,9 +377,9 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
             let parsed = parse_upload(&body, &options)?;
             let t = s.tenant;
             let create = options.create_missing_categories;
-            in_shop(&app, t, |tx| {
+            let out = in_shop(&app, t, |tx| {
                 Box::pin(async move {
-                    csv_import::commit(tx, t, &parsed, create)
+                    csv_import::commit(tx, t, &parsed, create, index)
                         .await
                         .map_err(|e| match e {
                             csv_import::CommitError::Database(db) => super::shop::internal(db),
@@ -369,8 +391,8 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
                         })
                 })
             })
-            .await
-            .map(|r| json(&r))
+            .await;
+            pushed(&app, t, out).await.map(|r| json(&r))
         }
     }
 }
