@@ -125,11 +125,11 @@ pub async fn begin_for_tenant(
     tenant: TenantId,
 ) -> Result<Transaction<'_>, DbError> {
     let tx = client.transaction().await?;
-    tx.execute(
-        "SELECT set_config('app.tenant_id', $1, true)",
-        &[&tenant.to_string()],
-    )
-    .await?;
+    // Prepared once per connection: every request begins here.
+    let set = tx
+        .prepare_cached("SELECT set_config('app.tenant_id', $1, true)")
+        .await?;
+    tx.execute(&set, &[&tenant.to_string()]).await?;
     Ok(tx)
 }
 
