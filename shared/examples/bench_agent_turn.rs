@@ -298,6 +298,15 @@ async fn main() {
         "rc",
     )
     .await;
+    // The last prompts of conversations with 20 messages of memory (Postgres search).
+    let big_prompts: Vec<Value> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .take(MESSAGES.len())
+        .cloned()
+        .collect();
 
     // The production configuration: search is Azure AI Search (answering at once here, like
     // the model), so the figure is the turn's own work.
@@ -357,14 +366,6 @@ async fn main() {
             .len();
         messages + tools + 3
     };
-    let big_prompts: Vec<Value> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .rev()
-        .take(MESSAGES.len())
-        .cloned()
-        .collect();
     let big_tokens = big_prompts.iter().map(&tokens_of).max().unwrap();
     for (size, account) in [
         (10usize, "17841400000050010"),

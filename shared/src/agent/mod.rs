@@ -242,6 +242,39 @@ struct Started {
     recorded_reply: Option<String>,
     recorded_tools: Vec<ToolSummary>,
     recorded_status: Option<String>,
+    licence: licence::Licence,
+    /// What the model needs, read in the same transaction (when the turn will ask it).
+    context: Option<Loaded>,
+}
+
+/// The shop and the conversation's past as the prompt needs them.
+struct Loaded {
+    shop: Shop,
+    memory: Vec<ChatMessage>,
+    earlier: Vec<String>,
+    /// The shop's own model, or why its saved key cannot be used.
+    own: Result<Option<crate::llm::OwnModel>, String>,
+}
+
+async fn load_context(
+    tx: &deadpool_postgres::Transaction<'_>,
+    app: &App,
+    conversation: Uuid,
+) -> Result<Loaded, AgentError> {
+    let shop = context::load_shop(tx).await?;
+    let memory = context::memory(tx, conversation).await?;
+    let earlier = context::earlier_actions(tx, conversation).await?;
+    let own = match crate::model_settings::load_own_model(tx, &app.keys).await {
+        Ok(own) => Ok(own),
+        Err(crate::model_settings::ModelSettingsError::Database(e)) => return Err(e.into()),
+        Err(e) => Err(e.to_string()),
+    };
+    Ok(Loaded {
+        shop,
+        memory,
+        earlier,
+        own,
+    })
 }
 
 async fn start_turn(
@@ -288,6 +321,8 @@ async fn start_turn(
                 recorded_reply,
                 recorded_tools: serde_json::from_value(r.get(3)).unwrap_or_default(),
                 recorded_status: r.get(4),
+                licence: licence::Licence::Valid,
+                context: None,
             }
         }
         None if pending.is_empty() => return Ok(None),
@@ -307,9 +342,29 @@ async fn start_turn(
                 recorded_reply: None,
                 recorded_tools: vec![],
                 recorded_status: None,
+                licence: licence::Licence::Valid,
+                context: None,
             }
         }
     };
+    let mut started = started;
+    if started.recorded_reply.is_none() {
+        // Licence, and what the model will need, in the same transaction.
+        started.licence = licence::check(&tx, tenant).await?;
+        if let licence::Licence::Refused(reason) = &started.licence {
+            alerts::raise(
+                &tx,
+                Some(tenant),
+                "licence",
+                Severity::Critical,
+                &format!("AI replies are off: {reason}"),
+                Some("licence_refused"),
+            )
+            .await?;
+        } else if started.conversation.mode == "ai" {
+            started.context = Some(load_context(&tx, app, conversation_id).await?);
+        }
+    }
     tx.commit().await.map_err(DbError::from)?;
     Ok(Some(started))
 }
@@ -372,7 +427,7 @@ async fn locked_turn(
     conversation_id: Uuid,
     channel: Channel,
 ) -> Result<TurnReport, AgentError> {
-    let Some(started) = start_turn(app, tenant, conversation_id).await? else {
+    let Some(mut started) = start_turn(app, tenant, conversation_id).await? else {
         return Ok(TurnReport::nothing());
     };
     let turn_id = started.turn_id;
@@ -390,25 +445,7 @@ async fn locked_turn(
         }
         None => {
             // Licence, mode, window.
-            let gate = {
-                let mut c = app.db.app().await?;
-                let tx = begin_for_tenant(&mut c, tenant).await?;
-                let licence = licence::check(&tx, tenant).await?;
-                if let licence::Licence::Refused(reason) = &licence {
-                    alerts::raise(
-                        &tx,
-                        Some(tenant),
-                        "licence",
-                        Severity::Critical,
-                        &format!("AI replies are off: {reason}"),
-                        Some("licence_refused"),
-                    )
-                    .await?;
-                }
-                tx.commit().await.map_err(DbError::from)?;
-                licence
-            };
-            if let licence::Licence::Refused(reason) = gate {
+            if let licence::Licence::Refused(reason) = &started.licence {
                 return skip(app, tenant, turn_id, &format!("licence: {reason}")).await;
             }
             if conversation.mode == "human" {
@@ -421,6 +458,14 @@ async fn locked_turn(
             {
                 return skip(app, tenant, turn_id, "window_closed").await;
             }
+            let loaded = match started.context.take() {
+                Some(loaded) => loaded,
+                None => {
+                    return Err(AgentError::Internal(
+                        "the turn's context was not loaded".into(),
+                    ))
+                }
+            };
             let decided = decide(
                 app,
                 tenant,
@@ -428,6 +473,7 @@ async fn locked_turn(
                 turn_id,
                 channel,
                 &started.messages,
+                loaded,
             )
             .await?;
             if crash::hit(conversation_id, CrashPoint::AfterTools) {
@@ -538,21 +584,14 @@ async fn decide(
     turn_id: Uuid,
     channel: Channel,
     messages: &[Pending],
+    loaded: Loaded,
 ) -> Result<Decided, AgentError> {
-    let (shop, memory, earlier, own) = {
-        let mut c = app.db.app().await?;
-        let tx = begin_for_tenant(&mut c, tenant).await?;
-        let shop = context::load_shop(&tx).await?;
-        let memory = context::memory(&tx, conversation.id).await?;
-        let earlier = context::earlier_actions(&tx, conversation.id).await?;
-        let own = match crate::model_settings::load_own_model(&tx, &app.keys).await {
-            Ok(own) => Ok(own),
-            Err(crate::model_settings::ModelSettingsError::Database(e)) => return Err(e.into()),
-            Err(e) => Err(e.to_string()),
-        };
-        tx.commit().await.map_err(DbError::from)?;
-        (shop, memory, earlier, own)
-    };
+    let Loaded {
+        shop,
+        memory,
+        earlier,
+        own,
+    } = loaded;
     let burst: String = messages
         .iter()
         .map(|m| m.text.as_str())
