@@ -214,17 +214,21 @@ async fn send_parts(
     author: &str,
 ) -> Result<SendOutcome, SendError> {
     let graph = app.graph.as_ref().ok_or(SendError::NotConfigured)?;
-    let Some(token) = load_token(app, to.tenant).await? else {
-        return Ok(SendOutcome::NotConnected);
-    };
     // Every part is recorded before the first is sent: if part 2 has to wait for a retry,
-    // parts 3 and on are already there for the sweeper to send after it.
+    // parts 3 and on are already there for the sweeper to send after it. The token is read
+    // in the same transaction.
     let total = parts.len();
     let t = to.tenant.as_uuid();
     let keys: Vec<String> = (1..=total).map(|seq| part_key(key, seq, total)).collect();
-    {
+    // Parts recorded just now (not by an earlier run under the same key) need no look at
+    // what an earlier attempt did.
+    let mut fresh = vec![false; total];
+    let token = {
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, to.tenant).await?;
+        let Some(token) = tokens::load(&tx, &app.keys, to.tenant).await? else {
+            return Ok(SendOutcome::NotConnected);
+        };
         for (i, part) in parts.iter().enumerate() {
             let stored = Stored {
                 recipient: to.customer_igsid.clone(),
@@ -234,19 +238,25 @@ async fn send_parts(
                 text: part.text().map(str::to_owned),
                 part: part.clone(),
             };
-            tx.execute(
+            fresh[i] = tx.query_opt(
                 "INSERT INTO outbound_messages (tenant_id, conversation_id, idempotency_key, kind, payload)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING 1",
                 &[&t, &to.conversation, &keys[i], &part.kind(), &serde_json::to_value(&stored).expect("serialisable")],
             )
-            .await?;
+            .await?
+            .is_some();
         }
         tx.commit().await?;
-    }
+        token
+    };
     let mut mids = Vec::new();
     let mut already = 0;
     for (i, part) in parts.iter().enumerate() {
-        match send_part(app, graph, &token, to, &keys[i], key, part, author).await? {
+        match send_part(
+            app, graph, &token, to, &keys[i], key, part, author, fresh[i],
+        )
+        .await?
+        {
             PartOutcome::Sent(mid) => mids.extend(mid),
             PartOutcome::Already(mid) => {
                 already += 1;
@@ -276,9 +286,12 @@ async fn send_part(
     message_key: &str,
     part: &Part,
     author: &str,
+    fresh: bool,
 ) -> Result<PartOutcome, SendError> {
     let t = to.tenant.as_uuid();
-    let prior = {
+    let prior = if fresh {
+        ("pending".to_owned(), None)
+    } else {
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, to.tenant).await?;
         let row = tx
@@ -430,6 +443,7 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
             &stored.message_key,
             &stored.part,
             &stored.author,
+            false,
         )
         .await?
         {
