@@ -204,13 +204,17 @@ pub async fn place(
     let t = tenant.as_uuid();
     // One order at a time per shop from here: order numbers are consecutive.
     tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('orders:' || $1::text, 0))",
+        &tx.prepare_cached(
+            "SELECT pg_advisory_xact_lock(hashtextextended('orders:' || $1::text, 0))",
+        )
+        .await?,
         &[&t.to_string()],
     )
     .await?;
     if let Some(row) = tx
         .query_opt(
-            "SELECT id FROM orders WHERE idempotency_key = $1",
+            &tx.prepare_cached("SELECT id FROM orders WHERE idempotency_key = $1")
+                .await?,
             &[&req.idempotency_key],
         )
         .await?
@@ -237,16 +241,16 @@ pub async fn place(
     let q = quote(tx, rules, &req.lines, city, true).await?;
     let number: i64 = tx
         .query_one(
-            "SELECT coalesce(max(order_number), 1000) + 1 FROM orders",
+            &tx.prepare_cached("SELECT coalesce(max(order_number), 1000) + 1 FROM orders")
+                .await?,
             &[],
         )
         .await?
         .get(0);
     let id: Uuid = tx
-        .query_one(
-            "INSERT INTO orders (tenant_id, order_number, conversation_id, customer_ig_id, customer_name, customer_phone,
+        .query_one(&tx.prepare_cached("INSERT INTO orders (tenant_id, order_number, conversation_id, customer_ig_id, customer_name, customer_phone,
                                  city, address, notes, status, source, subtotal_jod, delivery_fee_jod, total_jod, idempotency_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $13, $14) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $13, $14) RETURNING id").await?,
             &[
                 &t, &number, &req.conversation_id, &req.customer_ig_id, &name, &req.phone.as_str(),
                 &city, &address, &req.notes.trim(), &req.source, &q.subtotal, &q.delivery_fee, &q.total,
@@ -257,8 +261,7 @@ pub async fn place(
         .get(0);
     for (item, qty, line_total) in &q.lines {
         let taken = tx
-            .execute(
-                "UPDATE catalog_items SET stock = stock - $2, updated_at = now() WHERE id = $1 AND stock >= $2",
+            .execute(&tx.prepare_cached("UPDATE catalog_items SET stock = stock - $2, updated_at = now() WHERE id = $1 AND stock >= $2").await?,
                 &[&item.id, &(*qty as i32)],
             )
             .await?;
@@ -268,15 +271,13 @@ pub async fn place(
                 item.name, item.sku
             )));
         }
-        tx.execute(
-            "INSERT INTO order_items (tenant_id, order_id, catalog_item_id, sku, name, unit_price_jod, quantity, line_total_jod)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        tx.execute(&tx.prepare_cached("INSERT INTO order_items (tenant_id, order_id, catalog_item_id, sku, name, unit_price_jod, quantity, line_total_jod)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)").await?,
             &[&t, &id, &item.id, &item.sku.as_str(), &item.name, &item.price_jod, &(*qty as i32), line_total],
         )
         .await?;
     }
-    tx.execute(
-        "INSERT INTO order_status_history (tenant_id, order_id, from_status, to_status, changed_by) VALUES ($1, $2, NULL, 'pending', $3)",
+    tx.execute(&tx.prepare_cached("INSERT INTO order_status_history (tenant_id, order_id, from_status, to_status, changed_by) VALUES ($1, $2, NULL, 'pending', $3)").await?,
         &[&t, &id, &req.placed_by],
     )
     .await?;

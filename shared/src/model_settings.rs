@@ -181,8 +181,7 @@ struct Saved {
 
 async fn saved(tx: &impl GenericClient) -> Result<Option<Saved>, tokio_postgres::Error> {
     Ok(tx
-        .query_opt(
-            "SELECT llm_api_key_enc, llm_key_id, llm_base_url, llm_model, updated_at FROM ai_settings",
+        .query_opt(&tx.prepare_cached("SELECT llm_api_key_enc, llm_key_id, llm_base_url, llm_model, updated_at FROM ai_settings").await?,
             &[],
         )
         .await?
@@ -253,12 +252,11 @@ pub async fn save(
         model = m.clone();
     }
     let (enc, key_id) = key.unzip();
-    tx.execute(
-        "INSERT INTO ai_settings (tenant_id, llm_api_key_enc, llm_key_id, llm_base_url, llm_model)
+    tx.execute(&tx.prepare_cached("INSERT INTO ai_settings (tenant_id, llm_api_key_enc, llm_key_id, llm_base_url, llm_model)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id) DO UPDATE SET llm_api_key_enc = EXCLUDED.llm_api_key_enc,
                 llm_key_id = EXCLUDED.llm_key_id, llm_base_url = EXCLUDED.llm_base_url,
-                llm_model = EXCLUDED.llm_model, updated_at = now()",
+                llm_model = EXCLUDED.llm_model, updated_at = now()").await?,
         &[&tenant.as_uuid(), &enc, &key_id, &base_url, &model],
     )
     .await?;

@@ -52,10 +52,9 @@ pub async fn load_conversation(
     id: Uuid,
 ) -> Result<Option<Conversation>, tokio_postgres::Error> {
     Ok(tx
-        .query_opt(
-            "SELECT id, kind, customer_ig_id, customer_username, customer_name, customer_phone, customer_city,
+        .query_opt(&tx.prepare_cached("SELECT id, kind, customer_ig_id, customer_username, customer_name, customer_phone, customer_city,
                     customer_address, mode, last_customer_message_at
-               FROM conversations WHERE id = $1",
+               FROM conversations WHERE id = $1").await?,
             &[&id],
         )
         .await?
@@ -105,10 +104,9 @@ pub async fn pending_messages(
     conversation: Uuid,
 ) -> Result<Vec<Pending>, tokio_postgres::Error> {
     Ok(tx
-        .query(
-            "SELECT id, text, attachments FROM messages
+        .query(&tx.prepare_cached("SELECT id, text, attachments FROM messages
               WHERE conversation_id = $1 AND direction = 'inbound' AND answered_by_turn IS NULL AND deleted_at IS NULL
-              ORDER BY sent_at, created_at",
+              ORDER BY sent_at, created_at").await?,
             &[&conversation],
         )
         .await?
@@ -129,8 +127,7 @@ pub async fn messages_by_id(
     ids: &[Uuid],
 ) -> Result<Vec<Pending>, tokio_postgres::Error> {
     Ok(tx
-        .query(
-            "SELECT id, text, attachments FROM messages WHERE id = ANY($1) ORDER BY sent_at, created_at",
+        .query(&tx.prepare_cached("SELECT id, text, attachments FROM messages WHERE id = ANY($1) ORDER BY sent_at, created_at").await?,
             &[&ids],
         )
         .await?
@@ -153,11 +150,14 @@ pub async fn memory(
 ) -> Result<Vec<ChatMessage>, tokio_postgres::Error> {
     let rows = tx
         .query(
-            "SELECT direction, author, text, attachments FROM messages
+            &tx.prepare_cached(
+                "SELECT direction, author, text, attachments FROM messages
               WHERE conversation_id = $1 AND deleted_at IS NULL
                 AND NOT (direction = 'inbound' AND answered_by_turn IS NULL)
               ORDER BY sent_at DESC, created_at DESC
               LIMIT $2",
+            )
+            .await?,
             &[&conversation, &MEMORY_MESSAGES],
         )
         .await?;
@@ -189,9 +189,12 @@ pub async fn earlier_actions(
 ) -> Result<Vec<String>, tokio_postgres::Error> {
     let rows = tx
         .query(
-            "SELECT tool_calls FROM agent_turns
+            &tx.prepare_cached(
+                "SELECT tool_calls FROM agent_turns
               WHERE conversation_id = $1 AND status IN ('replied', 'handed_off')
               ORDER BY started_at DESC LIMIT 10",
+            )
+            .await?,
             &[&conversation],
         )
         .await?;
@@ -224,23 +227,34 @@ pub struct Shop {
 
 pub async fn load_shop(tx: &impl GenericClient) -> Result<Shop, tokio_postgres::Error> {
     let profile = tx
-        .query_opt("SELECT data FROM profiles", &[])
+        .query_opt(&tx.prepare_cached("SELECT data FROM profiles").await?, &[])
         .await?
         .and_then(|r| serde_json::from_value::<Profile>(r.get(0)).ok());
     let instructions = tx
-        .query_opt("SELECT instructions FROM ai_settings", &[])
+        .query_opt(
+            &tx.prepare_cached("SELECT instructions FROM ai_settings")
+                .await?,
+            &[],
+        )
         .await?
         .map(|r| r.get::<_, String>(0))
         .unwrap_or_default();
     let rules = tx
-        .query_opt("SELECT rules FROM business_rules", &[])
+        .query_opt(
+            &tx.prepare_cached("SELECT rules FROM business_rules")
+                .await?,
+            &[],
+        )
         .await?
         .and_then(|r| serde_json::from_value::<BusinessRules>(r.get(0)).ok())
         .unwrap_or_default();
     // Only whether the catalog is small matters: counting stops past the inline limit.
     let active_items: i64 = tx
         .query_one(
-            "SELECT count(*) FROM (SELECT 1 FROM catalog_items WHERE is_active LIMIT $1) AS a",
+            &tx.prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM catalog_items WHERE is_active LIMIT $1) AS a",
+            )
+            .await?,
             &[&(INLINE_CATALOG_MAX + 1)],
         )
         .await?
@@ -248,7 +262,8 @@ pub async fn load_shop(tx: &impl GenericClient) -> Result<Shop, tokio_postgres::
     let inline_catalog = if active_items <= INLINE_CATALOG_MAX {
         let ids: Vec<Uuid> = tx
             .query(
-                "SELECT id FROM catalog_items WHERE is_active ORDER BY name",
+                &tx.prepare_cached("SELECT id FROM catalog_items WHERE is_active ORDER BY name")
+                    .await?,
                 &[],
             )
             .await?

@@ -18,7 +18,8 @@ pub async fn check(
 ) -> Result<Licence, tokio_postgres::Error> {
     let status: Option<String> = tx
         .query_opt(
-            "SELECT status FROM tenants WHERE id = $1",
+            &tx.prepare_cached("SELECT status FROM tenants WHERE id = $1")
+                .await?,
             &[&tenant.as_uuid()],
         )
         .await?

@@ -189,9 +189,8 @@ async fn wait_for_quiet(app: &App, tenant: TenantId, conversation: Uuid) -> Resu
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, tenant).await?;
         let age_ms: Option<f64> = tx
-            .query_one(
-                "SELECT extract(epoch FROM now() - max(created_at)) * 1000 FROM messages
-                  WHERE conversation_id = $1 AND direction = 'inbound' AND answered_by_turn IS NULL",
+            .query_one(&tx.prepare_cached("SELECT extract(epoch FROM now() - max(created_at)) * 1000 FROM messages
+                  WHERE conversation_id = $1 AND direction = 'inbound' AND answered_by_turn IS NULL").await?,
                 &[&conversation],
             )
             .await?
@@ -225,7 +224,11 @@ pub async fn run_turn(
     lock.batch_execute(&format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
         .await?;
     lock.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('turn:' || $1::text, 0))",
+        &lock
+            .prepare_cached(
+                "SELECT pg_advisory_xact_lock(hashtextextended('turn:' || $1::text, 0))",
+            )
+            .await?,
         &[&conversation_id.to_string()],
     )
     .await?;
@@ -290,8 +293,11 @@ async fn start_turn(
     let pending = context::pending_messages(&tx, conversation_id).await?;
     let running = tx
         .query_opt(
-            "SELECT id, message_ids, reply_text, tool_calls, skip_reason FROM agent_turns
+            &tx.prepare_cached(
+                "SELECT id, message_ids, reply_text, tool_calls, skip_reason FROM agent_turns
               WHERE conversation_id = $1 AND status = 'running'",
+            )
+            .await?,
             &[&conversation_id],
         )
         .await?;
@@ -308,7 +314,8 @@ async fn start_turn(
                     }
                 }
                 tx.execute(
-                    "UPDATE agent_turns SET message_ids = $2 WHERE id = $1",
+                    &tx.prepare_cached("UPDATE agent_turns SET message_ids = $2 WHERE id = $1")
+                        .await?,
                     &[&turn_id, &ids],
                 )
                 .await?;
@@ -329,8 +336,7 @@ async fn start_turn(
         None => {
             let ids: Vec<Uuid> = pending.iter().map(|p| p.id).collect();
             let turn_id: Uuid = tx
-                .query_one(
-                    "INSERT INTO agent_turns (tenant_id, conversation_id, message_ids) VALUES ($1, $2, $3) RETURNING id",
+                .query_one(&tx.prepare_cached("INSERT INTO agent_turns (tenant_id, conversation_id, message_ids) VALUES ($1, $2, $3) RETURNING id").await?,
                     &[&tenant.as_uuid(), &conversation_id, &ids],
                 )
                 .await?
@@ -380,15 +386,13 @@ async fn finish_turn(
 ) -> Result<(), AgentError> {
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    tx.execute(
-        "UPDATE agent_turns SET status = $2, skip_reason = coalesce($3, skip_reason), error = coalesce($4, error), finished_at = now()
-          WHERE id = $1",
+    tx.execute(&tx.prepare_cached("UPDATE agent_turns SET status = $2, skip_reason = coalesce($3, skip_reason), error = coalesce($4, error), finished_at = now()
+          WHERE id = $1").await?,
         &[&turn_id, &status.as_str(), &skip_reason, &error],
     )
     .await?;
-    tx.execute(
-        "UPDATE messages SET answered_by_turn = $1
-          WHERE id = ANY((SELECT message_ids FROM agent_turns WHERE id = $1)::uuid[]) AND answered_by_turn IS NULL",
+    tx.execute(&tx.prepare_cached("UPDATE messages SET answered_by_turn = $1
+          WHERE id = ANY((SELECT message_ids FROM agent_turns WHERE id = $1)::uuid[]) AND answered_by_turn IS NULL").await?,
         &[&turn_id],
     )
     .await?;
@@ -483,8 +487,7 @@ async fn locked_turn(
             {
                 let mut c = app.db.app().await?;
                 let tx = begin_for_tenant(&mut c, tenant).await?;
-                tx.execute(
-                    "UPDATE agent_turns SET reply_text = $2, tool_calls = $3, skip_reason = $4, error = $5 WHERE id = $1",
+                tx.execute(&tx.prepare_cached("UPDATE agent_turns SET reply_text = $2, tool_calls = $3, skip_reason = $4, error = $5 WHERE id = $1").await?,
                     &[
                         &turn_id,
                         &decided.reply,
@@ -532,15 +535,13 @@ async fn deliver(
             let mut c = app.db.app().await?;
             let tx = begin_for_tenant(&mut c, tenant).await?;
             let key = format!("playground:{turn_id}");
-            tx.execute(
-                "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
+            tx.execute(&tx.prepare_cached("INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
                  VALUES ($1, $2, 'outbound', 'ai', $3, $4, now())
-                 ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING",
+                 ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING").await?,
                 &[&tenant.as_uuid(), &conversation.id, &key, &reply],
             )
             .await?;
-            tx.execute(
-                "UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1",
+            tx.execute(&tx.prepare_cached("UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1").await?,
                 &[&conversation.id],
             )
             .await?;
@@ -651,23 +652,33 @@ async fn decide(
         .await;
     };
 
-    let products: Vec<CatalogItem> = if shop.inline_catalog.is_some() || burst.trim().is_empty() {
-        vec![]
-    } else {
-        find_products(app, tenant, &burst, context::RETRIEVED_PRODUCTS).await?
-    };
-    let passages = if burst.trim().is_empty() {
-        vec![]
-    } else {
-        find_passages(
-            app,
-            tenant,
-            Some((conversation.id, turn_id)),
-            &burst,
-            context::RETRIEVED_PASSAGES,
-        )
-        .await?
-    };
+    // Products and passages are looked up at the same time (two search calls in production).
+    let want_products = shop.inline_catalog.is_none() && !burst.trim().is_empty();
+    let want_passages = !burst.trim().is_empty();
+    let (products, passages) = tokio::join!(
+        async {
+            if want_products {
+                find_products(app, tenant, &burst, context::RETRIEVED_PRODUCTS).await
+            } else {
+                Ok(vec![])
+            }
+        },
+        async {
+            if want_passages {
+                find_passages(
+                    app,
+                    tenant,
+                    Some((conversation.id, turn_id)),
+                    &burst,
+                    context::RETRIEVED_PASSAGES,
+                )
+                .await
+            } else {
+                Ok(vec![])
+            }
+        }
+    );
+    let (products, passages): (Vec<CatalogItem>, Vec<(String, String)>) = (products?, passages?);
     let now = Utc::now();
     let fresh = Fresh {
         now,
@@ -837,9 +848,8 @@ pub(crate) async fn hand_over(
 ) -> Result<(), AgentError> {
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    tx.execute(
-        "UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason = $2, updated_at = now()
-          WHERE id = $1",
+    tx.execute(&tx.prepare_cached("UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason = $2, updated_at = now()
+          WHERE id = $1").await?,
         &[&conversation.id, &reason],
     )
     .await?;
@@ -890,7 +900,8 @@ async fn record_usage(
     )
     .await?;
     tx.execute(
-        "UPDATE agent_turns SET model_calls = model_calls + 1 WHERE id = $1",
+        &tx.prepare_cached("UPDATE agent_turns SET model_calls = model_calls + 1 WHERE id = $1")
+            .await?,
         &[&turn_id],
     )
     .await?;
@@ -941,7 +952,10 @@ pub async fn find_passages(
             let tx = begin_for_tenant(&mut c, tenant).await?;
             let any = tx
                 .query_opt(
-                    "SELECT 1 FROM kb_chunks WHERE embedding IS NOT NULL LIMIT 1",
+                    &tx.prepare_cached(
+                        "SELECT 1 FROM kb_chunks WHERE embedding IS NOT NULL LIMIT 1",
+                    )
+                    .await?,
                     &[],
                 )
                 .await?
@@ -993,8 +1007,7 @@ pub const STUCK_AFTER_MINUTES: i32 = 2;
 pub async fn requeue_stuck(app: &App) -> Result<usize, AgentError> {
     let c = app.db.platform().await?;
     let rows = c
-        .query(
-            "SELECT m.tenant_id, m.conversation_id
+        .query(&c.prepare_cached("SELECT m.tenant_id, m.conversation_id
                FROM messages m JOIN conversations c ON c.id = m.conversation_id
               WHERE m.direction = 'inbound' AND m.answered_by_turn IS NULL AND m.deleted_at IS NULL
                 AND c.kind = 'instagram' AND c.mode = 'ai'
@@ -1004,7 +1017,7 @@ pub async fn requeue_stuck(app: &App) -> Result<usize, AgentError> {
                                  WHERE t.conversation_id = m.conversation_id AND t.status = 'running'
                                    AND t.started_at > now() - interval '10 minutes')
               GROUP BY m.tenant_id, m.conversation_id
-              LIMIT 500",
+              LIMIT 500").await?,
             &[&STUCK_AFTER_MINUTES],
         )
         .await?;
@@ -1037,25 +1050,26 @@ pub async fn test_chat(
         let tx = begin_for_tenant(&mut c, tenant).await?;
         if reset {
             tx.execute(
-                "DELETE FROM conversations WHERE kind = 'playground' AND customer_ig_id = $1",
+                &tx.prepare_cached(
+                    "DELETE FROM conversations WHERE kind = 'playground' AND customer_ig_id = $1",
+                )
+                .await?,
                 &[&customer],
             )
             .await?;
         }
         let id: Uuid = tx
-            .query_one(
-                "INSERT INTO conversations (tenant_id, kind, customer_ig_id, customer_username, last_customer_message_at, last_message_at)
+            .query_one(&tx.prepare_cached("INSERT INTO conversations (tenant_id, kind, customer_ig_id, customer_username, last_customer_message_at, last_message_at)
                  VALUES ($1, 'playground', $2, 'test-chat', now(), now())
                  ON CONFLICT (tenant_id, kind, customer_ig_id)
                  DO UPDATE SET last_customer_message_at = now(), last_message_at = now(), updated_at = now()
-                 RETURNING id",
+                 RETURNING id").await?,
                 &[&tenant.as_uuid(), &customer],
             )
             .await?
             .get(0);
-        tx.execute(
-            "INSERT INTO messages (tenant_id, conversation_id, direction, author, text, sent_at)
-             VALUES ($1, $2, 'inbound', 'customer', $3, now())",
+        tx.execute(&tx.prepare_cached("INSERT INTO messages (tenant_id, conversation_id, direction, author, text, sent_at)
+             VALUES ($1, $2, 'inbound', 'customer', $3, now())").await?,
             &[&tenant.as_uuid(), &id, &message],
         )
         .await?;

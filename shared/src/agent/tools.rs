@@ -273,9 +273,8 @@ async fn create_order(ctx: &mut ToolContext<'_>, call: &ToolCall) -> Result<Outc
             match checkout::place(tx, tenant, &rules, &req).await {
                 Ok(p) => {
                     // Remember the customer's details for the next order.
-                    tx.execute(
-                        "UPDATE conversations SET customer_name = $2, customer_phone = $3, customer_city = $4,
-                                customer_address = $5, updated_at = now() WHERE id = $1",
+                    tx.execute(&tx.prepare_cached("UPDATE conversations SET customer_name = $2, customer_phone = $3, customer_city = $4,
+                                customer_address = $5, updated_at = now() WHERE id = $1").await?,
                         &[&conversation, &req.customer_name.trim(), &req.phone.as_str(), &req.city.trim(), &req.address.trim()],
                     )
                     .await
@@ -334,7 +333,10 @@ async fn own_order(
 ) -> Result<Option<Uuid>, AgentError> {
     Ok(tx
         .query_opt(
-            "SELECT id FROM orders WHERE order_number = $1 AND customer_ig_id = $2",
+            &tx.prepare_cached(
+                "SELECT id FROM orders WHERE order_number = $1 AND customer_ig_id = $2",
+            )
+            .await?,
             &[&number, &customer_ig_id],
         )
         .await
@@ -453,8 +455,7 @@ async fn request_return(ctx: &ToolContext<'_>, call: &ToolCall) -> Result<Outcom
                 return Ok(Err(None));
             };
             if let Some(r) = tx
-                .query_opt(
-                    "SELECT id FROM return_requests WHERE order_id = $1 AND status IN ('requested', 'approved', 'received')",
+                .query_opt(&tx.prepare_cached("SELECT id FROM return_requests WHERE order_id = $1 AND status IN ('requested', 'approved', 'received')").await?,
                     &[&id],
                 )
                 .await
@@ -463,7 +464,7 @@ async fn request_return(ctx: &ToolContext<'_>, call: &ToolCall) -> Result<Outcom
                 return Ok(Ok((r.get::<_, Uuid>(0), false)));
             }
             let status: String = tx
-                .query_one("SELECT status FROM orders WHERE id = $1", &[&id])
+                .query_one(&tx.prepare_cached("SELECT status FROM orders WHERE id = $1").await?, &[&id])
                 .await
                 .map_err(db)?
                 .get(0);
@@ -476,8 +477,7 @@ async fn request_return(ctx: &ToolContext<'_>, call: &ToolCall) -> Result<Outcom
                 return Ok(Err(Some("this shop does not accept returns".to_owned())));
             }
             let delivered_at: Option<chrono::DateTime<Utc>> = tx
-                .query_one(
-                    "SELECT max(changed_at) FROM order_status_history WHERE order_id = $1 AND to_status = 'delivered'",
+                .query_one(&tx.prepare_cached("SELECT max(changed_at) FROM order_status_history WHERE order_id = $1 AND to_status = 'delivered'").await?,
                     &[&id],
                 )
                 .await
@@ -491,9 +491,8 @@ async fn request_return(ctx: &ToolContext<'_>, call: &ToolCall) -> Result<Outcom
                 ))));
             }
             let rid: Uuid = tx
-                .query_one(
-                    "INSERT INTO return_requests (tenant_id, order_id, conversation_id, customer_ig_id, reason)
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                .query_one(&tx.prepare_cached("INSERT INTO return_requests (tenant_id, order_id, conversation_id, customer_ig_id, reason)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id").await?,
                     &[&tenant.as_uuid(), &id, &conversation, &customer, &reason.trim()],
                 )
                 .await

@@ -268,8 +268,11 @@ pub async fn get_item_by_sku(
     tx: &impl GenericClient,
     sku: &str,
 ) -> Result<Option<CatalogItem>, CatalogError> {
+    let stmt = tx
+        .prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM catalog_items i LEFT JOIN categories c ON c.id = i.category_id WHERE i.sku = $1"))
+        .await?;
     Ok(tx
-        .query_opt(&format!("SELECT {ITEM_COLUMNS} FROM catalog_items i LEFT JOIN categories c ON c.id = i.category_id WHERE i.sku = $1"), &[&sku.trim()])
+        .query_opt(&stmt, &[&sku.trim()])
         .await?
         .map(|r| item_from_row(&r)))
 }
@@ -279,9 +282,10 @@ pub async fn get_items(
     tx: &impl GenericClient,
     ids: &[Uuid],
 ) -> Result<Vec<CatalogItem>, CatalogError> {
-    let rows = tx
-        .query(&format!("SELECT {ITEM_COLUMNS} FROM catalog_items i LEFT JOIN categories c ON c.id = i.category_id WHERE i.id = ANY($1)"), &[&ids])
+    let stmt = tx
+        .prepare_cached(&format!("SELECT {ITEM_COLUMNS} FROM catalog_items i LEFT JOIN categories c ON c.id = i.category_id WHERE i.id = ANY($1)"))
         .await?;
+    let rows = tx.query(&stmt, &[&ids]).await?;
     let mut items: Vec<CatalogItem> = rows.iter().map(item_from_row).collect();
     items.sort_by_key(|i| ids.iter().position(|id| *id == i.id));
     Ok(items)

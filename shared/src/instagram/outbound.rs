@@ -238,9 +238,8 @@ async fn send_parts(
                 text: part.text().map(str::to_owned),
                 part: part.clone(),
             };
-            fresh[i] = tx.query_opt(
-                "INSERT INTO outbound_messages (tenant_id, conversation_id, idempotency_key, kind, payload)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING 1",
+            fresh[i] = tx.query_opt(&tx.prepare_cached("INSERT INTO outbound_messages (tenant_id, conversation_id, idempotency_key, kind, payload)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING 1").await?,
                 &[&t, &to.conversation, &keys[i], &part.kind(), &serde_json::to_value(&stored).expect("serialisable")],
             )
             .await?
@@ -295,7 +294,7 @@ async fn send_part(
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, to.tenant).await?;
         let row = tx
-            .query_one("SELECT status, mid FROM outbound_messages WHERE tenant_id = $1 AND idempotency_key = $2", &[&t, &key])
+            .query_one(&tx.prepare_cached("SELECT status, mid FROM outbound_messages WHERE tenant_id = $1 AND idempotency_key = $2").await?, &[&t, &key])
             .await?;
         tx.commit().await?;
         (row.get::<_, String>(0), row.get::<_, Option<String>>(1))
@@ -337,22 +336,20 @@ async fn send_part(
     let tx = begin_for_tenant(&mut c, to.tenant).await?;
     let outcome = match result {
         Ok(mid) => {
-            tx.execute(
-                "UPDATE outbound_messages SET status = 'sent', mid = coalesce(mid, $3), sent_at = now(), attempts = attempts + 1,
+            tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'sent', mid = coalesce(mid, $3), sent_at = now(), attempts = attempts + 1,
                         error_class = NULL, last_error = NULL, next_attempt_at = NULL
-                  WHERE tenant_id = $1 AND idempotency_key = $2",
+                  WHERE tenant_id = $1 AND idempotency_key = $2").await?,
                 &[&t, &key, &mid],
             )
             .await?;
             if let (Some(mid), Some(text)) = (&mid, part.text()) {
-                tx.execute(
-                    "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
+                tx.execute(&tx.prepare_cached("INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
                      VALUES ($1, $2, 'outbound', $3, $4, $5, now())
-                     ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING",
+                     ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING").await?,
                     &[&t, &to.conversation, &author, mid, &text],
                 )
                 .await?;
-                tx.execute("UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1", &[&to.conversation]).await?;
+                tx.execute(&tx.prepare_cached("UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1").await?, &[&to.conversation]).await?;
             }
             PartOutcome::Sent(mid)
         }
@@ -381,10 +378,9 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
     };
     let due = {
         let c = app.db.platform().await?;
-        c.query(
-            "SELECT tenant_id, conversation_id, idempotency_key, payload, attempts FROM outbound_messages
+        c.query(&c.prepare_cached("SELECT tenant_id, conversation_id, idempotency_key, payload, attempts FROM outbound_messages
               WHERE status = 'pending' AND next_attempt_at <= now()
-              ORDER BY next_attempt_at, (payload->>'seq')::int LIMIT $1",
+              ORDER BY next_attempt_at, (payload->>'seq')::int LIMIT $1").await?,
             &[&batch],
         )
         .await?
@@ -412,10 +408,9 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
         if attempts >= MAX_ATTEMPTS {
             let mut c = app.db.app().await?;
             let tx = begin_for_tenant(&mut c, tenant).await?;
-            tx.execute(
-                "UPDATE outbound_messages SET status = 'failed', next_attempt_at = NULL,
+            tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'failed', next_attempt_at = NULL,
                         last_error = coalesce(last_error, '') || ' (gave up after ' || attempts || ' attempts)'
-                  WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status = 'pending'",
+                  WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status = 'pending'").await?,
                 &[&tenant.as_uuid(), &stored.message_key],
             )
             .await?;
@@ -473,25 +468,22 @@ async fn failure(
     let class_name = format!("{class:?}");
     if e.is_retryable() {
         let after = e.retry_after().unwrap_or(Duration::from_secs(30));
-        tx.execute(
-            "UPDATE outbound_messages SET attempts = attempts + 1, error_class = $3, last_error = $4
-              WHERE tenant_id = $1 AND idempotency_key = $2",
+        tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET attempts = attempts + 1, error_class = $3, last_error = $4
+              WHERE tenant_id = $1 AND idempotency_key = $2").await?,
             &[&tenant.as_uuid(), &key, &class_name, &reason],
         )
         .await?;
         // This part and the ones after it wait, in order.
-        tx.execute(
-            "UPDATE outbound_messages
+        tx.execute(&tx.prepare_cached("UPDATE outbound_messages
                 SET next_attempt_at = now() + make_interval(secs => $3) + make_interval(secs => (payload->>'seq')::int / 1000.0)
-              WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status = 'pending' AND mid IS NULL",
+              WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status = 'pending' AND mid IS NULL").await?,
             &[&tenant.as_uuid(), &message_key, &after.as_secs_f64()],
         )
         .await?;
         return Ok(SendOutcome::RetryLater { after, reason });
     }
-    tx.execute(
-        "UPDATE outbound_messages SET status = 'failed', attempts = attempts + 1, error_class = $3, last_error = $4, next_attempt_at = NULL
-          WHERE tenant_id = $1 AND idempotency_key = $2",
+    tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'failed', attempts = attempts + 1, error_class = $3, last_error = $4, next_attempt_at = NULL
+          WHERE tenant_id = $1 AND idempotency_key = $2").await?,
         &[&tenant.as_uuid(), &key, &class_name, &reason],
     )
     .await?;

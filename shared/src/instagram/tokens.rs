@@ -27,13 +27,12 @@ pub async fn store(
     scopes: &[String],
 ) -> Result<(), tokio_postgres::Error> {
     let sealed = keys.seal(token.expose_secret().as_bytes());
-    tx.execute(
-        "INSERT INTO meta_tokens (tenant_id, ig_user_id, access_token_enc, key_id, scopes, obtained_at, expires_at)
+    tx.execute(&tx.prepare_cached("INSERT INTO meta_tokens (tenant_id, ig_user_id, access_token_enc, key_id, scopes, obtained_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, now(), $6)
          ON CONFLICT (tenant_id) DO UPDATE
             SET ig_user_id = EXCLUDED.ig_user_id, access_token_enc = EXCLUDED.access_token_enc,
                 key_id = EXCLUDED.key_id, scopes = EXCLUDED.scopes, obtained_at = now(),
-                expires_at = EXCLUDED.expires_at, refreshed_at = NULL, last_refresh_error = NULL, updated_at = now()",
+                expires_at = EXCLUDED.expires_at, refreshed_at = NULL, last_refresh_error = NULL, updated_at = now()").await?,
         &[&tenant.as_uuid(), &ig_user_id, &sealed, &keys.key_id(), &scopes, &expires_at],
     )
     .await?;
@@ -47,8 +46,7 @@ pub async fn load(
     tenant: TenantId,
 ) -> Result<Option<StoredToken>, tokio_postgres::Error> {
     let Some(row) = tx
-        .query_opt(
-            "SELECT ig_user_id, access_token_enc, key_id, expires_at FROM meta_tokens WHERE tenant_id = $1",
+        .query_opt(&tx.prepare_cached("SELECT ig_user_id, access_token_enc, key_id, expires_at FROM meta_tokens WHERE tenant_id = $1").await?,
             &[&tenant.as_uuid()],
         )
         .await?
@@ -85,11 +83,10 @@ pub async fn refresh_expiring(app: &App, graph: &GraphClient) -> Result<RefreshR
     let mut report = RefreshReport::default();
     let due: Vec<(TenantId, DateTime<Utc>)> = {
         let c = app.db.platform().await?;
-        c.query(
-            "SELECT t.tenant_id, t.expires_at FROM meta_tokens t JOIN tenants s ON s.id = t.tenant_id
+        c.query(&c.prepare_cached("SELECT t.tenant_id, t.expires_at FROM meta_tokens t JOIN tenants s ON s.id = t.tenant_id
               WHERE s.status <> 'disabled' AND t.expires_at < now() + interval '10 days'
                 AND coalesce(t.refreshed_at, t.obtained_at) < now() - interval '24 hours'
-              ORDER BY t.expires_at",
+              ORDER BY t.expires_at").await?,
             &[],
         )
         .await?
@@ -120,10 +117,9 @@ pub async fn refresh_expiring(app: &App, graph: &GraphClient) -> Result<RefreshR
                 let new_expiry =
                     Utc::now() + Duration::from_std(fresh.expires_in).unwrap_or(Duration::days(60));
                 let sealed = app.keys.seal(fresh.access_token.expose_secret().as_bytes());
-                tx.execute(
-                    "UPDATE meta_tokens SET access_token_enc = $2, key_id = $3, expires_at = $4, refreshed_at = now(),
+                tx.execute(&tx.prepare_cached("UPDATE meta_tokens SET access_token_enc = $2, key_id = $3, expires_at = $4, refreshed_at = now(),
                             last_refresh_error = NULL, updated_at = now()
-                      WHERE tenant_id = $1",
+                      WHERE tenant_id = $1").await?,
                     &[&tenant.as_uuid(), &sealed, &app.keys.key_id(), &new_expiry],
                 )
                 .await?;
@@ -132,8 +128,7 @@ pub async fn refresh_expiring(app: &App, graph: &GraphClient) -> Result<RefreshR
             Err(e) => {
                 report.failed += 1;
                 let reason = e.to_string();
-                tx.execute(
-                    "UPDATE meta_tokens SET last_refresh_error = $2, updated_at = now() WHERE tenant_id = $1",
+                tx.execute(&tx.prepare_cached("UPDATE meta_tokens SET last_refresh_error = $2, updated_at = now() WHERE tenant_id = $1").await?,
                     &[&tenant.as_uuid(), &reason],
                 )
                 .await?;

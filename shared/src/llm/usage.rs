@@ -29,10 +29,9 @@ pub async fn record(
     db: &impl GenericClient,
     e: &UsageEvent<'_>,
 ) -> Result<(), tokio_postgres::Error> {
-    db.execute(
-        "INSERT INTO usage_events (tenant_id, conversation_id, turn_id, kind, provider, model,
+    db.execute(&db.prepare_cached("INSERT INTO usage_events (tenant_id, conversation_id, turn_id, kind, provider, model,
                                    prompt_tokens, cached_tokens, completion_tokens, cost_usd, billed_to)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)").await?,
         &[
             &e.tenant.as_uuid(),
             &e.conversation_id,
