@@ -7,9 +7,9 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::agent::crash::{self, CrashPoint};
 use shared::instagram::signature::sign_webhook_body;
-use shared::tenants::{InstagramHandle, TenantId};
+use shared::tenants::TenantId;
 use std::time::Duration;
-use support::app::{test_app, TestApp, IG_SECRET};
+use support::app::{connect_shop, test_app, TestApp, IG_SECRET};
 use support::fake_instagram::ACCOUNT_ID;
 use support::fake_openai::{text, tool, FakeOpenAi, Step};
 use uuid::Uuid;
@@ -36,26 +36,9 @@ async fn agent_with(extra: &[(&str, &str)], items: usize) -> Agent {
     ];
     settings.extend_from_slice(extra);
     let ta = test_app(&settings).await;
-    let (tenant, _) = shared::tenants::upsert_for_instagram_account(
-        &ta.app.db,
-        ACCOUNT_ID,
-        &InstagramHandle::parse("jo.shop").unwrap(),
-    )
-    .await
-    .unwrap();
+    let tenant = connect_shop(&ta, 50).await;
     let mut c = ta.app.db.app().await.unwrap();
     let tx = shared::db::begin_for_tenant(&mut c, tenant).await.unwrap();
-    shared::instagram::tokens::store(
-        &tx,
-        &ta.app.keys,
-        tenant,
-        ACCOUNT_ID,
-        &SecretString::from("IGAA-test-token".to_owned()),
-        chrono::Utc::now() + chrono::Duration::days(50),
-        &[],
-    )
-    .await
-    .unwrap();
     let profile = json!({
         "shop_name": "بوتيك ليلى",
         "intro": "ملابس نسائية من عمّان",

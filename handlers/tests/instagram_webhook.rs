@@ -5,33 +5,12 @@ mod support;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::instagram::signature::sign_webhook_body;
-use shared::tenants::{InstagramHandle, TenantId};
-use support::app::{test_app, TestApp, IG_SECRET, META_SECRET, VERIFY_TOKEN};
+use shared::tenants::TenantId;
+use support::app::{connect_shop, test_app, TestApp, IG_SECRET, META_SECRET, VERIFY_TOKEN};
 use support::fake_instagram::ACCOUNT_ID;
 
 async fn connected_shop(ta: &TestApp) -> TenantId {
-    let (tenant, _) = shared::tenants::upsert_for_instagram_account(
-        &ta.app.db,
-        ACCOUNT_ID,
-        &InstagramHandle::parse("jo.shop").unwrap(),
-    )
-    .await
-    .unwrap();
-    let mut c = ta.app.db.app().await.unwrap();
-    let tx = shared::db::begin_for_tenant(&mut c, tenant).await.unwrap();
-    shared::instagram::tokens::store(
-        &tx,
-        &ta.app.keys,
-        tenant,
-        ACCOUNT_ID,
-        &SecretString::from("IGAA-test-token".to_owned()),
-        chrono::Utc::now() + chrono::Duration::days(50),
-        &[],
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    tenant
+    connect_shop(ta, 50).await
 }
 
 fn sign(body: &str, secret: &str) -> String {

@@ -6,30 +6,8 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::app::{session_cookie_of, test_app, TestApp};
+use support::app::{sign_in, test_app, Merchant, TestApp};
 use support::fake_search::{Action, FakeSearch};
-
-struct Merchant {
-    cookie: String,
-    csrf: String,
-    tenant: String,
-}
-
-async fn sign_in(ta: &TestApp, handle: &str) -> Merchant {
-    let r = warp::test::request()
-        .method("POST")
-        .path("/api/v1/auth/local")
-        .body(json!({ "handle": handle }).to_string())
-        .reply(&ta.service)
-        .await;
-    assert_eq!(r.status(), 200);
-    let body: Value = serde_json::from_slice(r.body()).unwrap();
-    Merchant {
-        cookie: session_cookie_of(&r).unwrap(),
-        csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-        tenant: body["tenant_id"].as_str().unwrap().to_owned(),
-    }
-}
 
 async fn call(
     ta: &TestApp,
@@ -348,7 +326,7 @@ fn actions(search: &FakeSearch, m: &Merchant) -> Vec<(String, String)> {
         .into_iter()
         .map(|a: Action| {
             if a.action == "upload" {
-                assert_eq!(a.doc["tenant_id"], m.tenant, "{:?}", a.doc);
+                assert_eq!(a.doc["tenant_id"], m.tenant.to_string(), "{:?}", a.doc);
                 assert_eq!(a.doc["kind"], "product");
                 assert_eq!(key(m, a.doc["item_id"].as_str().unwrap()), a.key);
             }

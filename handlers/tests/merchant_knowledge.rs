@@ -14,31 +14,13 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::app::{session_cookie_of, test_app, TestApp};
+use support::app::{test_app, Merchant, TestApp};
 use uuid::Uuid;
 use warp::{Filter, Reply};
 
-struct Merchant {
-    cookie: String,
-    csrf: String,
-    tenant: TenantId,
-}
-
 async fn sign_in(ta: &TestApp, handle: &str) -> Merchant {
     ta.app.blobs.ensure_container().await.unwrap();
-    let r = warp::test::request()
-        .method("POST")
-        .path("/api/v1/auth/local")
-        .body(json!({ "handle": handle }).to_string())
-        .reply(&ta.service)
-        .await;
-    assert_eq!(r.status(), 200);
-    let body: Value = serde_json::from_slice(r.body()).unwrap();
-    Merchant {
-        cookie: session_cookie_of(&r).unwrap(),
-        csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-        tenant: TenantId::from_uuid(body["tenant_id"].as_str().unwrap().parse().unwrap()),
-    }
+    support::app::sign_in(ta, handle).await
 }
 
 fn parse(body: &[u8]) -> Value {

@@ -3,28 +3,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::app::{session_cookie_of, test_app, TestApp};
-
-struct Merchant {
-    cookie: String,
-    csrf: String,
-    tenant: uuid::Uuid,
-}
-
-async fn sign_in(ta: &TestApp, handle: &str) -> Merchant {
-    let r = warp::test::request()
-        .method("POST")
-        .path("/api/v1/auth/local")
-        .body(json!({ "handle": handle }).to_string())
-        .reply(&ta.service)
-        .await;
-    let body: Value = serde_json::from_slice(r.body()).unwrap();
-    Merchant {
-        cookie: session_cookie_of(&r).unwrap(),
-        csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-        tenant: body["tenant_id"].as_str().unwrap().parse().unwrap(),
-    }
-}
+use support::app::{sign_in, test_app, Merchant, TestApp};
 
 async fn call(
     ta: &TestApp,
@@ -59,14 +38,14 @@ async fn orders_returns_and_the_delivery_hook() {
         .query_one(
             "INSERT INTO orders (tenant_id, order_number, customer_name, customer_phone, city, subtotal_jod, delivery_fee_jod, total_jod)
              VALUES ($1, 1042, 'سارة', '+962791234567', 'عمان', 25, 2.5, 27.5) RETURNING id",
-            &[&m.tenant],
+            &[&m.tenant.as_uuid()],
         )
         .await
         .unwrap()
         .get(0);
     p.execute(
         "INSERT INTO return_requests (tenant_id, order_id, reason) VALUES ($1, $2, 'مقاس')",
-        &[&m.tenant, &order],
+        &[&m.tenant.as_uuid(), &order],
     )
     .await
     .unwrap();

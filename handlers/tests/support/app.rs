@@ -64,3 +64,56 @@ pub fn session_cookie_of(r: &warp::http::Response<bytes::Bytes>) -> Option<Strin
         (name == shared::sessions::COOKIE_NAME && !value.is_empty()).then(|| value.to_owned())
     })
 }
+
+/// A merchant signed in through the local sign-in: the session cookie, its CSRF token and
+/// the shop.
+pub struct Merchant {
+    pub cookie: String,
+    pub csrf: String,
+    pub tenant: shared::tenants::TenantId,
+}
+
+pub async fn sign_in(ta: &TestApp, handle: &str) -> Merchant {
+    let r = warp::test::request()
+        .method("POST")
+        .path("/api/v1/auth/local")
+        .body(serde_json::json!({ "handle": handle }).to_string())
+        .reply(&ta.service)
+        .await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+    Merchant {
+        cookie: session_cookie_of(&r).unwrap(),
+        csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+        tenant: shared::tenants::TenantId::from_uuid(
+            body["tenant_id"].as_str().unwrap().parse().unwrap(),
+        ),
+    }
+}
+
+/// The fake Instagram account connected as the shop `jo.shop`, with a token that expires in
+/// `expires_in_days`.
+pub async fn connect_shop(ta: &TestApp, expires_in_days: i64) -> shared::tenants::TenantId {
+    let (tenant, _) = shared::tenants::upsert_for_instagram_account(
+        &ta.app.db,
+        super::fake_instagram::ACCOUNT_ID,
+        &shared::tenants::InstagramHandle::parse(super::fake_instagram::HANDLE).unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut c = ta.app.db.app().await.unwrap();
+    let tx = shared::db::begin_for_tenant(&mut c, tenant).await.unwrap();
+    shared::instagram::tokens::store(
+        &tx,
+        &ta.app.keys,
+        tenant,
+        super::fake_instagram::ACCOUNT_ID,
+        &secrecy::SecretString::from("IGAA-test-token".to_owned()),
+        chrono::Utc::now() + chrono::Duration::days(expires_in_days),
+        &[],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    tenant
+}

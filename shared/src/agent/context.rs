@@ -98,6 +98,15 @@ fn message_text(text: Option<String>, attachments: &Value) -> Option<String> {
     }
 }
 
+/// A `SELECT id, text, attachments` row as a message waiting for its answer.
+fn pending_of(r: &tokio_postgres::Row) -> Pending {
+    let attachments: Value = r.get(2);
+    Pending {
+        id: r.get(0),
+        text: message_text(r.get(1), &attachments).unwrap_or_default(),
+    }
+}
+
 /// The conversation's customer messages with no answer yet, oldest first.
 pub async fn pending_messages(
     tx: &impl GenericClient,
@@ -110,14 +119,8 @@ pub async fn pending_messages(
             &[&conversation],
         )
         .await?
-        .into_iter()
-        .map(|r| {
-            let attachments: Value = r.get(2);
-            Pending {
-                id: r.get(0),
-                text: message_text(r.get(1), &attachments).unwrap_or_default(),
-            }
-        })
+        .iter()
+        .map(pending_of)
         .collect())
 }
 
@@ -131,14 +134,8 @@ pub async fn messages_by_id(
             &[&ids],
         )
         .await?
-        .into_iter()
-        .map(|r| {
-            let attachments: Value = r.get(2);
-            Pending {
-                id: r.get(0),
-                text: message_text(r.get(1), &attachments).unwrap_or_default(),
-            }
-        })
+        .iter()
+        .map(pending_of)
         .collect())
 }
 

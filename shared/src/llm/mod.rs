@@ -266,6 +266,7 @@ impl LlmClient {
             embedding_model,
             s,
             BilledTo::Platform,
+            None,
         )?))
     }
 
@@ -296,7 +297,7 @@ impl LlmClient {
                     Reach::Anywhere => None,
                     Reach::PublicOnly => Some(public_address(&base_url).await?),
                 };
-                let mut client = Self::build(
+                Ok(Some(Self::build(
                     Target::OpenAi {
                         base_url: base_url.trim_end_matches('/').to_owned(),
                     },
@@ -305,21 +306,8 @@ impl LlmClient {
                     None,
                     settings,
                     BilledTo::TenantKey,
-                )?;
-                if let Some((host, addr)) = pin {
-                    let http = reqwest::Client::builder()
-                        .timeout(Duration::from_secs(settings.timeout_secs))
-                        .connect_timeout(Duration::from_secs(10))
-                        .redirect(reqwest::redirect::Policy::none())
-                        .no_proxy()
-                        .resolve(&host, addr)
-                        .build()
-                        .map_err(|e| LlmError::Config(e.to_string()))?;
-                    Arc::get_mut(&mut client.inner)
-                        .expect("a client just built is not shared")
-                        .http = http;
-                }
-                Ok(Some(client))
+                    pin,
+                )?))
             }
             _ => Ok(platform.cloned()),
         }
@@ -332,12 +320,19 @@ impl LlmClient {
         embedding_model: Option<String>,
         s: &LlmSettings,
         billed_to: BilledTo,
+        pin: Option<(String, std::net::SocketAddr)>,
     ) -> Result<Self, LlmError> {
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(Duration::from_secs(s.timeout_secs))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| LlmError::Config(e.to_string()))?;
+            .connect_timeout(Duration::from_secs(10));
+        if let Some((host, addr)) = pin {
+            // Only the checked address, and no redirects that could lead elsewhere.
+            http = http
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .resolve(&host, addr);
+        }
+        let http = http.build().map_err(|e| LlmError::Config(e.to_string()))?;
         Ok(LlmClient {
             inner: Arc::new(Inner {
                 http,
