@@ -1,10 +1,14 @@
 //! Alerts for merchants and the product owner (token expiry, reconnect needed, failures).
-//! An open alert with the same dedupe key is not raised twice.
+//! An open alert with the same dedupe key is not raised twice. Merchants list their shop's
+//! alerts and mark them read (acknowledged).
 
 use crate::tenants::TenantId;
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
     Warning,
@@ -12,7 +16,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
             Severity::Warning => "warning",
@@ -39,4 +43,60 @@ pub async fn raise(
         .await?;
     tracing::warn!(tenant = ?tenant.map(|t| t.to_string()), kind, severity = severity.as_str(), "alert: {message}");
     Ok(())
+}
+
+/// One alert as the merchant sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Alert {
+    pub id: Uuid,
+    /// e.g. instagram_reconnect_needed, instagram_token_expiring, handoff, ai_unavailable.
+    pub kind: String,
+    pub severity: Severity,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    /// When it was marked read (null: still open).
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+/// Most alerts one list shows.
+pub const LIST_LIMIT: i64 = 200;
+
+/// The shop's alerts, newest first: only the open ones, or all.
+pub async fn list(client: &impl GenericClient, open_only: bool) -> Result<Vec<Alert>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT id, kind, severity, message, created_at, acknowledged_at FROM alerts
+              WHERE tenant_id = app_current_tenant() AND (NOT $1 OR acknowledged_at IS NULL)
+              ORDER BY created_at DESC, id DESC LIMIT $2",
+            &[&open_only, &LIST_LIMIT],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Alert {
+            id: r.get(0),
+            kind: r.get(1),
+            severity: match r.get::<_, &str>(2) {
+                "info" => Severity::Info,
+                "critical" => Severity::Critical,
+                _ => Severity::Warning,
+            },
+            message: r.get(3),
+            created_at: r.get(4),
+            acknowledged_at: r.get(5),
+        })
+        .collect())
+}
+
+/// Marks one of the shop's alerts read; `false` when the shop has no such alert. Marking it
+/// again keeps the first time.
+pub async fn mark_read(client: &impl GenericClient, id: Uuid) -> Result<bool, tokio_postgres::Error> {
+    let n = client
+        .execute(
+            "UPDATE alerts SET acknowledged_at = coalesce(acknowledged_at, now())
+              WHERE id = $1 AND tenant_id = app_current_tenant()",
+            &[&id],
+        )
+        .await?;
+    Ok(n > 0)
 }

@@ -853,6 +853,7 @@ pub(crate) async fn hand_over(
         &[&conversation.id, &reason],
     )
     .await?;
+    crate::conversations::events::handed_off(&tx, conversation.id, reason).await?;
     let who = conversation
         .customer_username
         .as_deref()

@@ -95,6 +95,9 @@ impl From<tokio_postgres::Error> for SendError {
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 enum Part {
     Text(String),
+    /// A person's text sent with the HUMAN_AGENT tag (24 hours to 7 days after the
+    /// customer's last message).
+    HumanAgentText(String),
     QuickReplies {
         text: String,
         replies: Vec<QuickReply>,
@@ -106,7 +109,7 @@ enum Part {
 impl Part {
     fn kind(&self) -> &'static str {
         match self {
-            Part::Text(_) => "text",
+            Part::Text(_) | Part::HumanAgentText(_) => "text",
             Part::QuickReplies { .. } => "quick_replies",
             Part::Cards(_) => "cards",
             Part::Action(_) => "sender_action",
@@ -114,7 +117,7 @@ impl Part {
     }
     fn text(&self) -> Option<&str> {
         match self {
-            Part::Text(t) => Some(t),
+            Part::Text(t) | Part::HumanAgentText(t) => Some(t),
             Part::QuickReplies { text, .. } => Some(text),
             _ => None,
         }
@@ -149,6 +152,29 @@ pub async fn send_text(
         .map(Part::Text)
         .collect();
     send_parts(app, to, key, parts, author).await
+}
+
+/// A person's reply from the dashboard, like [`send_text`] with author "merchant"; with
+/// `human_agent_tag` every part carries Meta's HUMAN_AGENT tag (for the 24-hour to 7-day
+/// window; never for the AI).
+pub async fn send_human_text(
+    app: &App,
+    to: &Recipient,
+    key: &str,
+    text: &str,
+    human_agent_tag: bool,
+) -> Result<SendOutcome, SendError> {
+    let parts: Vec<Part> = split_message(text, MAX_TEXT_BYTES)
+        .into_iter()
+        .map(|t| {
+            if human_agent_tag {
+                Part::HumanAgentText(t)
+            } else {
+                Part::Text(t)
+            }
+        })
+        .collect();
+    send_parts(app, to, key, parts, "merchant").await
 }
 
 pub async fn send_quick_replies(
@@ -317,6 +343,10 @@ async fn send_part(
     let result = match part {
         Part::Text(text) => graph
             .send_text(account, tok, customer, text)
+            .await
+            .map(|m| Some(m.message_id)),
+        Part::HumanAgentText(text) => graph
+            .send_human_agent_text(account, tok, customer, text)
             .await
             .map(|m| Some(m.message_id)),
         Part::QuickReplies { text, replies } => graph

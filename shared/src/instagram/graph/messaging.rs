@@ -160,6 +160,28 @@ impl GraphClient {
             .await
     }
 
+    /// A person's reply 24 hours to 7 days after the customer's last message: Meta's
+    /// `HUMAN_AGENT` message tag (`messaging_type: MESSAGE_TAG`). Never for the AI.
+    pub async fn send_human_agent_text(
+        &self,
+        account_id: &str,
+        token: &SecretString,
+        recipient_igsid: &str,
+        text: &str,
+    ) -> Result<SentMessage, GraphError> {
+        check_text(text)?;
+        let body = json!({
+            "recipient": { "id": recipient_igsid },
+            "messaging_type": "MESSAGE_TAG",
+            "tag": "HUMAN_AGENT",
+            "message": { "text": text },
+        });
+        let (endpoint, answer) = self
+            .post_messages(account_id, token, recipient_igsid, &body)
+            .await?;
+        wire::decode(&endpoint, &answer)
+    }
+
     pub async fn send_quick_replies(
         &self,
         account_id: &str,

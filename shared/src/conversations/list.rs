@@ -1,0 +1,205 @@
+//! The inbox list: waiting-for-a-person first, then the latest activity, with filters and a
+//! cursor that keeps its place while new messages arrive (keyset on the sort key, not an
+//! offset).
+
+use super::{detail_from_row, ConversationError, ConversationSummary, Mode, State, ACTIVITY, COLUMNS};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const DEFAULT_LIMIT: u32 = 30;
+pub const MAX_LIMIT: u32 = 100;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationFilter {
+    /// Only conversations waiting for a person (true) or not (false).
+    pub needs_human: Option<bool>,
+    pub mode: Option<Mode>,
+    /// Only conversations with unread customer messages (true) or without (false).
+    pub unread: Option<bool>,
+    /// Default: both.
+    pub state: Option<State>,
+    /// Customer name, username or Instagram id, or words of a message.
+    pub search: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1..=100, default 30.
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConversationPage {
+    pub conversations: Vec<ConversationSummary>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a page ends: the sort key of its last conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Position {
+    needs_human: bool,
+    activity: DateTime<Utc>,
+    id: Uuid,
+}
+
+fn encode(p: Position) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "c1|{}|{}|{}",
+        u8::from(p.needs_human),
+        p.activity.timestamp_micros(),
+        p.id
+    ))
+}
+
+fn decode(cursor: &str) -> Result<Position, ConversationError> {
+    let bad = || {
+        ConversationError::BadCursor(
+            "This cursor is not one the conversation list gave out; load the list again.".into(),
+        )
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .map_err(|_| bad())?;
+    let raw = String::from_utf8(raw).map_err(|_| bad())?;
+    let mut parts = raw.split('|');
+    if parts.next() != Some("c1") {
+        return Err(bad());
+    }
+    let needs_human = match parts.next() {
+        Some("1") => true,
+        Some("0") => false,
+        _ => return Err(bad()),
+    };
+    let activity = parts
+        .next()
+        .and_then(|m| m.parse::<i64>().ok())
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    let id = parts
+        .next()
+        .and_then(|i| Uuid::parse_str(i).ok())
+        .ok_or_else(bad)?;
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(Position {
+        needs_human,
+        activity,
+        id,
+    })
+}
+
+/// `%text%` for ILIKE, with the pattern characters taken literally.
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub async fn list(
+    tx: &impl GenericClient,
+    f: &ConversationFilter,
+) -> Result<ConversationPage, ConversationError> {
+    let limit = f.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ConversationError::Invalid {
+            field: "limit",
+            message: format!("must be 1 to {MAX_LIMIT}"),
+        });
+    }
+    let search = f.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.contains('\0')) {
+        return Err(ConversationError::Invalid {
+            field: "search",
+            message: "must not contain NUL characters".into(),
+        });
+    }
+    let search: Option<String> = search.map(|s| s.chars().take(200).collect());
+    let pattern = search.as_deref().map(like_pattern);
+    let after = f.cursor.as_deref().map(decode).transpose()?;
+    let (after_nh, after_at, after_id) = match after {
+        Some(p) => (Some(p.needs_human), Some(p.activity), Some(p.id)),
+        None => (None, None, None),
+    };
+    let closed = "(c.closed_at IS NOT NULL AND (c.last_customer_message_at IS NULL OR c.last_customer_message_at <= c.closed_at))";
+    let sql = format!(
+        "SELECT {COLUMNS}, now() FROM conversations c
+          WHERE c.kind = 'instagram'
+            AND ($1::bool IS NULL OR c.needs_human = $1)
+            AND ($2::text IS NULL OR c.mode = $2)
+            AND ($3::bool IS NULL OR (c.unread_count > 0) = $3)
+            AND ($4::bool IS NULL OR {closed} = $4)
+            AND ($5::text IS NULL OR c.customer_name ILIKE $5 OR c.customer_username ILIKE $5
+                 OR c.customer_ig_id = $6
+                 OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.text ILIKE $5))
+            AND ($7::bool IS NULL OR (c.needs_human, {ACTIVITY}, c.id) < ($7, $8, $9))
+          ORDER BY c.needs_human DESC, {ACTIVITY} DESC, c.id DESC
+          LIMIT $10"
+    );
+    let rows = tx
+        .query(
+            &sql,
+            &[
+                &f.needs_human,
+                &f.mode.map(Mode::as_str),
+                &f.unread,
+                &f.state.map(|s| s == State::Closed),
+                &pattern,
+                &search,
+                &after_nh,
+                &after_at,
+                &after_id,
+                &(i64::from(limit) + 1),
+            ],
+        )
+        .await?;
+    let more = rows.len() > limit as usize;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let next_cursor = if more {
+        rows.last().map(|r| {
+            encode(Position {
+                needs_human: r.get(5),
+                activity: r.get(16),
+                id: r.get(0),
+            })
+        })
+    } else {
+        None
+    };
+    let conversations = rows
+        .iter()
+        .map(|r| detail_from_row(r, r.get(17)).into())
+        .collect();
+    Ok(ConversationPage {
+        conversations,
+        next_cursor,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_strangers_are_refused() {
+        let p = Position {
+            needs_human: true,
+            activity: DateTime::from_timestamp_micros(1_764_600_000_123_456).unwrap(),
+            id: Uuid::new_v4(),
+        };
+        assert_eq!(decode(&encode(p)).unwrap(), p);
+        for bad in ["", "nope", "YzF8MXx4eHh8eQ", &encode(p)[1..]] {
+            assert!(matches!(decode(bad), Err(ConversationError::BadCursor(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn search_patterns_take_wildcards_literally() {
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}
