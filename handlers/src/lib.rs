@@ -5,5 +5,6 @@ pub mod functions;
 pub mod host;
 pub mod http;
 pub mod package;
+pub mod security_headers;
 pub mod serve;
 pub mod telemetry;

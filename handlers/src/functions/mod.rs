@@ -14,6 +14,7 @@ pub mod sweeper;
 
 use crate::http::recover;
 use shared::app::App;
+use shared::settings::Environment;
 use warp::filters::BoxedFilter;
 use warp::{Filter, Reply};
 
@@ -73,16 +74,20 @@ pub fn readiness_probe() -> BoxedFilter<(warp::reply::Response,)> {
 /// What the Functions host talks to: the probe and every function route, with rejections
 /// turned into JSON errors and a tracing span per request.
 pub fn host_service(app: App) -> BoxedFilter<(warp::reply::Response,)> {
-    with_plumbing(readiness_probe().or(routes(app)).unify().boxed())
+    let hsts = app.settings.environment != Environment::Local;
+    with_plumbing(readiness_probe().or(routes(app)).unify().boxed(), hsts)
 }
 
+/// Errors as JSON, a span per request, and the security headers on every answer
+/// (`Strict-Transport-Security` with `hsts`: outside the local environment).
 pub fn with_plumbing(
     routes: BoxedFilter<(warp::reply::Response,)>,
+    hsts: bool,
 ) -> BoxedFilter<(warp::reply::Response,)> {
     routes
         .recover(recover)
         .unify()
         .with(warp::trace(crate::telemetry::request_span))
-        .map(Reply::into_response)
+        .map(move |r| crate::security_headers::apply(Reply::into_response(r), hsts))
         .boxed()
 }

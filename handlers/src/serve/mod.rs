@@ -48,7 +48,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             functions::readiness_probe().or(routes).unify().boxed()
         }
     };
-    let service = functions::with_plumbing(routes);
+    let hsts = app.settings.environment != shared::settings::Environment::Local;
+    let service = functions::with_plumbing(routes, hsts);
 
     let listener = tokio::net::TcpListener::bind(bind)
         .await

@@ -17,10 +17,12 @@ pub const MAX_LIMIT: u32 = 100;
 pub struct ConversationFilter {
     /// Only conversations waiting for a person (true) or not (false).
     pub needs_human: Option<bool>,
+    #[param(inline)]
     pub mode: Option<Mode>,
     /// Only conversations with unread customer messages (true) or without (false).
     pub unread: Option<bool>,
     /// Default: both.
+    #[param(inline)]
     pub state: Option<State>,
     /// Customer name, username or Instagram id, or words of a message.
     pub search: Option<String>,

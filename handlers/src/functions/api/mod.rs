@@ -1,13 +1,16 @@
 //! `api` (HTTP, forwarded: `/api/v1/...`): the merchant API — sign-in state, the catalog,
 //! orders and returns, the shop's setup and settings, the knowledge base, the test chat, the
-//! dashboard and the OpenAPI document (`openapi.rs` lists every endpoint). Paths not built
+//! dashboard, the inbox and alerts, the shop's data (export, deletion) and the OpenAPI
+//! document (`openapi.rs` lists every endpoint). Paths not built
 //! answer 501 with a message saying so.
 
 mod auth;
 mod catalog;
+mod conversations;
 mod dashboard;
 mod knowledge;
 mod me;
+mod my_data;
 pub mod openapi;
 mod orders;
 mod settings;
@@ -44,7 +47,11 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(settings::routes(app.clone()))
         .unify()
-        .or(dashboard::routes(app))
+        .or(dashboard::routes(app.clone()))
+        .unify()
+        .or(conversations::routes(app.clone()))
+        .unify()
+        .or(my_data::routes(app))
         .unify()
         .or(not_built)
         .unify()

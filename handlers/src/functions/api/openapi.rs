@@ -6,12 +6,17 @@
 //! `post("/api/v1/test-chat", "test chat", "Send a test message").csrf().body::<T>().ok::<R>(),`
 
 use super::catalog::{Bulk, ImportOptions};
+use super::conversations::{AlertFilter, TextInput};
+use super::my_data::DeleteShop;
 use super::me::{LocalSignIn, Me, SignInOptions};
 use super::orders::{HookInput, ReturnFilter, StatusChange};
 use super::setup::Instructions;
 use crate::http::ErrorBody;
 use serde::Serialize;
 use shared::catalog::csv_import::{CommitReport, Preview};
+use shared::conversations::list::{ConversationFilter, ConversationPage};
+use shared::conversations::thread::{Thread, ThreadEvent, ThreadQuery};
+use shared::conversations::ConversationSummary;
 use shared::catalog::{
     CatalogItem, Category, CategoryInput, ItemFilter, ItemInput, ItemPatch, Page,
 };
@@ -273,6 +278,101 @@ pub fn endpoints() -> Vec<Endpoint> {
         .session()
         .query::<RangeQuery>()
         .ok::<Overview>(),
+        // Conversations (the inbox) and alerts
+        get(
+            "/api/v1/conversations",
+            "conversations",
+            "The inbox: waiting for a person first, then the latest activity (filters, cursor; no test-chat conversations)",
+        )
+        .session()
+        .query::<ConversationFilter>()
+        .ok::<ConversationPage>(),
+        get(
+            "/api/v1/conversations/{id}",
+            "conversations",
+            "One conversation with the customer's details and its thread: the latest events, oldest first (before= for older)",
+        )
+        .session()
+        .query::<ThreadQuery>()
+        .ok::<Thread>(),
+        post(
+            "/api/v1/conversations/{id}/takeover",
+            "conversations",
+            "Take over from the AI: the AI pauses for this conversation",
+        )
+        .csrf()
+        .ok::<ConversationSummary>(),
+        post(
+            "/api/v1/conversations/{id}/handback",
+            "conversations",
+            "Hand the conversation back to the AI (nobody is waiting for a person any more)",
+        )
+        .csrf()
+        .ok::<ConversationSummary>(),
+        post(
+            "/api/v1/conversations/{id}/reply",
+            "conversations",
+            "Answer as a person — 201: inside 24 h a normal message, 24 h–7 days with the HUMAN_AGENT tag, later 422 window_closed; pauses the AI",
+        )
+        .csrf()
+        .body::<TextInput>()
+        .created::<ThreadEvent>(),
+        post(
+            "/api/v1/conversations/{id}/read",
+            "conversations",
+            "Mark the conversation read (unread_count 0)",
+        )
+        .csrf()
+        .no_content(),
+        post(
+            "/api/v1/conversations/{id}/close",
+            "conversations",
+            "Close the conversation (a new customer message opens it again)",
+        )
+        .csrf()
+        .ok::<ConversationSummary>(),
+        post(
+            "/api/v1/conversations/{id}/reopen",
+            "conversations",
+            "Reopen a closed conversation",
+        )
+        .csrf()
+        .ok::<ConversationSummary>(),
+        post(
+            "/api/v1/conversations/{id}/notes",
+            "conversations",
+            "Add an internal note — 201 (never sent to the customer)",
+        )
+        .csrf()
+        .body::<TextInput>()
+        .created::<ThreadEvent>(),
+        get(
+            "/api/v1/alerts",
+            "alerts",
+            "The shop's alerts, newest first (?state=open, the default, or all)",
+        )
+        .session()
+        .query::<AlertFilter>()
+        .ok::<AlertsAnswer>(),
+        post("/api/v1/alerts/{id}/read", "alerts", "Mark an alert read")
+            .csrf()
+            .no_content(),
+        // My data
+        get(
+            "/api/v1/shop/export",
+            "my data",
+            "Everything the shop keeps here as a zip (catalog.csv, orders.csv, returns.csv, conversations.json, profile.yaml, business-rules.json, ai-instructions.txt, knowledge.json, README.txt)",
+        )
+        .session()
+        .raw("application/zip"),
+        delete(
+            "/api/v1/shop",
+            "my data",
+            "Delete the shop and all its data (confirm = the shop's Instagram handle); clears the session cookie",
+        )
+        .csrf()
+        .body::<DeleteShop>()
+        .no_content(),
         // Session and Instagram connection
         get(
             "/api/v1/me",
@@ -434,6 +534,11 @@ pub struct TestChatAnswer {
     /// human_mode, licence: …, nothing_pending.
     skip_reason: Option<String>,
     tool_calls: Vec<shared::agent::ToolSummary>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertsAnswer {
+    alerts: Vec<shared::alerts::Alert>,
 }
 
 #[derive(Serialize, ToSchema)]
