@@ -4,6 +4,7 @@
 //! the caller's tenant transaction (the row takes that transaction's tenant).
 
 use super::Author;
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
@@ -29,7 +30,7 @@ impl Recorded {
     }
 }
 
-/// Records one event; returns its id.
+/// Records one event now; returns its id.
 pub async fn record(
     tx: &impl GenericClient,
     conversation: Uuid,
@@ -37,11 +38,23 @@ pub async fn record(
     author: Author,
     text: Option<&str>,
 ) -> Result<Uuid, tokio_postgres::Error> {
+    record_at(tx, conversation, kind, author, text, None).await
+}
+
+/// Records one event at `at` (default: now).
+pub async fn record_at(
+    tx: &impl GenericClient,
+    conversation: Uuid,
+    kind: Recorded,
+    author: Author,
+    text: Option<&str>,
+    at: Option<DateTime<Utc>>,
+) -> Result<Uuid, tokio_postgres::Error> {
     let row = tx
         .query_one(
-            "INSERT INTO conversation_events (tenant_id, conversation_id, kind, author, text)
-             VALUES (app_current_tenant(), $1, $2, $3, $4) RETURNING id",
-            &[&conversation, &kind.as_str(), &author.as_str(), &text],
+            "INSERT INTO conversation_events (tenant_id, conversation_id, kind, author, text, at)
+             VALUES (app_current_tenant(), $1, $2, $3, $4, coalesce($5, now())) RETURNING id",
+            &[&conversation, &kind.as_str(), &author.as_str(), &text, &at],
         )
         .await?;
     Ok(row.get(0))
@@ -91,21 +104,24 @@ pub async fn person_answered(
     Ok(())
 }
 
-/// The webhook stored an echo we did not send: a person answered from the Instagram app.
-/// `paused_the_ai` is whether that switched the conversation to human mode.
+/// The webhook stored an echo we did not send: a person answered from the Instagram app at
+/// `sent_at`. `paused_the_ai` is whether that switched the conversation to human mode; the
+/// thread shows the pause right after that message.
 pub async fn answered_from_instagram_app(
     tx: &impl GenericClient,
     conversation: Uuid,
     paused_the_ai: bool,
+    sent_at: DateTime<Utc>,
 ) -> Result<(), tokio_postgres::Error> {
     person_answered(tx, conversation).await?;
     if paused_the_ai {
-        record(
+        record_at(
             tx,
             conversation,
             Recorded::ModeChange,
             Author::MerchantApp,
             Some("A person answered from the Instagram app: the AI is paused for this conversation."),
+            Some(sent_at + chrono::Duration::microseconds(1)),
         )
         .await?;
     }
