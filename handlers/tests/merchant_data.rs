@@ -74,7 +74,8 @@ fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
         let mut f = archive.by_index(i).unwrap();
         let mut text = String::new();
         f.read_to_string(&mut text).unwrap();
-        files.insert(f.name().to_owned(), text);
+        let name = f.name().unwrap().to_string();
+        files.insert(name, text);
     }
     files
 }
