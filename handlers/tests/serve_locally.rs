@@ -161,3 +161,111 @@ async fn package_builds_a_folder_func_start_can_run() {
     let _ = child.wait();
     std::fs::remove_dir_all(out).unwrap();
 }
+
+#[tokio::test]
+async fn the_served_app_carries_security_headers_and_caches_only_hashed_assets_for_long() {
+    let t = TestDb::new().await;
+    let dist = std::env::temp_dir().join(format!("igshop-dist-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(dist.join("assets")).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>IG-Shop-Agent</title><script src=/assets/x-abc123.js></script>",
+    )
+    .unwrap();
+    std::fs::write(dist.join("assets/x-abc123.js"), "console.log('app')").unwrap();
+    std::fs::write(dist.join("favicon.svg"), "<svg/>").unwrap();
+    let port = free_port();
+    let mut env = t.env();
+    env.push(("PORT".into(), port.to_string()));
+    env.push(("AZURE_STORAGE_CONNECTION_STRING".into(), azurite()));
+    env.push((
+        "BLOB_CONTAINER".into(),
+        format!("serve-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+    ));
+    env.push(("FRONTEND_DIST".into(), dist.display().to_string()));
+    let mut running = Running::start(&["serve"], env);
+    let base = format!("http://127.0.0.1:{port}");
+    running
+        .wait_until_answering(&format!("{base}/api/health?probe=live"))
+        .await;
+
+    let fetch = |path: &'static str| {
+        let url = format!("{base}{path}");
+        async move { reqwest::get(url).await.unwrap() }
+    };
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let mut answers = vec![];
+    for path in [
+        "/",
+        "/index.html",
+        "/assets/x-abc123.js",
+        "/orders/1042",
+        "/favicon.svg",
+        "/assets/x-old999.js",
+        "/api/nope",
+        "/api/health?probe=live",
+        "/api/v1/me",
+    ] {
+        answers.push((path, fetch(path).await));
+    }
+    for (path, r) in &answers {
+        assert_eq!(
+            header(r, "content-security-policy").as_deref(),
+            Some(handlers::security_headers::CONTENT_SECURITY_POLICY),
+            "{path}"
+        );
+        assert_eq!(header(r, "x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+        assert_eq!(
+            header(r, "referrer-policy").as_deref(),
+            Some("strict-origin-when-cross-origin"),
+            "{path}"
+        );
+        assert_eq!(header(r, "x-frame-options").as_deref(), Some("DENY"), "{path}");
+        assert_eq!(
+            header(r, "permissions-policy").as_deref(),
+            Some("camera=(), microphone=(), geolocation=()"),
+            "{path}"
+        );
+        assert_eq!(header(r, "strict-transport-security"), None, "plain http locally: {path}");
+    }
+    let status_and_cache = |i: usize| {
+        let (_, r) = &answers[i];
+        (r.status().as_u16(), header(r, "cache-control"))
+    };
+    let revalidate = Some("no-cache".to_owned());
+    assert_eq!(status_and_cache(0), (200, revalidate.clone()), "index.html at /");
+    assert_eq!(status_and_cache(1), (200, revalidate.clone()));
+    assert_eq!(
+        status_and_cache(2),
+        (200, Some("public, max-age=31536000, immutable".to_owned())),
+        "hashed assets"
+    );
+    assert_eq!(status_and_cache(3), (200, revalidate.clone()), "a client-side route");
+    assert_eq!(status_and_cache(4), (200, revalidate), "other files are revalidated");
+    assert_eq!(answers[5].1.status(), 404, "a missing asset is not index.html");
+    assert_eq!(answers[6].1.status(), 404, "unknown API paths never fall back");
+    assert_eq!(answers[8].1.status(), 401);
+    let mut bodies = vec![];
+    for (_, r) in answers.drain(..) {
+        bodies.push(r.text().await.unwrap());
+    }
+    assert!(bodies[3].contains("IG-Shop-Agent"), "{}", bodies[3]);
+    assert!(bodies[2].contains("console.log"));
+    assert!(!bodies[5].contains("IG-Shop-Agent"));
+    assert!(bodies[6].contains("not_found"), "{}", bodies[6]);
+
+    // Outside the local environment the answers also pin HTTPS.
+    let r = handlers::security_headers::apply(warp::reply::Response::default(), true);
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        handlers::security_headers::HSTS
+    );
+
+    let status = running.terminate();
+    assert!(status.success());
+    std::fs::remove_dir_all(dist).unwrap();
+}
