@@ -9,14 +9,22 @@ use std::io::Read;
 use support::app::{sign_in, test_app, Merchant, TestApp};
 use uuid::Uuid;
 
-async fn call(ta: &TestApp, m: &Merchant, method: &str, path: &str, body: Option<Value>) -> warp::http::Response<bytes::Bytes> {
+async fn call(
+    ta: &TestApp,
+    m: &Merchant,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> warp::http::Response<bytes::Bytes> {
     let mut r = warp::test::request()
         .method(method)
         .path(path)
         .header("cookie", format!("igshop_session={}", m.cookie))
         .header("x-csrf-token", &m.csrf);
     if let Some(b) = body {
-        r = r.header("content-type", "application/json").body(b.to_string());
+        r = r
+            .header("content-type", "application/json")
+            .body(b.to_string());
     }
     r.reply(&ta.service).await
 }
@@ -28,9 +36,25 @@ fn json_of(r: &warp::http::Response<bytes::Bytes>) -> Value {
 /// A shop with an item, instructions, a conversation with a message, an order and a return.
 async fn shop(ta: &TestApp, handle: &str, sku: &str, order_number: i64, words: &str) -> Merchant {
     let m = sign_in(ta, handle).await;
-    let r = call(ta, &m, "POST", "/api/v1/catalog/items", Some(json!({ "sku": sku, "name": format!("قميص {sku}"), "price_jod": "12.500", "stock": 5 }))).await;
+    let r = call(
+        ta,
+        &m,
+        "POST",
+        "/api/v1/catalog/items",
+        Some(
+            json!({ "sku": sku, "name": format!("قميص {sku}"), "price_jod": "12.500", "stock": 5 }),
+        ),
+    )
+    .await;
     assert_eq!(r.status(), 201, "{:?}", r.body());
-    let r = call(ta, &m, "PUT", "/api/v1/ai-instructions", Some(json!({ "instructions": format!("تعليمات {handle}") }))).await;
+    let r = call(
+        ta,
+        &m,
+        "PUT",
+        "/api/v1/ai-instructions",
+        Some(json!({ "instructions": format!("تعليمات {handle}") })),
+    )
+    .await;
     assert_eq!(r.status(), 200, "{:?}", r.body());
     let c = ta.t.db.platform().await.unwrap();
     let t = m.tenant.as_uuid();
@@ -93,7 +117,10 @@ async fn the_export_holds_the_shops_own_data_and_nothing_of_another_shop() {
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(3 * 3600).unwrap());
     assert_eq!(
         disposition,
-        format!("attachment; filename=\"shop.one-export-{}.zip\"", today.format("%Y-%m-%d"))
+        format!(
+            "attachment; filename=\"shop.one-export-{}.zip\"",
+            today.format("%Y-%m-%d")
+        )
     );
     let files = unzip(r.body());
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
@@ -116,7 +143,10 @@ async fn the_export_holds_the_shops_own_data_and_nothing_of_another_shop() {
             assert!(files["README.txt"].contains(name), "README explains {name}");
         }
     }
-    assert!(files["catalog.csv"].starts_with("\u{feff}sku,name"), "the catalog export's own format");
+    assert!(
+        files["catalog.csv"].starts_with("\u{feff}sku,name"),
+        "the catalog export's own format"
+    );
     assert!(files["catalog.csv"].contains("ONE-1"));
     assert!(files["orders.csv"].contains("7001"));
     assert!(files["returns.csv"].contains("المقاس مش مزبوط shop.one"));
@@ -136,17 +166,28 @@ async fn the_export_holds_the_shops_own_data_and_nothing_of_another_shop() {
         }
     }
 
-    let r = warp::test::request().method("GET").path("/api/v1/shop/export").reply(&ta.service).await;
+    let r = warp::test::request()
+        .method("GET")
+        .path("/api/v1/shop/export")
+        .reply(&ta.service)
+        .await;
     assert_eq!(r.status(), 401, "needs a session");
 }
 
 async fn count(ta: &TestApp, table: &str, tenant: Uuid) -> i64 {
     let c = ta.t.db.platform().await.unwrap();
-    let column = if table == "tenants" { "id" } else { "tenant_id" };
-    c.query_one(&format!("SELECT count(*) FROM {table} WHERE {column} = $1"), &[&tenant])
-        .await
-        .unwrap()
-        .get(0)
+    let column = if table == "tenants" {
+        "id"
+    } else {
+        "tenant_id"
+    };
+    c.query_one(
+        &format!("SELECT count(*) FROM {table} WHERE {column} = $1"),
+        &[&tenant],
+    )
+    .await
+    .unwrap()
+    .get(0)
 }
 
 const TABLES: [&str; 11] = [
@@ -176,7 +217,11 @@ async fn deleting_the_shop_needs_its_handle_and_removes_its_rows_blobs_and_sessi
         let path = shared::knowledge::documents::blob_path(m.tenant, doc, "delivery.txt");
         ta.app
             .blobs
-            .put(&path, bytes::Bytes::from_static(b"delivery in 2 days"), "text/plain")
+            .put(
+                &path,
+                bytes::Bytes::from_static(b"delivery in 2 days"),
+                "text/plain",
+            )
             .await
             .unwrap();
         let c = ta.t.db.platform().await.unwrap();
@@ -211,7 +256,11 @@ async fn deleting_the_shop_needs_its_handle_and_removes_its_rows_blobs_and_sessi
     };
 
     // The wrong handle, or none: refused, nothing removed.
-    for body in [json!({ "confirm": "shop.two" }), json!({ "confirm": "" }), json!({ "confirm": "shop\u{0}.one" })] {
+    for body in [
+        json!({ "confirm": "shop.two" }),
+        json!({ "confirm": "" }),
+        json!({ "confirm": "shop\u{0}.one" }),
+    ] {
         let r = call(&ta, &one, "DELETE", "/api/v1/shop", Some(body.clone())).await;
         assert_eq!(r.status(), 422, "{body}: {:?}", r.body());
         assert_eq!(json_of(&r)["problems"][0]["field"], "confirm");
@@ -230,14 +279,31 @@ async fn deleting_the_shop_needs_its_handle_and_removes_its_rows_blobs_and_sessi
     assert!(ta.app.blobs.get(&paths[0]).await.unwrap().is_some());
 
     // The handle as the merchant types it.
-    let r = call(&ta, &one, "DELETE", "/api/v1/shop", Some(json!({ "confirm": " @Shop.One " }))).await;
+    let r = call(
+        &ta,
+        &one,
+        "DELETE",
+        "/api/v1/shop",
+        Some(json!({ "confirm": " @Shop.One " })),
+    )
+    .await;
     assert_eq!(r.status(), 204, "{:?}", r.body());
     let cookie = r.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.starts_with("igshop_session=;") && cookie.contains("Max-Age=0"), "{cookie}");
+    assert!(
+        cookie.starts_with("igshop_session=;") && cookie.contains("Max-Age=0"),
+        "{cookie}"
+    );
     for t in TABLES {
-        assert_eq!(count(&ta, t, one.tenant.as_uuid()).await, 0, "{t} of the deleted shop");
+        assert_eq!(
+            count(&ta, t, one.tenant.as_uuid()).await,
+            0,
+            "{t} of the deleted shop"
+        );
     }
-    assert!(ta.app.blobs.get(&paths[0]).await.unwrap().is_none(), "its blob is gone");
+    assert!(
+        ta.app.blobs.get(&paths[0]).await.unwrap().is_none(),
+        "its blob is gone"
+    );
     let r = call(&ta, &one, "GET", "/api/v1/me", None).await;
     assert_eq!(r.status(), 401, "the session is gone");
 

@@ -78,14 +78,22 @@ async fn drain(ta: &TestApp) -> usize {
     n
 }
 
-async fn call(ta: &TestApp, m: &Merchant, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    ta: &TestApp,
+    m: &Merchant,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut r = warp::test::request()
         .method(method)
         .path(path)
         .header("cookie", format!("igshop_session={}", m.cookie))
         .header("x-csrf-token", &m.csrf);
     if let Some(b) = body {
-        r = r.header("content-type", "application/json").body(b.to_string());
+        r = r
+            .header("content-type", "application/json")
+            .body(b.to_string());
     }
     let r = r.reply(&ta.service).await;
     let v = serde_json::from_slice(r.body()).unwrap_or(Value::Null);
@@ -100,10 +108,13 @@ async fn get(i: &Inbox, path: &str) -> Value {
 
 async fn conversation_of(ta: &TestApp, customer: &str) -> Uuid {
     let c = ta.t.db.platform().await.unwrap();
-    c.query_one("SELECT id FROM conversations WHERE customer_ig_id = $1", &[&customer])
-        .await
-        .unwrap()
-        .get(0)
+    c.query_one(
+        "SELECT id FROM conversations WHERE customer_ig_id = $1",
+        &[&customer],
+    )
+    .await
+    .unwrap()
+    .get(0)
 }
 
 async fn sql(ta: &TestApp, statement: &str, id: Uuid) {
@@ -145,11 +156,26 @@ async fn the_list_puts_waiting_conversations_first_then_the_latest_and_filters_a
         ],
     )
     .await;
-    let (old, mid) = (conversation_of(&i.ta, "cust-old").await, conversation_of(&i.ta, "cust-mid").await);
-    sql(&i.ta, "UPDATE conversations SET customer_username = 'laila.style' WHERE id = $1", mid).await;
+    let (old, mid) = (
+        conversation_of(&i.ta, "cust-old").await,
+        conversation_of(&i.ta, "cust-mid").await,
+    );
+    sql(
+        &i.ta,
+        "UPDATE conversations SET customer_username = 'laila.style' WHERE id = $1",
+        mid,
+    )
+    .await;
     // The oldest one waits for a person; the middle one the merchant read and closed.
     sql(&i.ta, "UPDATE conversations SET needs_human = true, mode = 'human', mode_reason = 'the customer asked for a person' WHERE id = $1", old).await;
-    let (s, _) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{mid}/close"), None).await;
+    let (s, _) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{mid}/close"),
+        None,
+    )
+    .await;
     assert_eq!(s, 200);
     // Test-chat conversations and another shop's conversations are never listed.
     let other = sign_in(&i.ta, "other.shop").await;
@@ -168,20 +194,31 @@ async fn the_list_puts_waiting_conversations_first_then_the_latest_and_filters_a
     assert_eq!(first["needs_human"], true);
     assert_eq!(first["mode"], "human");
     assert_eq!(first["handoff_reason"], "the customer asked for a person");
-    assert_eq!(first["last_message"], json!({ "author": "customer", "text": "السلام عليكم" }));
+    assert_eq!(
+        first["last_message"],
+        json!({ "author": "customer", "text": "السلام عليكم" })
+    );
     assert_eq!(first["window"]["state"], "open");
     assert_eq!(all["conversations"][1]["unread_count"], 1);
     assert_eq!(all["conversations"][2]["state"], "closed");
-    assert_eq!(all["conversations"][2]["unread_count"], 0, "closing reads it");
+    assert_eq!(
+        all["conversations"][2]["unread_count"], 0,
+        "closing reads it"
+    );
 
     let i = &i;
-    let only = |q: &'static str| async move { ids(&get(i, &format!("/api/v1/conversations?{q}")).await) };
+    let only =
+        |q: &'static str| async move { ids(&get(i, &format!("/api/v1/conversations?{q}")).await) };
     assert_eq!(only("needs_human=true").await, ["cust-old"]);
     assert_eq!(only("mode=ai").await, ["cust-new", "cust-mid"]);
     assert_eq!(only("unread=true").await, ["cust-old", "cust-new"]);
     assert_eq!(only("state=closed").await, ["cust-mid"]);
     assert_eq!(only("state=open").await, ["cust-old", "cust-new"]);
-    assert_eq!(only("search=%D8%B4%D9%86%D8%B7").await, ["cust-new"], "words of a message");
+    assert_eq!(
+        only("search=%D8%B4%D9%86%D8%B7").await,
+        ["cust-new"],
+        "words of a message"
+    );
     assert_eq!(only("search=LAILA").await, ["cust-mid"], "the username");
     assert_eq!(only("search=100%25").await, Vec::<String>::new());
 
@@ -203,12 +240,23 @@ async fn the_list_puts_waiting_conversations_first_then_the_latest_and_filters_a
     assert_eq!(seen, ["cust-old", "cust-new", "cust-mid"]);
 
     // A new customer message opens a closed conversation again and puts it on top of the rest.
-    webhook(&i.ta, vec![dm("cust-mid", "m-mid-2", "لسا فاتحين؟", now_ms() + 2)]).await;
+    webhook(
+        &i.ta,
+        vec![dm("cust-mid", "m-mid-2", "لسا فاتحين؟", now_ms() + 2)],
+    )
+    .await;
     let all = get(&i, "/api/v1/conversations").await;
     assert_eq!(ids(&all), ["cust-old", "cust-mid", "cust-new"]);
     assert_eq!(all["conversations"][1]["state"], "open");
 
-    let (s, v) = call(&i.ta, &i.m, "GET", "/api/v1/conversations?cursor=not-ours", None).await;
+    let (s, v) = call(
+        &i.ta,
+        &i.m,
+        "GET",
+        "/api/v1/conversations?cursor=not-ours",
+        None,
+    )
+    .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("bad_request")), "{v}");
     let (s, v) = call(&i.ta, &i.m, "GET", "/api/v1/conversations?limit=0", None).await;
     assert_eq!(s, 422, "{v}");
@@ -258,10 +306,20 @@ async fn the_thread_shows_the_customer_the_ai_an_instagram_app_reply_a_handoff_a
     .await;
     let id = conversation_of(&i.ta, cust).await;
     let summary = get(&i, &format!("/api/v1/conversations/{id}")).await;
-    assert_eq!(summary["conversation"]["mode"], "human", "the Instagram app reply paused the AI");
+    assert_eq!(
+        summary["conversation"]["mode"], "human",
+        "the Instagram app reply paused the AI"
+    );
 
     // Back to the AI; an order of the conversation; then a complaint hands it over.
-    let (s, back) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{id}/handback"), None).await;
+    let (s, back) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{id}/handback"),
+        None,
+    )
+    .await;
     assert_eq!((s, back["mode"].as_str()), (200, Some("ai")), "{back}");
     c.execute(
         "INSERT INTO orders (tenant_id, order_number, conversation_id, customer_ig_id, status, source, subtotal_jod, total_jod)
@@ -270,14 +328,21 @@ async fn the_thread_shows_the_customer_the_ai_an_instagram_app_reply_a_handoff_a
     )
     .await
     .unwrap();
-    webhook(&i.ta, vec![dm(cust, "m-complaint", "بدي اقدم شكوى", now_ms() + 2)]).await;
+    webhook(
+        &i.ta,
+        vec![dm(cust, "m-complaint", "بدي اقدم شكوى", now_ms() + 2)],
+    )
+    .await;
     assert_eq!(drain(&i.ta).await, 1);
 
     let thread = get(&i, &format!("/api/v1/conversations/{id}")).await;
     let conv = &thread["conversation"];
     assert_eq!(conv["needs_human"], true);
     assert_eq!(conv["mode"], "human");
-    assert!(conv["handoff_reason"].as_str().unwrap().contains("شكوى"), "{conv}");
+    assert!(
+        conv["handoff_reason"].as_str().unwrap().contains("شكوى"),
+        "{conv}"
+    );
     assert_eq!(conv["customer"]["ig_id"], cust);
     assert!(conv["customer"].as_object().unwrap().contains_key("phone"));
     let all_events = thread["events"].as_array().unwrap();
@@ -289,7 +354,12 @@ async fn the_thread_shows_the_customer_the_ai_an_instagram_app_reply_a_handoff_a
     let events: Vec<&Value> = all_events.iter().filter(|e| e["kind"] != "tool").collect();
     let shape: Vec<(String, String)> = events
         .iter()
-        .map(|e| (e["kind"].as_str().unwrap().to_owned(), e["author"].as_str().unwrap().to_owned()))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["author"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let expected: Vec<(String, String)> = [
         ("message", "customer"),
@@ -308,11 +378,24 @@ async fn the_thread_shows_the_customer_the_ai_an_instagram_app_reply_a_handoff_a
     assert_eq!(shape, expected, "{thread:#}");
     let story = &events[0];
     assert_eq!(story["text"], "قديش هاد؟");
-    assert_eq!(story["attachments"], json!([{ "type": "image", "url": "https://cdn.example/p.jpg" }]));
-    assert_eq!(story["reply_to"]["story_url"], "https://cdn.example/story.mp4");
-    assert_eq!(story["delivery"], Value::Null, "only our sends have a delivery");
+    assert_eq!(
+        story["attachments"],
+        json!([{ "type": "image", "url": "https://cdn.example/p.jpg" }])
+    );
+    assert_eq!(
+        story["reply_to"]["story_url"],
+        "https://cdn.example/story.mp4"
+    );
+    assert_eq!(
+        story["delivery"],
+        Value::Null,
+        "only our sends have a delivery"
+    );
     assert_eq!(events[1]["text"], "أهلين! شو بتحبي تشوفي؟");
-    assert_eq!(events[1]["delivery"], json!({ "status": "sent", "error": null }));
+    assert_eq!(
+        events[1]["delivery"],
+        json!({ "status": "sent", "error": null })
+    );
     assert_eq!(events[1]["reaction"], "❤️");
     assert_eq!(events[2]["text"], "أنا سارة من المحل، سعره ١٥ دينار");
     assert_eq!(
@@ -324,12 +407,23 @@ async fn the_thread_shows_the_customer_the_ai_an_instagram_app_reply_a_handoff_a
 
     // Older pages: the latest three, then the rest before them, oldest first each time.
     let page = get(&i, &format!("/api/v1/conversations/{id}?limit=3")).await;
-    let last3: Vec<&Value> = all_events[all_events.len() - 3..].iter().map(|e| &e["id"]).collect();
-    let got3: Vec<&Value> = page["events"].as_array().unwrap().iter().map(|e| &e["id"]).collect();
+    let last3: Vec<&Value> = all_events[all_events.len() - 3..]
+        .iter()
+        .map(|e| &e["id"])
+        .collect();
+    let got3: Vec<&Value> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["id"])
+        .collect();
     assert_eq!(got3, last3);
     let cursor = page["older_cursor"].as_str().unwrap();
     let before = get(&i, &format!("/api/v1/conversations/{id}?before={cursor}")).await;
-    assert_eq!(before["events"].as_array().unwrap().len(), all_events.len() - 3);
+    assert_eq!(
+        before["events"].as_array().unwrap().len(),
+        all_events.len() - 3
+    );
     assert_eq!(before["events"][0]["id"], all_events[0]["id"]);
 
     // The handoff raised an alert; the merchant reads it.
@@ -343,17 +437,46 @@ async fn the_thread_shows_the_customer_the_ai_an_instagram_app_reply_a_handoff_a
         .unwrap_or_else(|| panic!("{alerts}"));
     assert_eq!(handoff["severity"], "warning");
     assert_eq!(handoff["acknowledged_at"], Value::Null);
-    let (s, _) = call(&i.ta, &i.m, "POST", &format!("/api/v1/alerts/{}/read", handoff["id"].as_str().unwrap()), None).await;
+    let (s, _) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/alerts/{}/read", handoff["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
     assert_eq!(s, 204);
     let open = get(&i, "/api/v1/alerts").await;
-    assert!(open["alerts"].as_array().unwrap().iter().all(|a| a["id"] != handoff["id"]));
+    assert!(open["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["id"] != handoff["id"]));
     let all = get(&i, "/api/v1/alerts?state=all").await;
-    assert!(all["alerts"].as_array().unwrap().iter().any(|a| a["id"] == handoff["id"] && a["acknowledged_at"].is_string()));
-    let (s, _) = call(&i.ta, &i.m, "POST", &format!("/api/v1/alerts/{}/read", Uuid::new_v4()), None).await;
+    assert!(all["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == handoff["id"] && a["acknowledged_at"].is_string()));
+    let (s, _) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/alerts/{}/read", Uuid::new_v4()),
+        None,
+    )
+    .await;
     assert_eq!(s, 404);
 
     // Read: nothing unread any more.
-    let (s, _) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{id}/read"), None).await;
+    let (s, _) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{id}/read"),
+        None,
+    )
+    .await;
     assert_eq!(s, 204);
     let thread = get(&i, &format!("/api/v1/conversations/{id}")).await;
     assert_eq!(thread["conversation"]["unread_count"], 0);
@@ -369,7 +492,14 @@ async fn taking_over_pauses_the_ai_and_handing_back_lets_it_answer_again() {
     assert_eq!(sends(&i.ta).len(), 1);
     let id = conversation_of(&i.ta, cust).await;
 
-    let (s, c) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{id}/takeover"), None).await;
+    let (s, c) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{id}/takeover"),
+        None,
+    )
+    .await;
     assert_eq!(s, 200, "{c}");
     assert_eq!(c["mode"], "human");
     assert_eq!(c["id"], id.to_string());
@@ -379,8 +509,18 @@ async fn taking_over_pauses_the_ai_and_handing_back_lets_it_answer_again() {
     assert_eq!(i.llm.chats().len(), 1, "the model was not asked");
     assert_eq!(sends(&i.ta).len(), 1, "nothing more was sent");
 
-    let (s, c) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{id}/handback"), None).await;
-    assert_eq!((s, c["mode"].as_str(), c["needs_human"].as_bool()), (200, Some("ai"), Some(false)));
+    let (s, c) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{id}/handback"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, c["mode"].as_str(), c["needs_human"].as_bool()),
+        (200, Some("ai"), Some(false))
+    );
     i.llm.script([text("أكيد، كيف بقدر أساعدك؟")]);
     webhook(&i.ta, vec![dm(cust, "m-3", "طيب عندي سؤال", now_ms())]).await;
     assert_eq!(drain(&i.ta).await, 1);
@@ -396,7 +536,10 @@ async fn taking_over_pauses_the_ai_and_handing_back_lets_it_answer_again() {
         .collect();
     assert_eq!(
         changes,
-        [&json!(shared::conversations::takeover::TAKEN_OVER), &json!(shared::conversations::takeover::HANDED_BACK)]
+        [
+            &json!(shared::conversations::takeover::TAKEN_OVER),
+            &json!(shared::conversations::takeover::HANDED_BACK)
+        ]
     );
 }
 
@@ -415,14 +558,21 @@ async fn a_persons_reply_reaches_instagram_tagged_only_after_24_hours_and_never_
     .await;
     // Nobody answers these automatically: each conversation is with a person already.
     let c = i.ta.t.db.platform().await.unwrap();
-    c.execute("UPDATE conversations SET mode = 'human'", &[]).await.unwrap();
+    c.execute("UPDATE conversations SET mode = 'human'", &[])
+        .await
+        .unwrap();
     c.execute("DELETE FROM queue_messages", &[]).await.unwrap();
     let (today, three, eight) = (
         conversation_of(&i.ta, "cust-today").await,
         conversation_of(&i.ta, "cust-3days").await,
         conversation_of(&i.ta, "cust-8days").await,
     );
-    sql(&i.ta, "UPDATE conversations SET mode = 'ai', needs_human = true WHERE id = $1", today).await;
+    sql(
+        &i.ta,
+        "UPDATE conversations SET mode = 'ai', needs_human = true WHERE id = $1",
+        today,
+    )
+    .await;
 
     let list = get(&i, "/api/v1/conversations").await;
     let window_of = |cust: &str| {
@@ -439,7 +589,14 @@ async fn a_persons_reply_reaches_instagram_tagged_only_after_24_hours_and_never_
     assert_eq!(window_of("cust-8days"), "closed");
 
     // Inside 24 hours: a normal message. Answering pauses the AI and settles the wait.
-    let (s, ev) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{today}/reply"), Some(json!({ "text": "  أهلين، معك سارة  " }))).await;
+    let (s, ev) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{today}/reply"),
+        Some(json!({ "text": "  أهلين، معك سارة  " })),
+    )
+    .await;
     assert_eq!(s, 201, "{ev}");
     assert_eq!(ev["kind"], "message");
     assert_eq!(ev["author"], "merchant");
@@ -449,13 +606,34 @@ async fn a_persons_reply_reaches_instagram_tagged_only_after_24_hours_and_never_
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["recipient"]["id"], "cust-today");
     assert_eq!(sent[0]["message"]["text"], "أهلين، معك سارة");
-    assert!(sent[0].get("tag").is_none() && sent[0].get("messaging_type").is_none(), "{}", sent[0]);
+    assert!(
+        sent[0].get("tag").is_none() && sent[0].get("messaging_type").is_none(),
+        "{}",
+        sent[0]
+    );
     let conv = get(&i, &format!("/api/v1/conversations/{today}")).await;
-    assert_eq!((conv["conversation"]["mode"].as_str(), conv["conversation"]["needs_human"].as_bool()), (Some("human"), Some(false)));
-    assert!(conv["events"].as_array().unwrap().iter().any(|e| e["id"] == ev["id"] && e["author"] == "merchant"));
+    assert_eq!(
+        (
+            conv["conversation"]["mode"].as_str(),
+            conv["conversation"]["needs_human"].as_bool()
+        ),
+        (Some("human"), Some(false))
+    );
+    assert!(conv["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["id"] == ev["id"] && e["author"] == "merchant"));
 
     // Three days later: only with the HUMAN_AGENT tag.
-    let (s, ev) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{three}/reply"), Some(json!({ "text": "آسفين عالتأخير" }))).await;
+    let (s, ev) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{three}/reply"),
+        Some(json!({ "text": "آسفين عالتأخير" })),
+    )
+    .await;
     assert_eq!(s, 201, "{ev}");
     let sent = sends(&i.ta);
     assert_eq!(sent.len(), 2);
@@ -464,7 +642,14 @@ async fn a_persons_reply_reaches_instagram_tagged_only_after_24_hours_and_never_
     assert_eq!(sent[1]["message"]["text"], "آسفين عالتأخير");
 
     // Eight days: refused in the merchant's words, nothing sent or recorded.
-    let (s, v) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{eight}/reply"), Some(json!({ "text": "مرحبا" }))).await;
+    let (s, v) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{eight}/reply"),
+        Some(json!({ "text": "مرحبا" })),
+    )
+    .await;
     assert_eq!(s, 422, "{v}");
     assert_eq!(v["error"], "window_closed");
     assert_eq!(
@@ -473,29 +658,66 @@ async fn a_persons_reply_reaches_instagram_tagged_only_after_24_hours_and_never_
     );
     assert_eq!(sends(&i.ta).len(), 2);
     let (outbound,): (i64,) = {
-        let r = c.query_one("SELECT count(*) FROM outbound_messages WHERE conversation_id = $1", &[&eight]).await.unwrap();
+        let r = c
+            .query_one(
+                "SELECT count(*) FROM outbound_messages WHERE conversation_id = $1",
+                &[&eight],
+            )
+            .await
+            .unwrap();
         (r.get(0),)
     };
     assert_eq!(outbound, 0);
 
     // Notes are for the team: recorded, never sent — even where Instagram would refuse.
-    let (s, note) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{eight}/notes"), Some(json!({ "text": "زبونة قديمة، بتحب الألوان الفاتحة" }))).await;
+    let (s, note) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{eight}/notes"),
+        Some(json!({ "text": "زبونة قديمة، بتحب الألوان الفاتحة" })),
+    )
+    .await;
     assert_eq!(s, 201, "{note}");
-    assert_eq!((note["kind"].as_str(), note["author"].as_str()), (Some("note"), Some("merchant")));
+    assert_eq!(
+        (note["kind"].as_str(), note["author"].as_str()),
+        (Some("note"), Some("merchant"))
+    );
     assert_eq!(note["delivery"], Value::Null);
     assert_eq!(sends(&i.ta).len(), 2);
     let thread = get(&i, &format!("/api/v1/conversations/{eight}")).await;
-    assert_eq!(thread["events"].as_array().unwrap().last().unwrap()["text"], "زبونة قديمة، بتحب الألوان الفاتحة");
+    assert_eq!(
+        thread["events"].as_array().unwrap().last().unwrap()["text"],
+        "زبونة قديمة، بتحب الألوان الفاتحة"
+    );
 
     // Unusable text names the field; an unreadable body is a 400.
-    for bad in [json!({ "text": "a\u{0}b" }), json!({ "text": "   " }), json!({ "text": "ب".repeat(4001) })] {
+    for bad in [
+        json!({ "text": "a\u{0}b" }),
+        json!({ "text": "   " }),
+        json!({ "text": "ب".repeat(4001) }),
+    ] {
         for what in ["reply", "notes"] {
-            let (s, v) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{today}/{what}"), Some(bad.clone())).await;
+            let (s, v) = call(
+                &i.ta,
+                &i.m,
+                "POST",
+                &format!("/api/v1/conversations/{today}/{what}"),
+                Some(bad.clone()),
+            )
+            .await;
             assert_eq!(s, 422, "{what}: {v}");
             assert_eq!(v["problems"][0]["field"], "text", "{v}");
         }
     }
-    let (s, _) = call(&i.ta, &i.m, "POST", &format!("/api/v1/conversations/{today}/reply"), Some(json!({ "message": "hi" }))).await;
+    let (s, _) = call(
+        &i.ta,
+        &i.m,
+        "POST",
+        &format!("/api/v1/conversations/{today}/reply"),
+        Some(json!({ "message": "hi" })),
+    )
+    .await;
     assert_eq!(s, 400);
     assert_eq!(sends(&i.ta).len(), 2);
 
@@ -503,19 +725,42 @@ async fn a_persons_reply_reaches_instagram_tagged_only_after_24_hours_and_never_
     let other = sign_in(&i.ta, "other.shop").await;
     for (method, path, body) in [
         ("GET", format!("/api/v1/conversations/{today}"), None),
-        ("POST", format!("/api/v1/conversations/{today}/reply"), Some(json!({ "text": "hi" }))),
-        ("POST", format!("/api/v1/conversations/{today}/notes"), Some(json!({ "text": "hi" }))),
-        ("POST", format!("/api/v1/conversations/{today}/takeover"), None),
-        ("POST", format!("/api/v1/conversations/{today}/handback"), None),
+        (
+            "POST",
+            format!("/api/v1/conversations/{today}/reply"),
+            Some(json!({ "text": "hi" })),
+        ),
+        (
+            "POST",
+            format!("/api/v1/conversations/{today}/notes"),
+            Some(json!({ "text": "hi" })),
+        ),
+        (
+            "POST",
+            format!("/api/v1/conversations/{today}/takeover"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/conversations/{today}/handback"),
+            None,
+        ),
         ("POST", format!("/api/v1/conversations/{today}/read"), None),
         ("POST", format!("/api/v1/conversations/{today}/close"), None),
-        ("POST", "/api/v1/conversations/not-a-uuid/close".to_owned(), None),
+        (
+            "POST",
+            "/api/v1/conversations/not-a-uuid/close".to_owned(),
+            None,
+        ),
     ] {
         let (s, v) = call(&i.ta, &other, method, &path, body).await;
         assert_eq!(s, 404, "{method} {path}: {v}");
         assert_eq!(v["error"], "not_found");
     }
-    assert_eq!(ids(&get_as(&i.ta, &other, "/api/v1/conversations").await), Vec::<String>::new());
+    assert_eq!(
+        ids(&get_as(&i.ta, &other, "/api/v1/conversations").await),
+        Vec::<String>::new()
+    );
     assert_eq!(sends(&i.ta).len(), 2);
     let conv = get(&i, &format!("/api/v1/conversations/{today}")).await;
     assert_eq!(conv["conversation"]["mode"], "human");

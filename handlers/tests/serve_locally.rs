@@ -218,36 +218,68 @@ async fn the_served_app_carries_security_headers_and_caches_only_hashed_assets_f
             Some(handlers::security_headers::CONTENT_SECURITY_POLICY),
             "{path}"
         );
-        assert_eq!(header(r, "x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+        assert_eq!(
+            header(r, "x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
         assert_eq!(
             header(r, "referrer-policy").as_deref(),
             Some("strict-origin-when-cross-origin"),
             "{path}"
         );
-        assert_eq!(header(r, "x-frame-options").as_deref(), Some("DENY"), "{path}");
+        assert_eq!(
+            header(r, "x-frame-options").as_deref(),
+            Some("DENY"),
+            "{path}"
+        );
         assert_eq!(
             header(r, "permissions-policy").as_deref(),
             Some("camera=(), microphone=(), geolocation=()"),
             "{path}"
         );
-        assert_eq!(header(r, "strict-transport-security"), None, "plain http locally: {path}");
+        assert_eq!(
+            header(r, "strict-transport-security"),
+            None,
+            "plain http locally: {path}"
+        );
     }
     let status_and_cache = |i: usize| {
         let (_, r) = &answers[i];
         (r.status().as_u16(), header(r, "cache-control"))
     };
     let revalidate = Some("no-cache".to_owned());
-    assert_eq!(status_and_cache(0), (200, revalidate.clone()), "index.html at /");
+    assert_eq!(
+        status_and_cache(0),
+        (200, revalidate.clone()),
+        "index.html at /"
+    );
     assert_eq!(status_and_cache(1), (200, revalidate.clone()));
     assert_eq!(
         status_and_cache(2),
         (200, Some("public, max-age=31536000, immutable".to_owned())),
         "hashed assets"
     );
-    assert_eq!(status_and_cache(3), (200, revalidate.clone()), "a client-side route");
-    assert_eq!(status_and_cache(4), (200, revalidate), "other files are revalidated");
-    assert_eq!(answers[5].1.status(), 404, "a missing asset is not index.html");
-    assert_eq!(answers[6].1.status(), 404, "unknown API paths never fall back");
+    assert_eq!(
+        status_and_cache(3),
+        (200, revalidate.clone()),
+        "a client-side route"
+    );
+    assert_eq!(
+        status_and_cache(4),
+        (200, revalidate),
+        "other files are revalidated"
+    );
+    assert_eq!(
+        answers[5].1.status(),
+        404,
+        "a missing asset is not index.html"
+    );
+    assert_eq!(
+        answers[6].1.status(),
+        404,
+        "unknown API paths never fall back"
+    );
     assert_eq!(answers[8].1.status(), 401);
     let mut bodies = vec![];
     for (_, r) in answers.drain(..) {

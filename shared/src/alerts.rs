@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -62,7 +64,10 @@ pub struct Alert {
 pub const LIST_LIMIT: i64 = 200;
 
 /// The shop's alerts, newest first: only the open ones, or all.
-pub async fn list(client: &impl GenericClient, open_only: bool) -> Result<Vec<Alert>, tokio_postgres::Error> {
+pub async fn list(
+    client: &impl GenericClient,
+    open_only: bool,
+) -> Result<Vec<Alert>, tokio_postgres::Error> {
     let rows = client
         .query(
             "SELECT id, kind, severity, message, created_at, acknowledged_at FROM alerts
@@ -90,7 +95,10 @@ pub async fn list(client: &impl GenericClient, open_only: bool) -> Result<Vec<Al
 
 /// Marks one of the shop's alerts read; `false` when the shop has no such alert. Marking it
 /// again keeps the first time.
-pub async fn mark_read(client: &impl GenericClient, id: Uuid) -> Result<bool, tokio_postgres::Error> {
+pub async fn mark_read(
+    client: &impl GenericClient,
+    id: Uuid,
+) -> Result<bool, tokio_postgres::Error> {
     let n = client
         .execute(
             "UPDATE alerts SET acknowledged_at = coalesce(acknowledged_at, now())

@@ -48,11 +48,17 @@ pub fn confirms(handle: Option<&str>, typed: &str) -> bool {
     }
 }
 
-pub async fn delete_shop(app: &App, tenant: TenantId, typed: &str) -> Result<Deleted, DeletionError> {
+pub async fn delete_shop(
+    app: &App,
+    tenant: TenantId,
+    typed: &str,
+) -> Result<Deleted, DeletionError> {
     let (items, documents) = {
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, tenant).await?;
-        let handle = crate::tenants::load(&tx, tenant).await?.and_then(|t| t.ig_handle);
+        let handle = crate::tenants::load(&tx, tenant)
+            .await?
+            .and_then(|t| t.ig_handle);
         if !confirms(handle.as_deref(), typed) {
             return Err(DeletionError::NotConfirmed(format!(
                 "Type your shop's Instagram handle{} exactly to confirm.",
@@ -81,7 +87,10 @@ pub async fn delete_shop(app: &App, tenant: TenantId, typed: &str) -> Result<Del
         .map_err(search)?;
     let mut blobs = 0;
     for (id, path) in &documents {
-        app.search.remove_document(tenant, *id).await.map_err(search)?;
+        app.search
+            .remove_document(tenant, *id)
+            .await
+            .map_err(search)?;
         if let Some(path) = path {
             app.blobs
                 .delete(path)

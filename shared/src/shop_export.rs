@@ -73,10 +73,11 @@ where
 
 pub async fn export(app: &App, tenant: TenantId) -> Result<Export, ExportError> {
     let db = app.db.clone();
-    let catalog = collect_csv(|out| async move {
-        crate::catalog::csv_export::export(&db, tenant, out).await
-    })
-    .await?;
+    let catalog =
+        collect_csv(
+            |out| async move { crate::catalog::csv_export::export(&db, tenant, out).await },
+        )
+        .await?;
     let db = app.db.clone();
     let orders = collect_csv(|out| async move {
         crate::orders::export(&db, tenant, &crate::orders::OrderFilter::default(), out).await
@@ -85,10 +86,15 @@ pub async fn export(app: &App, tenant: TenantId) -> Result<Export, ExportError> 
 
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    let shop = crate::tenants::load(&tx, tenant).await?.ok_or(ExportError::NoShop)?;
+    let shop = crate::tenants::load(&tx, tenant)
+        .await?
+        .ok_or(ExportError::NoShop)?;
     let handle = shop.ig_handle.clone().unwrap_or_else(|| "shop".into());
     let today: String = tx
-        .query_one("SELECT to_char(now() AT TIME ZONE 'Asia/Amman', 'YYYY-MM-DD')", &[])
+        .query_one(
+            "SELECT to_char(now() AT TIME ZONE 'Asia/Amman', 'YYYY-MM-DD')",
+            &[],
+        )
         .await?
         .get(0);
     let returns = returns_csv(&tx).await?;
@@ -122,10 +128,7 @@ pub async fn export(app: &App, tenant: TenantId) -> Result<Export, ExportError> 
         ("profile.yaml", profile.into_bytes()),
         ("business-rules.json", pretty(&rules)),
         ("ai-instructions.txt", instructions.into_bytes()),
-        (
-            "knowledge.json",
-            pretty(&json!({ "documents": documents })),
-        ),
+        ("knowledge.json", pretty(&json!({ "documents": documents }))),
     ];
     let zip = tokio::task::spawn_blocking(move || zip_of(files))
         .await

@@ -120,7 +120,9 @@ pub async fn answered_from_instagram_app(
             conversation,
             Recorded::ModeChange,
             Author::MerchantApp,
-            Some("A person answered from the Instagram app: the AI is paused for this conversation."),
+            Some(
+                "A person answered from the Instagram app: the AI is paused for this conversation.",
+            ),
             Some(sent_at + chrono::Duration::microseconds(1)),
         )
         .await?;

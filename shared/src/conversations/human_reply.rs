@@ -70,7 +70,14 @@ pub async fn reply(
                 &[&conversation],
             )
             .await?;
-            record(&tx, conversation, Recorded::ModeChange, Author::Merchant, Some(ANSWERED)).await?;
+            record(
+                &tx,
+                conversation,
+                Recorded::ModeChange,
+                Author::Merchant,
+                Some(ANSWERED),
+            )
+            .await?;
         }
         person_answered(&tx, conversation).await?;
         tx.commit().await.map_err(crate::db::DbError::from)?;

@@ -2,7 +2,9 @@
 //! cursor that keeps its place while new messages arrive (keyset on the sort key, not an
 //! offset).
 
-use super::{detail_from_row, ConversationError, ConversationSummary, Mode, State, ACTIVITY, COLUMNS};
+use super::{
+    detail_from_row, ConversationError, ConversationSummary, Mode, State, ACTIVITY, COLUMNS,
+};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -196,7 +198,10 @@ mod tests {
         };
         assert_eq!(decode(&encode(p)).unwrap(), p);
         for bad in ["", "nope", "YzF8MXx4eHh8eQ", &encode(p)[1..]] {
-            assert!(matches!(decode(bad), Err(ConversationError::BadCursor(_))), "{bad}");
+            assert!(
+                matches!(decode(bad), Err(ConversationError::BadCursor(_))),
+                "{bad}"
+            );
         }
     }
 

@@ -13,6 +13,13 @@ pub async fn add_note(
 ) -> Result<ThreadEvent, ConversationError> {
     let text = check_text("text", text)?;
     detail(tx, conversation, true).await?;
-    let id = record(tx, conversation, Recorded::Note, Author::Merchant, Some(&text)).await?;
+    let id = record(
+        tx,
+        conversation,
+        Recorded::Note,
+        Author::Merchant,
+        Some(&text),
+    )
+    .await?;
     event(tx, conversation, id).await
 }

@@ -43,7 +43,14 @@ pub async fn hand_back(
             &[&id],
         )
         .await?;
-        record(tx, id, Recorded::ModeChange, Author::Merchant, Some(HANDED_BACK)).await?;
+        record(
+            tx,
+            id,
+            Recorded::ModeChange,
+            Author::Merchant,
+            Some(HANDED_BACK),
+        )
+        .await?;
     }
     summary(tx, id).await
 }

@@ -35,7 +35,8 @@ pub enum EventKind {
 
 impl EventKind {
     fn parse(s: &str) -> EventKind {
-        serde_json::from_value(serde_json::Value::String(s.to_owned())).unwrap_or(EventKind::Message)
+        serde_json::from_value(serde_json::Value::String(s.to_owned()))
+            .unwrap_or(EventKind::Message)
     }
 }
 
@@ -125,7 +126,8 @@ pub struct Thread {
 }
 
 fn encode(at: DateTime<Utc>, id: Uuid) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("t1|{}|{id}", at.timestamp_micros()))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("t1|{}|{id}", at.timestamp_micros()))
 }
 
 fn decode(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ConversationError> {
@@ -147,7 +149,10 @@ fn decode(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ConversationError> {
         .and_then(|m| m.parse::<i64>().ok())
         .and_then(DateTime::from_timestamp_micros)
         .ok_or_else(bad)?;
-    let id = parts.next().and_then(|i| Uuid::parse_str(i).ok()).ok_or_else(bad)?;
+    let id = parts
+        .next()
+        .and_then(|i| Uuid::parse_str(i).ok())
+        .ok_or_else(bad)?;
     if parts.next().is_some() {
         return Err(bad());
     }

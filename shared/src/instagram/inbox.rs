@@ -379,7 +379,13 @@ async fn handle_other(
                         &[&conversation, &at(e.timestamp_ms)],
                     )
                     .await?;
-                crate::conversations::events::answered_from_instagram_app(tx, conversation, switched == 1, at(e.timestamp_ms)).await?;
+                crate::conversations::events::answered_from_instagram_app(
+                    tx,
+                    conversation,
+                    switched == 1,
+                    at(e.timestamp_ms),
+                )
+                .await?;
                 if switched == 1 {
                     report.human_takeovers += 1;
                     tracing::info!(tenant = %tenant, conversation = %conversation, "a human replied from Instagram: AI paused for this conversation");

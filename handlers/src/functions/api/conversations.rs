@@ -213,9 +213,14 @@ async fn run(app: App, raw_id: Option<String>, op: Op) -> Result<Resp, ApiError>
             let id = id()?;
             in_shop(&app, s.tenant, |tx| {
                 Box::pin(async move {
-                    takeover::take_over(tx, id, "You took over from the dashboard", takeover::TAKEN_OVER)
-                        .await
-                        .map_err(e)
+                    takeover::take_over(
+                        tx,
+                        id,
+                        "You took over from the dashboard",
+                        takeover::TAKEN_OVER,
+                    )
+                    .await
+                    .map_err(e)
                 })
             })
             .await

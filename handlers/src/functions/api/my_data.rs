@@ -60,8 +60,10 @@ async fn delete(app: App, session: MerchantSession, body: DeleteShop) -> Result<
     match shop_deletion::delete_shop(&app, session.tenant, &body.confirm).await {
         Ok(_) => {
             let reply = warp::reply::with_status(warp::reply(), StatusCode::NO_CONTENT);
-            Ok(warp::reply::with_header(reply, "set-cookie", clear_session_cookie(&app))
-                .into_response())
+            Ok(
+                warp::reply::with_header(reply, "set-cookie", clear_session_cookie(&app))
+                    .into_response(),
+            )
         }
         Err(DeletionError::NotConfirmed(m)) => Ok(refuse(m)),
         Err(e @ (DeletionError::Search(_) | DeletionError::Blob(_))) => {
@@ -91,7 +93,11 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
             .and(json_body::<DeleteShop>(4 * 1024))
             .then(move |s, body| {
                 let app = a.clone();
-                async move { delete(app, s, body).await.unwrap_or_else(|e| e.into_response()) }
+                async move {
+                    delete(app, s, body)
+                        .await
+                        .unwrap_or_else(|e| e.into_response())
+                }
             }),
     ));
     get_export.or(delete_shop).unify().boxed()

@@ -7,19 +7,19 @@
 
 use super::catalog::{Bulk, ImportOptions};
 use super::conversations::{AlertFilter, TextInput};
-use super::my_data::DeleteShop;
 use super::me::{LocalSignIn, Me, SignInOptions};
+use super::my_data::DeleteShop;
 use super::orders::{HookInput, ReturnFilter, StatusChange};
 use super::setup::Instructions;
 use crate::http::ErrorBody;
 use serde::Serialize;
 use shared::catalog::csv_import::{CommitReport, Preview};
-use shared::conversations::list::{ConversationFilter, ConversationPage};
-use shared::conversations::thread::{Thread, ThreadEvent, ThreadQuery};
-use shared::conversations::ConversationSummary;
 use shared::catalog::{
     CatalogItem, Category, CategoryInput, ItemFilter, ItemInput, ItemPatch, Page,
 };
+use shared::conversations::list::{ConversationFilter, ConversationPage};
+use shared::conversations::thread::{Thread, ThreadEvent, ThreadQuery};
+use shared::conversations::ConversationSummary;
 use shared::dashboard::{Overview, RangeQuery};
 use shared::delivery_hooks::{DeliveryLogEntry, HookConfig};
 use shared::model_settings::{ConnectionTest, ModelSettingsChange, ModelSettingsView};
