@@ -57,6 +57,7 @@ pub struct Alert {
     pub message: String,
     pub created_at: DateTime<Utc>,
     /// When it was marked read (null: still open).
+    #[schema(required = true)]
     pub acknowledged_at: Option<DateTime<Utc>>,
 }
 

@@ -38,6 +38,7 @@ pub struct ConversationFilter {
 pub struct ConversationPage {
     pub conversations: Vec<ConversationSummary>,
     /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

@@ -102,6 +102,7 @@ pub enum WindowState {
 pub struct Window {
     pub state: WindowState,
     /// When the current state ends (null when closed).
+    #[schema(required = true)]
     pub closes_at: Option<DateTime<Utc>>,
 }
 
@@ -143,7 +144,9 @@ impl Window {
 pub struct Customer {
     /// The customer's Instagram-scoped id.
     pub ig_id: String,
+    #[schema(required = true)]
     pub username: Option<String>,
+    #[schema(required = true)]
     pub name: Option<String>,
 }
 
@@ -151,10 +154,15 @@ pub struct Customer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CustomerDetails {
     pub ig_id: String,
+    #[schema(required = true)]
     pub username: Option<String>,
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(required = true)]
     pub phone: Option<String>,
+    #[schema(required = true)]
     pub city: Option<String>,
+    #[schema(required = true)]
     pub address: Option<String>,
 }
 
@@ -162,6 +170,7 @@ pub struct CustomerDetails {
 pub struct LastMessage {
     pub author: Author,
     /// None for an attachment without text, or text removed after 30 days.
+    #[schema(required = true)]
     pub text: Option<String>,
 }
 
@@ -174,11 +183,15 @@ pub struct ConversationSummary {
     /// The AI handed over and no person has answered yet.
     pub needs_human: bool,
     /// Why the AI is paused (set while the mode is human).
+    #[schema(required = true)]
     pub handoff_reason: Option<String>,
     pub state: State,
     pub unread_count: i32,
+    #[schema(required = true)]
     pub last_message_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub last_customer_message_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub last_message: Option<LastMessage>,
     pub window: Window,
 }
@@ -190,11 +203,15 @@ pub struct ConversationDetail {
     pub customer: CustomerDetails,
     pub mode: Mode,
     pub needs_human: bool,
+    #[schema(required = true)]
     pub handoff_reason: Option<String>,
     pub state: State,
     pub unread_count: i32,
+    #[schema(required = true)]
     pub last_message_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub last_customer_message_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub last_message: Option<LastMessage>,
     pub window: Window,
 }

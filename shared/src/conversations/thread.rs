@@ -47,16 +47,20 @@ pub struct Attachment {
     pub kind: String,
     /// Meta's URL (never a copy); it may expire.
     #[serde(default)]
+    #[schema(required = true)]
     pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ReplyTo {
     /// The story the customer answered.
+    #[schema(required = true)]
     pub story_url: Option<String>,
     /// The message the customer answered.
+    #[schema(required = true)]
     pub mid: Option<String>,
     /// That message's text, when we have it.
+    #[schema(required = true)]
     pub text: Option<String>,
 }
 
@@ -72,6 +76,7 @@ pub enum DeliveryStatus {
 pub struct Delivery {
     pub status: DeliveryStatus,
     /// What Instagram said, for a send that failed or is waiting for a retry.
+    #[schema(required = true)]
     pub error: Option<String>,
 }
 
@@ -96,14 +101,20 @@ pub struct ThreadEvent {
     pub at: DateTime<Utc>,
     pub kind: EventKind,
     pub author: Author,
+    #[schema(required = true)]
     pub text: Option<String>,
     pub attachments: Vec<Attachment>,
+    #[schema(required = true)]
     pub reply_to: Option<ReplyTo>,
     /// The customer's reaction to this message (an emoji).
+    #[schema(required = true)]
     pub reaction: Option<String>,
     /// For the shop's own sends (AI and dashboard replies).
+    #[schema(required = true)]
     pub delivery: Option<Delivery>,
+    #[schema(required = true)]
     pub order: Option<OrderRef>,
+    #[schema(required = true)]
     pub tool: Option<ToolRef>,
 }
 
@@ -122,6 +133,7 @@ pub struct Thread {
     /// Oldest first: the latest `limit` events (before `before`).
     pub events: Vec<ThreadEvent>,
     /// Pass as `before` for older events; null when there are none.
+    #[schema(required = true)]
     pub older_cursor: Option<String>,
 }
 
