@@ -230,11 +230,18 @@ async fn record_failed(
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    tracing::error!(tenant = %tenant, key, error = %error, "a webhook event could not be processed; kept for replay");
+    let error = match error {
+        IngestError::Database(DbError::Postgres(e)) => match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.code().code(), db.message()),
+            None => e.to_string(),
+        },
+        other => other.to_string(),
+    };
+    tracing::error!(tenant = %tenant, key, error, "a webhook event could not be processed; kept for replay");
     tx.execute(
         "INSERT INTO inbound_events (tenant_id, kind, dedupe_key, payload) VALUES ($1, 'failed', $2, $3)
          ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
-        &[&tenant.as_uuid(), &key, &json!({ "event": raw, "error": error.to_string() })],
+        &[&tenant.as_uuid(), &key, &json!({ "event": raw, "error": error })],
     )
     .await?;
     crate::alerts::raise(
@@ -602,7 +609,7 @@ async fn echo_of_our_send(
                 "SELECT idempotency_key, payload->>'author', payload->>'text' FROM outbound_messages
                   WHERE tenant_id = $1 AND conversation_id = $2 AND status = 'sending' AND mid IS NULL
                     AND kind IN ('text', 'quick_replies') AND payload->>'text' = $3
-                    AND attempt_started_at BETWEEN $4 - interval '10 minutes' AND $4 + interval '2 minutes'
+                    AND attempt_started_at BETWEEN $4::timestamptz - interval '10 minutes' AND $4::timestamptz + interval '2 minutes'
                   ORDER BY attempt_started_at, (payload->>'seq')::int LIMIT 1",
                 &[&t, &conversation, text, &at(timestamp_ms)],
             )

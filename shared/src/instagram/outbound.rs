@@ -738,9 +738,6 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
               WHERE ((o.status IN ('pending', 'sending') AND o.next_attempt_at <= now())
                   OR (o.status = 'sending' AND o.next_attempt_at IS NULL AND o.attempt_started_at < now() - make_interval(secs => $2))
                   OR (o.status = 'pending' AND o.next_attempt_at IS NULL AND o.created_at < now() - interval '2 minutes'))
-                AND NOT EXISTS (SELECT 1 FROM outbound_messages e
-                                 WHERE e.tenant_id = o.tenant_id AND e.payload->>'message_key' = o.payload->>'message_key'
-                                   AND (e.payload->>'seq')::int < (o.payload->>'seq')::int AND e.status <> 'sent')
               ORDER BY coalesce(o.next_attempt_at, o.attempt_started_at, o.created_at), (o.payload->>'seq')::int LIMIT $1").await?,
             &[&batch, &abandoned_after],
         )
@@ -779,6 +776,20 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
             report.failed += 1;
             held_back.insert((tenant.as_uuid(), stored.message_key.clone()));
             continue;
+        }
+        // Parts go in order: never one whose earlier part is not sent yet.
+        if stored.seq > 1 {
+            let c = app.db.platform().await?;
+            let earlier_unsent: i64 = c
+                .query_one(&c.prepare_cached("SELECT count(*) FROM outbound_messages WHERE tenant_id = $1 AND payload->>'message_key' = $2
+                      AND (payload->>'seq')::int < $3 AND status <> 'sent'").await?,
+                    &[&tenant.as_uuid(), &stored.message_key, &stored.seq])
+                .await?
+                .get(0);
+            if earlier_unsent > 0 {
+                held_back.insert((tenant.as_uuid(), stored.message_key.clone()));
+                continue;
+            }
         }
         if !tokens_of.contains_key(&tenant.as_uuid()) {
             tokens_of.insert(tenant.as_uuid(), load_token(app, tenant).await?);
