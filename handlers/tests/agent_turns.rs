@@ -1046,3 +1046,170 @@ async fn the_sweeper_queues_conversations_left_unanswered_again() {
         .unwrap();
     assert_eq!(shared::agent::requeue_stuck(&a.ta.app).await.unwrap(), 0);
 }
+
+fn turn_body(a: &Agent, conv: Uuid) -> Value {
+    json!({ "kind": "conversation_turn", "tenant_id": a.tenant, "conversation_id": conv })
+}
+
+fn delivered_texts(a: &Agent) -> Vec<String> {
+    a.ta.fake
+        .delivered()
+        .into_iter()
+        .filter_map(|d| d.text)
+        .collect()
+}
+
+/// A crash right before the Graph call (the part is recorded as being sent; Instagram never
+/// had it) and right after it (Instagram has it; its answer is not recorded): the resumed
+/// turn settles the part from the conversation read back through the Graph API, and the
+/// customer gets each reply exactly once.
+#[tokio::test]
+async fn a_crash_right_before_or_after_the_graph_call_delivers_the_reply_once() {
+    let a = agent_with(&[("INSTAGRAM_ECHO_WAIT_MS", "200")], 0).await;
+    a.llm.script([text("أهلا وسهلا!")]);
+    say(&a, "g1", "مرحبا").await;
+    let conv = conversation_id(&a).await;
+    crash::arm(conv, CrashPoint::BeforeGraphCall);
+    assert!(drain(&a).await[0]
+        .as_ref()
+        .unwrap_err()
+        .contains("crash point"));
+    assert!(delivered_texts(&a).is_empty());
+    shared::agent::handle_queue_message(&a.ta.app, &turn_body(&a, conv), 2)
+        .await
+        .unwrap();
+    assert_eq!(delivered_texts(&a), vec!["أهلا وسهلا!"]);
+
+    a.llm.script([text("ثاني رد")]);
+    say(&a, "g2", "شكرا").await;
+    crash::arm(conv, CrashPoint::AfterGraphCall);
+    assert!(drain(&a).await[0].is_err());
+    assert_eq!(delivered_texts(&a).len(), 2, "Instagram has it");
+    shared::agent::handle_queue_message(&a.ta.app, &turn_body(&a, conv), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        delivered_texts(&a),
+        vec!["أهلا وسهلا!", "ثاني رد"],
+        "each once"
+    );
+    assert_eq!(a.llm.chats().len(), 2);
+    assert_eq!(
+        count(
+            &a,
+            "SELECT count(*) FROM agent_turns WHERE status = 'replied'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            &a,
+            "SELECT count(*) FROM outbound_messages WHERE status <> 'sent'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&a, "SELECT count(*) FROM messages WHERE author = 'ai'").await,
+        2,
+        "both replies are in the history"
+    );
+}
+
+/// A turn resumed after a crash sends the reply it had recorded, and the message that
+/// arrived meanwhile is answered by the next turn in the same delivery — not minutes later
+/// by the sweeper.
+#[tokio::test]
+async fn a_resumed_turn_also_answers_what_arrived_while_it_was_interrupted() {
+    let a = agent().await;
+    a.llm.script([text("أهلا!"), text("أكيد، عنا شنط جلد")]);
+    say(&a, "r1", "مرحبا").await;
+    let conv = conversation_id(&a).await;
+    crash::arm(conv, CrashPoint::BeforeSend);
+    assert!(drain(&a).await[0].is_err());
+    say(&a, "r2", "عندكم شنط؟").await;
+    shared::agent::handle_queue_message(&a.ta.app, &turn_body(&a, conv), 2)
+        .await
+        .unwrap();
+    let texts: Vec<Value> = sends(&a)
+        .iter()
+        .map(|s| s["message"]["text"].clone())
+        .collect();
+    assert_eq!(texts, vec![json!("أهلا!"), json!("أكيد، عنا شنط جلد")]);
+    assert_eq!(
+        count(&a, "SELECT count(*) FROM messages WHERE direction = 'inbound' AND answered_by_turn IS NULL").await,
+        0
+    );
+}
+
+/// The sweeper queues a conversation whose turn was interrupted a moment ago (nothing holds
+/// its lock), and leaves alone one whose turn is running right now.
+#[tokio::test]
+async fn the_sweeper_does_not_wait_out_an_interrupted_turn() {
+    let a = agent().await;
+    a.llm.script([text("أهلا!"), text("أهلا!")]);
+    say(&a, "i1", "مرحبا").await;
+    let conv = conversation_id(&a).await;
+    crash::arm(conv, CrashPoint::AfterTools);
+    assert!(drain(&a).await[0].is_err());
+    let c = a.ta.t.db.platform().await.unwrap();
+    // Its queue message is gone as well (dead-lettered, say).
+    c.execute("DELETE FROM queue_messages", &[]).await.unwrap();
+    c.execute(
+        "UPDATE messages SET created_at = now() - interval '3 minutes'",
+        &[],
+    )
+    .await
+    .unwrap();
+    // While a worker holds the conversation's lock, the turn is live: not queued.
+    let mut held = a.ta.app.db.app().await.unwrap();
+    let lock = held.transaction().await.unwrap();
+    lock.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('turn:' || $1::text, 0))",
+        &[&conv.to_string()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(shared::agent::requeue_stuck(&a.ta.app).await.unwrap(), 0);
+    lock.rollback().await.unwrap();
+    // The crashed turn holds nothing: queued now, resumed, answered.
+    assert_eq!(shared::agent::requeue_stuck(&a.ta.app).await.unwrap(), 1);
+    assert_eq!(drain(&a).await, vec![Ok(())]);
+    assert_eq!(sends(&a).len(), 1);
+}
+
+/// A webhook batch with an event that cannot be stored still gets the other customer
+/// answered.
+#[tokio::test]
+async fn a_batch_with_a_poison_event_still_gets_the_customer_answered() {
+    let a = agent().await;
+    a.llm.script([text("أهلين! شو بتحب تطلب؟")]);
+    let ts = now_ms();
+    let messaging = vec![
+        json!({ "sender": { "id": "poison-1" }, "recipient": { "id": ACCOUNT_ID }, "timestamp": ts, "message": { "mid": "p1", "text": "a\u{0000}b" } }),
+        json!({ "sender": { "id": CUSTOMER }, "recipient": { "id": ACCOUNT_ID }, "timestamp": ts + 1, "message": { "mid": "ok1", "text": "مرحبا" } }),
+    ];
+    let body = json!({ "object": "instagram", "entry": [{ "id": ACCOUNT_ID, "time": ts, "messaging": messaging }] }).to_string();
+    let sig = sign_webhook_body(body.as_bytes(), &SecretString::from(IG_SECRET.to_owned()));
+    let r = warp::test::request()
+        .method("POST")
+        .path("/api/instagram/webhook")
+        .header("x-hub-signature-256", sig)
+        .body(body)
+        .reply(&a.ta.service)
+        .await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    assert_eq!(drain(&a).await, vec![Ok(())]);
+    let s = sends(&a);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["recipient"]["id"], CUSTOMER);
+    assert_eq!(
+        count(
+            &a,
+            "SELECT count(*) FROM inbound_events WHERE kind = 'failed'"
+        )
+        .await,
+        1
+    );
+}

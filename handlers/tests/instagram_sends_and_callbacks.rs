@@ -173,15 +173,30 @@ async fn each_error_class_is_handled_as_instagram_means_it() {
         SendOutcome::Sent { already: 0, .. }
     ));
 
+    // A passing failure (5xx) is retried within the call, after a short back-off: the
+    // customer gets the part now, once.
     ta.fake.script(
         "POST /messages",
         500,
         json!({ "error": { "message": "oops", "code": 2 } }),
     );
-    assert!(matches!(
-        send_text(&ta.app, &to, "k-temp", "hi", "ai").await.unwrap(),
-        SendOutcome::RetryLater { .. }
-    ));
+    let before = ta.fake.delivered().len();
+    let temp = send_text(&ta.app, &to, "k-temp", "hi again", "ai")
+        .await
+        .unwrap();
+    assert!(
+        matches!(temp, SendOutcome::Sent { already: 0, .. }),
+        "{temp:?}"
+    );
+    assert_eq!(ta.fake.delivered().len(), before + 1);
+    assert_eq!(
+        one::<i32>(
+            &ta,
+            "SELECT attempts FROM outbound_messages WHERE idempotency_key = 'k-temp'"
+        )
+        .await,
+        2
+    );
 
     ta.fake.script("POST /messages", 401, err(190, None));
     assert!(matches!(
@@ -223,6 +238,57 @@ async fn each_error_class_is_handled_as_instagram_means_it() {
         errors.iter().all(|e| !e.contains("IGAA-test-token")),
         "a token reached the error log: {errors:?}"
     );
+}
+
+/// Instagram delivers the part but answers after the client's timeout: the outcome is
+/// unknown, so the part is not sent again blindly — the conversation read back through the
+/// Graph API shows it was delivered, and it is recorded as sent (in the history too).
+#[tokio::test]
+async fn a_send_delivered_after_the_client_timeout_is_not_sent_again() {
+    let ta = test_app(&[
+        ("INSTAGRAM_TIMEOUT_SECS", "1"),
+        ("INSTAGRAM_ECHO_WAIT_MS", "300"),
+    ])
+    .await;
+    let (_, to) = shop_with_customer(&ta, 1, 50).await;
+    ta.fake
+        .slow_next_sends(1, std::time::Duration::from_millis(2500));
+    let r = send_text(&ta.app, &to, "turn-t:reply", "وصل طلبك 🎉", "ai")
+        .await
+        .unwrap();
+    assert!(matches!(r, SendOutcome::Sent { .. }), "{r:?}");
+    let delivered = ta.fake.delivered();
+    assert_eq!(delivered.len(), 1, "delivered exactly once");
+    assert_eq!(
+        ta.fake.requests_to("/messages").len(),
+        1,
+        "never sent twice"
+    );
+    let row = ta.t.db.platform().await.unwrap()
+        .query_one("SELECT status, mid, confirmed_by FROM outbound_messages WHERE idempotency_key = 'turn-t:reply'", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "sent");
+    assert_eq!(
+        row.get::<_, Option<String>>(1),
+        Some(delivered[0].mid.clone())
+    );
+    assert_eq!(
+        row.get::<_, Option<String>>(2).as_deref(),
+        Some("conversation")
+    );
+    assert_eq!(
+        one::<i64>(&ta, "SELECT count(*) FROM messages WHERE author = 'ai'").await,
+        1
+    );
+    // A sweep finds nothing to do.
+    assert_eq!(
+        shared::instagram::outbound::retry_due(&ta.app, 100)
+            .await
+            .unwrap(),
+        Default::default()
+    );
+    assert_eq!(ta.fake.requests_to("/messages").len(), 1);
 }
 
 #[tokio::test]

@@ -295,8 +295,14 @@ async fn echoes_of_our_sends_are_recognised_and_a_human_reply_pauses_the_ai() {
     p.execute(
         "INSERT INTO outbound_messages (tenant_id, conversation_id, idempotency_key, kind, payload, status, mid)
          VALUES ($1, $2, 'k1', 'text', '{\"text\":\"أهلين!\"}', 'sent', 'm-ours-1'),
-                ($1, $2, 'k2', 'text', '{\"text\":\"شو بتحب تطلب؟\"}', 'pending', NULL)",
+                ($1, $2, 'k2', 'text', '{\"text\":\"شو بتحب تطلب؟\"}', 'sending', NULL)",
         &[&tenant.as_uuid(), &conv1],
+    )
+    .await
+    .unwrap();
+    p.execute(
+        "UPDATE outbound_messages SET attempt_started_at = to_timestamp($1::float8 / 1000) WHERE idempotency_key = 'k2'",
+        &[&(t0 as f64)],
     )
     .await
     .unwrap();
@@ -364,6 +370,217 @@ async fn echoes_of_our_sends_are_recognised_and_a_human_reply_pauses_the_ai() {
         )
         .await,
         before
+    );
+}
+
+/// An echo is matched by its mid when the send's answer gave one, otherwise only to a part
+/// whose outcome is unknown (same recipient, same text, attempt in the window) — never to an
+/// older part of the same text waiting for a retry — and one mid never goes to two parts. A
+/// part confirmed by its echo is sent: in the history, and no sweep touches it again.
+#[tokio::test]
+async fn an_echo_settles_exactly_the_send_whose_outcome_is_unknown() {
+    let ta = test_app(&[
+        ("INSTAGRAM_TIMEOUT_SECS", "1"),
+        // Longer than a call waits: the part stays unknown until its echo.
+        ("INSTAGRAM_ECHO_WAIT_MS", "60000"),
+    ])
+    .await;
+    let tenant = connected_shop(&ta).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let hello = batch(vec![text_event("c-9", "m-in-9", "مرحبا", now)]);
+    assert_eq!(
+        post(&ta, &hello, Some(&sign(&hello, IG_SECRET)))
+            .await
+            .status(),
+        200
+    );
+    let p = ta.t.db.platform().await.unwrap();
+    let conv: uuid::Uuid = p
+        .query_one(
+            "SELECT id FROM conversations WHERE customer_ig_id = 'c-9'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let to = shared::instagram::outbound::Recipient {
+        tenant,
+        conversation: conv,
+        customer_igsid: "c-9".into(),
+    };
+    // An older reply of the same words is rate limited (waits for the sweeper, never reached
+    // Instagram)…
+    ta.fake.script(
+        "POST /messages",
+        400,
+        json!({ "error": { "message": "slow down", "code": 4 } }),
+    );
+    let first = shared::instagram::outbound::send_text(&ta.app, &to, "reply:a", "تمام 👍", "ai")
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            first,
+            shared::instagram::outbound::SendOutcome::RetryLater { .. }
+        ),
+        "{first:?}"
+    );
+    // …and a newer one is delivered, but its answer comes after the client's timeout.
+    ta.fake
+        .slow_next_sends(1, std::time::Duration::from_millis(2500));
+    let second = shared::instagram::outbound::send_text(&ta.app, &to, "reply:b", "تمام 👍", "ai")
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            second,
+            shared::instagram::outbound::SendOutcome::RetryLater { .. }
+        ),
+        "{second:?}"
+    );
+    let delivered = ta.fake.delivered();
+    assert_eq!(delivered.len(), 1);
+    let row = |key: &'static str| {
+        let p = &p;
+        async move {
+            let r = p
+                .query_one(
+                    "SELECT status, mid FROM outbound_messages WHERE idempotency_key = $1",
+                    &[&key],
+                )
+                .await
+                .unwrap();
+            (r.get::<_, String>(0), r.get::<_, Option<String>>(1))
+        }
+    };
+    assert_eq!(
+        row("reply:b").await,
+        ("sending".to_owned(), None),
+        "outcome unknown"
+    );
+
+    // The echo, delivered twice as Meta does.
+    let echo = batch(vec![ta.fake.echo_event(&delivered[0])]);
+    for _ in 0..2 {
+        assert_eq!(
+            post(&ta, &echo, Some(&sign(&echo, IG_SECRET)))
+                .await
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        row("reply:b").await,
+        ("sent".to_owned(), Some(delivered[0].mid.clone()))
+    );
+    assert_eq!(
+        row("reply:a").await,
+        ("pending".to_owned(), None),
+        "the older part is not the echo's"
+    );
+    assert_eq!(
+        count(
+            &ta,
+            "SELECT count(*) FROM messages WHERE author = 'ai' AND text = 'تمام 👍'"
+        )
+        .await,
+        1,
+        "the confirmed part is in the conversation's history"
+    );
+    let mode: String = p
+        .query_one("SELECT mode FROM conversations WHERE id = $1", &[&conv])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(mode, "ai", "our own echo is no human takeover");
+    // A second part can never take the same mid.
+    let dup = p
+        .execute(
+            "UPDATE outbound_messages SET mid = $1 WHERE idempotency_key = 'reply:a'",
+            &[&delivered[0].mid],
+        )
+        .await;
+    assert!(dup.is_err(), "one mid on two parts");
+
+    // The sweeper sends the waiting part once and counts only that; the confirmed part is
+    // never picked again.
+    p.execute("UPDATE outbound_messages SET next_attempt_at = now() - interval '1 second' WHERE status <> 'sent'", &[])
+        .await
+        .unwrap();
+    let report = shared::instagram::outbound::retry_due(&ta.app, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.sent,
+            report.confirmed,
+            report.retrying,
+            report.failed
+        ),
+        (1, 0, 0, 0),
+        "{report:?}"
+    );
+    assert_eq!(
+        shared::instagram::outbound::retry_due(&ta.app, 100)
+            .await
+            .unwrap(),
+        Default::default()
+    );
+    assert_eq!(ta.fake.delivered().len(), 2, "each part delivered once");
+    assert_eq!(
+        count(
+            &ta,
+            "SELECT count(*) FROM outbound_messages WHERE status <> 'sent'"
+        )
+        .await,
+        0
+    );
+}
+
+/// One event that cannot be stored (a NUL in its text, which Postgres refuses) does not fail
+/// its batch: the other customer's message is stored and queued, the bad one is kept raw
+/// with its error and an alert, and Meta gets 200 (no retry storm).
+#[tokio::test]
+async fn a_poison_event_does_not_fail_its_batch() {
+    let ta = test_app(&[]).await;
+    connected_shop(&ta).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let body = batch(vec![
+        text_event("c-bad", "m-bad-1", "bad\u{0000}text", now),
+        text_event("c-good", "m-good-1", "عندكم فستان أزرق؟", now + 1),
+    ]);
+    for _ in 0..2 {
+        let r = post(&ta, &body, Some(&sign(&body, IG_SECRET))).await;
+        assert_eq!(r.status(), 200, "{:?}", r.body());
+    }
+    assert_eq!(
+        count(&ta, "SELECT count(*) FROM messages WHERE mid = 'm-good-1'").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &ta,
+            "SELECT count(*) FROM queue_messages WHERE message_id LIKE '%m-good-1'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&ta, "SELECT count(*) FROM messages WHERE mid = 'm-bad-1'").await,
+        0
+    );
+    assert_eq!(
+        count(&ta, "SELECT count(*) FROM inbound_events WHERE kind = 'failed' AND payload->>'event' LIKE '%m-bad-1%' AND payload->>'error' <> ''").await,
+        1,
+        "kept raw, once, with its error"
+    );
+    assert_eq!(
+        count(
+            &ta,
+            "SELECT count(*) FROM alerts WHERE kind = 'webhook_event_failed'"
+        )
+        .await,
+        1
     );
 }
 

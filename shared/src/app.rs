@@ -108,6 +108,7 @@ impl App {
                 cfg.api_base = ig.api_base.clone();
                 cfg.graph_base = ig.graph_base.clone();
                 cfg.graph_version = ig.graph_version.clone();
+                cfg.timeout = std::time::Duration::from_secs(ig.timeout_secs);
                 Some(GraphClient::new(cfg).map_err(|e| StartError::Instagram(e.to_string()))?)
             }
             _ => None,

@@ -110,6 +110,8 @@ pub struct AgentSettings {
     pub quiet_ms: u64,
     /// Most model calls with tool results in one turn.
     pub max_tool_rounds: u32,
+    /// Turns `handler serve` runs side by side (one at a time per conversation).
+    pub concurrency: usize,
 }
 
 #[derive(Clone)]
@@ -125,6 +127,11 @@ pub struct InstagramSettings {
     pub graph_version: String,
     /// Sends per second per Instagram account.
     pub send_rate_per_second: u32,
+    /// Per Graph call; a send that times out has an unknown outcome (settled by evidence).
+    pub timeout_secs: u64,
+    /// How long a send whose outcome is unknown waits for its echo before the conversation is
+    /// looked up through the Graph API (and only then, if not there, sent again).
+    pub echo_wait_ms: u64,
 }
 
 impl InstagramSettings {
@@ -305,7 +312,7 @@ impl Settings {
             visibility_timeout_secs: number(
                 src,
                 "QUEUE_VISIBILITY_TIMEOUT_SECS",
-                300u64,
+                20u64,
                 1,
                 86_400,
             )?,
@@ -438,8 +445,11 @@ impl Settings {
                 v.to_owned()
             },
             send_rate_per_second: number(src, "INSTAGRAM_SEND_RATE_PER_SECOND", 100u32, 1, 10_000)?,
+            timeout_secs: number(src, "INSTAGRAM_TIMEOUT_SECS", 15u64, 1, 120)?,
+            echo_wait_ms: number(src, "INSTAGRAM_ECHO_WAIT_MS", 5000u64, 0, 600_000)?,
         };
 
+        let database_pool_size = number(src, "DATABASE_POOL_SIZE", 16usize, 1, 500)?;
         Ok(Settings {
             environment,
             port,
@@ -466,7 +476,7 @@ impl Settings {
             },
             database_url,
             database_admin_url,
-            database_pool_size: number(src, "DATABASE_POOL_SIZE", 16usize, 1, 500)?,
+            database_pool_size,
             queue,
             blob,
             frontend_dist: PathBuf::from(src.get("FRONTEND_DIST").unwrap_or("frontend/dist")),
@@ -566,9 +576,23 @@ impl Settings {
             agent: AgentSettings {
                 quiet_ms: number(src, "AGENT_QUIET_MS", 2000u64, 0, 60_000)?,
                 max_tool_rounds: number(src, "AGENT_MAX_TOOL_ROUNDS", 5u32, 1, 20)?,
+                concurrency: number(
+                    src,
+                    "AGENT_CONCURRENCY",
+                    default_concurrency(database_pool_size),
+                    1,
+                    256,
+                )?,
             },
         })
     }
+}
+
+/// Turns wait on the model most of the time, so a few per core; each holds a connection for
+/// its conversation's lock and briefly needs a second, so at most half the pool.
+fn default_concurrency(pool_size: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 4).clamp(2, 16).min((pool_size / 2).max(1))
 }
 
 /// A model or deployment name; `none` switches the feature off.
@@ -704,6 +728,8 @@ impl fmt::Debug for InstagramSettings {
             .field("graph_base", &self.graph_base)
             .field("graph_version", &self.graph_version)
             .field("send_rate_per_second", &self.send_rate_per_second)
+            .field("timeout_secs", &self.timeout_secs)
+            .field("echo_wait_ms", &self.echo_wait_ms)
             .finish()
     }
 }

@@ -217,3 +217,46 @@ async fn queues_do_not_see_each_others_messages() {
     assert!(b.lease(LONG).await.unwrap().is_none());
     assert!(a.lease(LONG).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_renewed_lease_keeps_the_message_and_a_lapsed_one_brings_it_back_in_seconds() {
+    let t = TestDb::new().await;
+    let q = PostgresQueue::new(t.db.clone(), "dm-inbound", 10);
+    q.send(&msg(1)).await.unwrap();
+    let short = Duration::from_millis(600);
+    let m = q.lease(short).await.unwrap().unwrap();
+    // Renewed while the work goes on, past several lease lengths: nobody else gets it.
+    let until = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < until {
+        q.renew(&m, short).await.unwrap();
+        assert!(
+            q.lease(short).await.unwrap().is_none(),
+            "a renewed lease was taken"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    // The worker dies (no more renewals): the message comes back within the short lease.
+    let died = Instant::now();
+    let again = loop {
+        if let Some(m) = q.lease(short).await.unwrap() {
+            break m;
+        }
+        assert!(
+            died.elapsed() < Duration::from_secs(5),
+            "the message never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(again.delivery_count, 2);
+    assert!(
+        died.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        died.elapsed()
+    );
+    // The dead worker's renewal is refused: the new consumer's lease stands.
+    assert!(matches!(
+        q.renew(&m, short).await,
+        Err(QueueError::LeaseLost(_))
+    ));
+    q.complete(&again).await.unwrap();
+}

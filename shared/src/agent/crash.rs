@@ -15,6 +15,10 @@ pub enum CrashPoint {
     BeforeSend,
     /// After the reply is sent, before the turn is marked finished.
     AfterSend,
+    /// A part is recorded as being sent, the Graph call has not been made.
+    BeforeGraphCall,
+    /// The Graph call returned (Instagram has the part), its answer is not recorded.
+    AfterGraphCall,
 }
 
 static ARMED: Mutex<Option<HashMap<Uuid, CrashPoint>>> = Mutex::new(None);

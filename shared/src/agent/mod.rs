@@ -232,9 +232,17 @@ pub async fn run_turn(
         &[&conversation_id.to_string()],
     )
     .await?;
-    let report = locked_turn(app, tenant, conversation_id, channel).await;
+    // A resumed turn answers only what it had recorded; messages that arrived while it was
+    // interrupted get the next turn at once, under the same lock.
+    let mut report = locked_turn(app, tenant, conversation_id, channel).await;
+    for _ in 0..2 {
+        match &report {
+            Ok((_, true)) => report = locked_turn(app, tenant, conversation_id, channel).await,
+            _ => break,
+        }
+    }
     let _ = lock.rollback().await;
-    report
+    report.map(|(r, _)| r)
 }
 
 struct Started {
@@ -425,15 +433,28 @@ async fn skip(
     })
 }
 
+/// One turn; the flag says it resumed a recorded reply, so messages may be waiting still.
 async fn locked_turn(
     app: &App,
     tenant: TenantId,
     conversation_id: Uuid,
     channel: Channel,
-) -> Result<TurnReport, AgentError> {
-    let Some(mut started) = start_turn(app, tenant, conversation_id).await? else {
-        return Ok(TurnReport::nothing());
+) -> Result<(TurnReport, bool), AgentError> {
+    let Some(started) = start_turn(app, tenant, conversation_id).await? else {
+        return Ok((TurnReport::nothing(), false));
     };
+    let resumed = started.recorded_reply.is_some();
+    let report = run_started(app, tenant, conversation_id, channel, started).await?;
+    Ok((report, resumed))
+}
+
+async fn run_started(
+    app: &App,
+    tenant: TenantId,
+    conversation_id: Uuid,
+    channel: Channel,
+    mut started: Started,
+) -> Result<TurnReport, AgentError> {
     let turn_id = started.turn_id;
     let conversation = started.conversation.clone();
 
@@ -558,6 +579,7 @@ async fn deliver(
                 .await
                 .map_err(|e| match e {
                     outbound::SendError::Database(e) => AgentError::Database(e),
+                    outbound::SendError::Crashed(point) => AgentError::Crashed(point),
                     other => AgentError::Send(other.to_string()),
                 })?;
             Ok(match outcome {
@@ -1003,28 +1025,45 @@ pub async fn find_passages(
 pub const STUCK_AFTER_MINUTES: i32 = 2;
 
 /// The sweeper's part: one queue message for each conversation with customer messages left
-/// unanswered (within Meta's 24-hour window) and no live turn. The message id changes every
-/// 10 minutes, so a conversation is queued again at most that often.
+/// unanswered (within Meta's 24-hour window) and no turn running right now. The message id
+/// changes every 10 minutes, so a conversation is queued again at most that often.
 pub async fn requeue_stuck(app: &App) -> Result<usize, AgentError> {
-    let c = app.db.platform().await?;
+    let mut c = app.db.platform().await?;
     let rows = c
-        .query(&c.prepare_cached("SELECT m.tenant_id, m.conversation_id
+        .query(
+            &c.prepare_cached(
+                "SELECT m.tenant_id, m.conversation_id
                FROM messages m JOIN conversations c ON c.id = m.conversation_id
               WHERE m.direction = 'inbound' AND m.answered_by_turn IS NULL AND m.deleted_at IS NULL
                 AND c.kind = 'instagram' AND c.mode = 'ai'
                 AND m.created_at < now() - make_interval(mins => $1)
                 AND m.created_at > now() - interval '24 hours'
-                AND NOT EXISTS (SELECT 1 FROM agent_turns t
-                                 WHERE t.conversation_id = m.conversation_id AND t.status = 'running'
-                                   AND t.started_at > now() - interval '10 minutes')
               GROUP BY m.tenant_id, m.conversation_id
-              LIMIT 500").await?,
+              LIMIT 500",
+            )
+            .await?,
             &[&STUCK_AFTER_MINUTES],
         )
         .await?;
     let bucket = Utc::now().timestamp() / 600;
+    let mut queued = 0;
     for r in &rows {
         let (tenant, conversation): (Uuid, Uuid) = (r.get(0), r.get(1));
+        // A turn running right now holds the conversation's lock: skip it. A turn left
+        // `running` by a crash holds nothing: its conversation is queued again, and the new
+        // delivery resumes that turn.
+        let tx = c.transaction().await.map_err(DbError::from)?;
+        let free: bool = tx
+            .query_one(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended('turn:' || $1::text, 0))",
+                &[&conversation.to_string()],
+            )
+            .await?
+            .get(0);
+        tx.rollback().await.map_err(DbError::from)?;
+        if !free {
+            continue;
+        }
         let message = crate::queue::QueueMessage {
             message_id: format!("turn:{conversation}:sweep:{bucket}"),
             body: json!({ "kind": "conversation_turn", "tenant_id": tenant, "conversation_id": conversation }),
@@ -1033,8 +1072,9 @@ pub async fn requeue_stuck(app: &App) -> Result<usize, AgentError> {
             .send(&message)
             .await
             .map_err(|e| AgentError::Internal(format!("queue: {e}")))?;
+        queued += 1;
     }
-    Ok(rows.len())
+    Ok(queued)
 }
 
 /// The merchant's test chat: the playground conversation of the shop, a new customer message,

@@ -212,6 +212,7 @@ impl GraphClient {
         token: Option<&SecretString>,
     ) -> GraphError {
         let timed_out = e.is_timeout();
+        let request_sent = !e.is_connect();
         // reqwest's message names the URL, query string (tokens) included: drop it.
         let e = e.without_url();
         let mut detail = e.to_string();
@@ -228,6 +229,7 @@ impl GraphClient {
             endpoint,
             detail: self.scrub(&detail, token),
             timed_out,
+            request_sent,
         }
     }
 

@@ -3,6 +3,12 @@
 //! (our own send vs a human replying from the Instagram app), and the rest of the event
 //! kinds recorded. A shop's part of a batch is one transaction, so Meta's retries and
 //! duplicate deliveries change nothing.
+//!
+//! One bad event never fails a batch: when the shop's part cannot be stored at once, each
+//! event is stored on its own, and one that still fails is kept raw (in `inbound_events`,
+//! kind `failed`, with its error, for replay) with an alert, while the others are stored and
+//! answered. Only a database that cannot store anything makes the batch fail (Meta delivers
+//! it again).
 
 use super::events::{EventKind, InstagramEvent, MessageEvent, WebhookBatch};
 use crate::app::App;
@@ -24,6 +30,8 @@ pub struct IngestReport {
     pub human_takeovers: usize,
     pub other_events: usize,
     pub unknown_accounts: Vec<String>,
+    /// Events that could not be processed: kept raw with their error and an alert.
+    pub failed_events: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,8 +143,123 @@ fn reply_json(m: &MessageEvent) -> Option<serde_json::Value> {
     (!o.is_empty()).then_some(serde_json::Value::Object(o))
 }
 
+/// Whether a failure says something about the event (it will fail the same way every time)
+/// rather than about the database being unavailable right now.
+fn is_poison(e: &IngestError) -> bool {
+    let IngestError::Database(DbError::Postgres(e)) = e else {
+        return false;
+    };
+    let Some(code) = e.code() else {
+        return false;
+    };
+    let class = &code.code()[..2];
+    !matches!(class, "08" | "40" | "53" | "57" | "58" | "55" | "XX")
+}
+
 async fn ingest_for_tenant(
     app: &App,
+    tenant: TenantId,
+    account: &str,
+    events: &[&InstagramEvent],
+    report: &mut IngestReport,
+) -> Result<Vec<QueueMessage>, IngestError> {
+    let mut c = app.db.app().await?;
+    let mut tx = begin_for_tenant(&mut c, tenant).await?;
+    let mut whole = report.clone();
+    let first = {
+        let sp = tx.savepoint("batch").await?;
+        match store_events(app, &sp, tenant, account, events, &mut whole).await {
+            Ok(queued) => {
+                sp.commit().await?;
+                Ok(queued)
+            }
+            Err(e) => {
+                sp.rollback().await?;
+                Err(e)
+            }
+        }
+    };
+    let queued = match first {
+        Ok(queued) => {
+            *report = whole;
+            queued
+        }
+        Err(e) if is_poison(&e) => {
+            tracing::warn!(tenant = %tenant, error = %e, "a webhook batch failed as a whole; storing its events one by one");
+            let mut queued = Vec::new();
+            for (i, event) in events.iter().enumerate() {
+                let mut one = report.clone();
+                let sp = tx.savepoint(format!("event_{i}")).await?;
+                match store_events(app, &sp, tenant, account, &[*event], &mut one).await {
+                    Ok(q) => {
+                        sp.commit().await?;
+                        *report = one;
+                        queued.extend(q);
+                    }
+                    Err(e) if is_poison(&e) => {
+                        sp.rollback().await?;
+                        record_failed(&tx, tenant, event, &e).await?;
+                        report.failed_events += 1;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            queued
+        }
+        Err(e) => return Err(e),
+    };
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(queued)
+}
+
+/// Keeps an event that cannot be processed, raw and with its error, and tells the shop.
+async fn record_failed(
+    tx: &Transaction<'_>,
+    tenant: TenantId,
+    e: &InstagramEvent,
+    error: &IngestError,
+) -> Result<(), IngestError> {
+    use sha2::Digest;
+    // As JSON text: a NUL or other value Postgres refuses in jsonb stays escaped.
+    let raw = serde_json::to_string(e).unwrap_or_default();
+    let digest = sha2::Sha256::digest(raw.as_bytes());
+    let key = format!(
+        "failed:{}",
+        digest[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let error = match error {
+        IngestError::Database(DbError::Postgres(e)) => match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.code().code(), db.message()),
+            None => e.to_string(),
+        },
+        other => other.to_string(),
+    };
+    tracing::error!(tenant = %tenant, key, error, "a webhook event could not be processed; kept for replay");
+    tx.execute(
+        "INSERT INTO inbound_events (tenant_id, kind, dedupe_key, payload) VALUES ($1, 'failed', $2, $3)
+         ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
+        &[&tenant.as_uuid(), &key, &json!({ "event": raw, "error": error })],
+    )
+    .await?;
+    crate::alerts::raise(
+        tx,
+        Some(tenant),
+        "webhook_event_failed",
+        crate::alerts::Severity::Warning,
+        "An Instagram event could not be processed; it is kept for replay and the rest of its batch was stored.",
+        Some("webhook_event_failed"),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stores events of one shop in `tx` (see the module docs).
+async fn store_events(
+    app: &App,
+    tx: &Transaction<'_>,
     tenant: TenantId,
     account: &str,
     events: &[&InstagramEvent],
@@ -174,8 +297,6 @@ async fn ingest_for_tenant(
         }
     }
 
-    let mut c = app.db.app().await?;
-    let tx = begin_for_tenant(&mut c, tenant).await?;
     let t = tenant.as_uuid();
 
     // Conversations of every customer in the batch.
@@ -185,7 +306,7 @@ async fn ingest_for_tenant(
     }
     customers.sort_unstable();
     customers.dedup();
-    let conversations = conversations_for(&tx, t, &customers).await?;
+    let conversations = conversations_for(tx, t, &customers).await?;
 
     // Customer messages, once each.
     if !customer_messages.is_empty() {
@@ -244,7 +365,7 @@ async fn ingest_for_tenant(
     }
 
     for e in &others {
-        handle_other(&tx, tenant, account, e, &conversations, report).await?;
+        handle_other(tx, tenant, account, e, &conversations, report).await?;
     }
 
     // One turn per conversation that has customer messages from this batch still unanswered
@@ -265,14 +386,13 @@ async fn ingest_for_tenant(
         for r in rows {
             let message = turn_message(tenant, r.get(0), r.get::<_, &str>(1));
             if app.local_queue.is_some() {
-                enqueue_in(&tx, &app.settings.queue.name, &message)
+                enqueue_in(tx, &app.settings.queue.name, &message)
                     .await
                     .map_err(|e| IngestError::Queue(e.to_string()))?;
             }
             queued.push(message);
         }
     }
-    tx.commit().await.map_err(DbError::from)?;
     Ok(queued)
 }
 
@@ -327,32 +447,8 @@ async fn handle_other(
     let conversation = conversations.get(customer).map(|c| c.0);
     match &e.kind {
         EventKind::Echo(m) | EventKind::Message(m) => {
-            // Sent by the account: ours (known mid, or a pending send with the same text to
-            // the same customer — echoes can beat the send call's answer), or a human's.
-            let ours = tx
-                .query_opt("SELECT 1 FROM outbound_messages WHERE tenant_id = $1 AND mid = $2", &[&t, &m.mid])
-                .await?
-                .is_some()
-                || tx
-                    .query_opt(
-                        "UPDATE outbound_messages SET mid = $3
-                          WHERE id = (SELECT id FROM outbound_messages
-                                       WHERE tenant_id = $1 AND conversation_id = $2 AND mid IS NULL
-                                         AND kind = 'text' AND payload->>'text' IS NOT DISTINCT FROM $4
-                                         AND created_at > now() - interval '15 minutes'
-                                       ORDER BY created_at LIMIT 1)
-                          RETURNING id",
-                        &[&t, &conversation, &m.mid, &m.text],
-                    )
-                    .await?
-                    .is_some()
-                || tx
-                    .query_opt(
-                        "SELECT 1 FROM messages WHERE tenant_id = $1 AND mid = $2 AND author IN ('ai', 'merchant')",
-                        &[&t, &m.mid],
-                    )
-                    .await?
-                    .is_some();
+            // Sent by the account: ours (see `echo_of_our_send`), or a human's.
+            let ours = echo_of_our_send(tx, tenant, conversation, m, e.timestamp_ms).await?;
             if ours {
                 report.echoes_of_our_sends += 1;
                 return Ok(());
@@ -475,6 +571,68 @@ async fn handle_other(
         }
     }
     Ok(())
+}
+
+/// Whether an echo is of our own send, settling that send: by the mid Instagram returned
+/// when we have it; else by recipient, text and the attempt's time, only among parts whose
+/// outcome is unknown (`sending`, no mid: an echo may beat the send call's answer, or the
+/// answer never came). A mid is bound to one part only (a unique index).
+async fn echo_of_our_send(
+    tx: &Transaction<'_>,
+    tenant: TenantId,
+    conversation: Option<Uuid>,
+    m: &MessageEvent,
+    timestamp_ms: i64,
+) -> Result<bool, IngestError> {
+    let t = tenant.as_uuid();
+    let settle = |key: String, author: Option<String>, text: Option<String>| async move {
+        crate::instagram::outbound::record_sent(
+            tx,
+            tenant,
+            conversation,
+            &key,
+            Some(&m.mid),
+            text.as_deref(),
+            author.as_deref().unwrap_or("ai"),
+            "echo",
+        )
+        .await
+    };
+    if let Some(r) = tx
+        .query_opt(
+            "SELECT idempotency_key, status, payload->>'author', payload->>'text' FROM outbound_messages WHERE tenant_id = $1 AND mid = $2",
+            &[&t, &m.mid],
+        )
+        .await?
+    {
+        if r.get::<_, &str>(1) != "sent" {
+            settle(r.get(0), r.get(2), r.get(3)).await?;
+        }
+        return Ok(true);
+    }
+    if let (Some(conversation), Some(text)) = (conversation, &m.text) {
+        let found = tx
+            .query_opt(
+                "SELECT idempotency_key, payload->>'author', payload->>'text' FROM outbound_messages
+                  WHERE tenant_id = $1 AND conversation_id = $2 AND status = 'sending' AND mid IS NULL
+                    AND kind IN ('text', 'quick_replies') AND payload->>'text' = $3
+                    AND attempt_started_at BETWEEN $4::timestamptz - interval '10 minutes' AND $4::timestamptz + interval '2 minutes'
+                  ORDER BY attempt_started_at, (payload->>'seq')::int LIMIT 1",
+                &[&t, &conversation, text, &at(timestamp_ms)],
+            )
+            .await?;
+        if let Some(r) = found {
+            settle(r.get(0), r.get(1), r.get(2)).await?;
+            return Ok(true);
+        }
+    }
+    Ok(tx
+        .query_opt(
+            "SELECT 1 FROM messages WHERE tenant_id = $1 AND mid = $2 AND author IN ('ai', 'merchant')",
+            &[&t, &m.mid],
+        )
+        .await?
+        .is_some())
 }
 
 async fn record(

@@ -2,11 +2,19 @@
 //! `outbound_messages` under an idempotency key (a retried agent turn uses the same keys and
 //! finds them sent), text is split at 1000 bytes, each account is held to its send rate, and
 //! errors are handled by class: an invalid token marks the shop "reconnect needed", a closed
-//! window or unavailable user stops, rate limits and temporary errors are left for a retry.
+//! window or unavailable user stops, rate limits and temporary errors are retried within the
+//! call with short back-off and then left to the sweeper.
+//!
+//! Instagram's send API has no idempotency key, so a send whose outcome is unknown (a crash
+//! or a timeout after the request left) is never simply sent again: it is settled by its echo
+//! webhook or by the conversation's latest messages read through the Graph API, and sent
+//! again only when that evidence says Instagram does not have it (or, when the conversation
+//! cannot be read, after [`UNKNOWN_OUTCOME_BOUND`] without an echo).
 
 use super::graph::{ErrorClass, GraphError, ProductCard, QuickReply, SenderAction};
 use super::split::split_message;
 use super::tokens;
+use crate::agent::crash::CrashPoint;
 use crate::app::App;
 use crate::db::{begin_for_tenant, DbError};
 use crate::tenants::{self, TenantId};
@@ -82,6 +90,9 @@ pub enum SendError {
     Database(#[from] DbError),
     #[error("Instagram is not configured on this server")]
     NotConfigured,
+    /// Tests only: a crash point armed for the conversation was reached.
+    #[error("stopped at the test crash point {0:?}")]
+    Crashed(CrashPoint),
 }
 
 impl From<tokio_postgres::Error> for SendError {
@@ -232,6 +243,19 @@ async fn load_token(app: &App, tenant: TenantId) -> Result<Option<tokens::Stored
     Ok(token)
 }
 
+/// Tries of one part within one call (the first attempt, short waits for a passing failure,
+/// the wait for an unknown outcome's echo) before the sweeper takes over.
+const IN_CALL_TRIES: u32 = 4;
+/// The longest single wait within a call: a longer `Retry-After` leaves the part to the sweeper.
+const IN_CALL_MAX_WAIT: Duration = Duration::from_secs(5);
+/// With no evidence either way (the conversation cannot be read back), a send whose outcome
+/// is unknown is sent again only after this long without its echo. Echoes arrive within
+/// seconds.
+pub const UNKNOWN_OUTCOME_BOUND: Duration = Duration::from_secs(120);
+/// How far back a conversation's messages are searched for an unknown send (clock skew
+/// between us and Instagram included).
+const EVIDENCE_SKEW: chrono::Duration = chrono::Duration::minutes(2);
+
 async fn send_parts(
     app: &App,
     to: &Recipient,
@@ -277,30 +301,69 @@ async fn send_parts(
     let mut mids = Vec::new();
     let mut already = 0;
     for (i, part) in parts.iter().enumerate() {
-        match send_part(
-            app, graph, &token, to, &keys[i], key, part, author, fresh[i],
-        )
-        .await?
-        {
-            PartOutcome::Sent(mid) => mids.extend(mid),
-            PartOutcome::Already(mid) => {
-                already += 1;
-                mids.extend(mid);
+        let mut fresh = fresh[i];
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let sent = send_part(
+                app, graph, &token, to, &keys[i], key, part, author, fresh, tries,
+            )
+            .await?;
+            match sent {
+                PartOutcome::Sent(mid) => {
+                    mids.extend(mid);
+                    break;
+                }
+                PartOutcome::Already(mid) => {
+                    already += 1;
+                    mids.extend(mid);
+                    break;
+                }
+                // A passing failure or an outcome still unknown: wait a little and look again,
+                // a few times, then leave it (and the parts after it) to the sweeper.
+                PartOutcome::Retry { outcome, wait } => match wait {
+                    Some(w) if tries < IN_CALL_TRIES && w <= IN_CALL_MAX_WAIT => {
+                        tokio::time::sleep(w).await;
+                        fresh = false;
+                    }
+                    _ => return Ok(outcome),
+                },
+                PartOutcome::Stop(outcome) => return Ok(outcome),
             }
-            PartOutcome::Stop(outcome) => return Ok(outcome),
         }
     }
     Ok(SendOutcome::Sent { mids, already })
 }
 
 enum PartOutcome {
+    /// Sent by this attempt.
     Sent(Option<String>),
+    /// Sent earlier (or confirmed now by its echo or the conversation).
     Already(Option<String>),
+    /// Not (known to be) delivered yet; recorded for the sweeper. `wait`: how long the caller
+    /// may wait before trying again within its call (`None`: leave it to the sweeper).
+    Retry {
+        outcome: SendOutcome,
+        wait: Option<Duration>,
+    },
     Stop(SendOutcome),
+}
+
+/// What the evidence says about a send whose outcome was unknown.
+enum Evidence {
+    Delivered(String),
+    NotDelivered,
+    /// Too early to tell: look again after this long.
+    NotYet(Duration),
 }
 
 /// Sends one recorded part unless it was sent already (or its echo came back), and records
 /// the outcome. Shared by the first attempt and the sweeper's retries.
+///
+/// The part is marked `sending` (with the time) and committed before the Graph call. A part
+/// found `sending` later was cut off by a crash or a timeout after the request left: it is
+/// settled by evidence — its echo, or the conversation's latest messages — and only sent
+/// again when the evidence says Instagram does not have it.
 #[allow(clippy::too_many_arguments)]
 async fn send_part(
     app: &App,
@@ -312,33 +375,102 @@ async fn send_part(
     part: &Part,
     author: &str,
     fresh: bool,
+    attempt: u32,
 ) -> Result<PartOutcome, SendError> {
     let t = to.tenant.as_uuid();
-    let prior = if fresh {
-        ("pending".to_owned(), None)
-    } else {
+    let echo_wait = Duration::from_millis(app.settings.instagram.echo_wait_ms);
+    if !fresh {
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, to.tenant).await?;
         let row = tx
-            .query_one(&tx.prepare_cached("SELECT status, mid FROM outbound_messages WHERE tenant_id = $1 AND idempotency_key = $2").await?, &[&t, &key])
+            .query_one(&tx.prepare_cached("SELECT status, mid, (extract(epoch FROM now() - attempt_started_at) * 1000)::float8
+                  FROM outbound_messages WHERE tenant_id = $1 AND idempotency_key = $2").await?, &[&t, &key])
             .await?;
         tx.commit().await?;
-        (row.get::<_, String>(0), row.get::<_, Option<String>>(1))
-    };
-    match prior {
-        (status, mid) if status == "sent" || (status != "failed" && mid.is_some()) => {
-            return Ok(PartOutcome::Already(mid))
+        let (status, mid, age_ms): (String, Option<String>, Option<f64>) =
+            (row.get(0), row.get(1), row.get(2));
+        match status.as_str() {
+            "sent" => return Ok(PartOutcome::Already(mid)),
+            "failed" => {
+                return Ok(PartOutcome::Stop(SendOutcome::Refused {
+                    class: ErrorClass::Permanent,
+                    reason: "an earlier attempt under this key was refused".into(),
+                }))
+            }
+            _ => {}
         }
-        (status, _) if status == "failed" => {
-            return Ok(PartOutcome::Stop(SendOutcome::Refused {
-                class: ErrorClass::Permanent,
-                reason: "an earlier attempt under this key was refused".into(),
-            }))
+        if let Some(mid) = mid {
+            // Its echo came back: delivered.
+            confirm(app, to, key, Some(&mid), part, author, "echo").await?;
+            return Ok(PartOutcome::Already(Some(mid)));
         }
-        _ => {}
+        if status == "sending" {
+            let age = Duration::from_millis(age_ms.unwrap_or(0.0).max(0.0) as u64);
+            match settle(app, graph, token, to, part, age, echo_wait).await? {
+                Evidence::Delivered(mid) => {
+                    tracing::info!(
+                        key,
+                        "a send of unknown outcome was found delivered; not sent again"
+                    );
+                    confirm(app, to, key, Some(&mid), part, author, "conversation").await?;
+                    return Ok(PartOutcome::Already(Some(mid)));
+                }
+                Evidence::NotYet(wait) => {
+                    let reason = "the outcome of the last attempt is unknown: waiting for its echo";
+                    schedule(
+                        app,
+                        to.tenant,
+                        key,
+                        message_key,
+                        wait,
+                        "OutcomeUnknown",
+                        reason,
+                    )
+                    .await?;
+                    return Ok(PartOutcome::Retry {
+                        outcome: SendOutcome::RetryLater {
+                            after: wait,
+                            reason: reason.into(),
+                        },
+                        wait: Some(wait),
+                    });
+                }
+                Evidence::NotDelivered => {
+                    tracing::info!(
+                        key,
+                        "a send of unknown outcome was not delivered; sending it again"
+                    );
+                }
+            }
+        }
     }
 
     app.send_rate.wait_turn(&token.ig_user_id).await;
+    // From this commit on, until the answer is recorded, the outcome is unknown.
+    {
+        let mut c = app.db.app().await?;
+        let tx = begin_for_tenant(&mut c, to.tenant).await?;
+        let started = tx
+            .query_opt(&tx.prepare_cached("UPDATE outbound_messages SET status = 'sending', attempt_started_at = now(), attempts = attempts + 1, next_attempt_at = NULL
+                  WHERE tenant_id = $1 AND idempotency_key = $2 AND status IN ('pending', 'sending') AND mid IS NULL
+              RETURNING 1").await?, &[&t, &key])
+            .await?
+            .is_some();
+        tx.commit().await?;
+        if !started {
+            // Settled meanwhile (its echo arrived): look again.
+            return Ok(PartOutcome::Retry {
+                outcome: SendOutcome::RetryLater {
+                    after: Duration::from_secs(1),
+                    reason: "settled meanwhile".into(),
+                },
+                wait: Some(Duration::ZERO),
+            });
+        }
+    }
+    if crate::agent::crash::hit(to.conversation, CrashPoint::BeforeGraphCall) {
+        return Err(SendError::Crashed(CrashPoint::BeforeGraphCall));
+    }
     let (account, tok, customer) = (&token.ig_user_id, &token.token, &to.customer_igsid);
     let result = match part {
         Part::Text(text) => graph
@@ -362,31 +494,249 @@ async fn send_part(
             .await
             .map(|()| None),
     };
-    let mut c = app.db.app().await?;
-    let tx = begin_for_tenant(&mut c, to.tenant).await?;
-    let outcome = match result {
+    if crate::agent::crash::hit(to.conversation, CrashPoint::AfterGraphCall) {
+        return Err(SendError::Crashed(CrashPoint::AfterGraphCall));
+    }
+    match result {
         Ok(mid) => {
-            tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'sent', mid = coalesce(mid, $3), sent_at = now(), attempts = attempts + 1,
-                        error_class = NULL, last_error = NULL, next_attempt_at = NULL
-                  WHERE tenant_id = $1 AND idempotency_key = $2").await?,
-                &[&t, &key, &mid],
+            confirm(app, to, key, mid.as_deref(), part, author, "answer").await?;
+            Ok(PartOutcome::Sent(mid))
+        }
+        // A typing indicator is harmless to repeat; anything else is settled by evidence.
+        Err(e) if e.outcome_unknown() && !matches!(part, Part::Action(_)) => {
+            tracing::warn!(key, error = %e, "send outcome unknown: settled by its echo or the conversation, not sent again blindly");
+            let reason = format!("outcome unknown: {e}");
+            schedule(
+                app,
+                to.tenant,
+                key,
+                message_key,
+                echo_wait,
+                "OutcomeUnknown",
+                &reason,
             )
             .await?;
-            if let (Some(mid), Some(text)) = (&mid, part.text()) {
-                tx.execute(&tx.prepare_cached("INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
-                     VALUES ($1, $2, 'outbound', $3, $4, $5, now())
-                     ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING").await?,
-                    &[&t, &to.conversation, &author, mid, &text],
-                )
-                .await?;
-                tx.execute(&tx.prepare_cached("UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1").await?, &[&to.conversation]).await?;
-            }
-            PartOutcome::Sent(mid)
+            Ok(PartOutcome::Retry {
+                outcome: SendOutcome::RetryLater {
+                    after: echo_wait,
+                    reason,
+                },
+                wait: Some(echo_wait),
+            })
         }
-        Err(e) => PartOutcome::Stop(failure(&tx, to.tenant, key, message_key, &e).await?),
+        Err(e) => failure(app, to.tenant, key, message_key, &e, attempt).await,
+    }
+}
+
+/// Decides, from evidence, whether a send of unknown outcome reached the customer.
+async fn settle(
+    app: &App,
+    graph: &super::graph::GraphClient,
+    token: &tokens::StoredToken,
+    to: &Recipient,
+    part: &Part,
+    age: Duration,
+    echo_wait: Duration,
+) -> Result<Evidence, SendError> {
+    if age < echo_wait {
+        return Ok(Evidence::NotYet(echo_wait - age));
+    }
+    let later = |age: Duration| {
+        if age >= UNKNOWN_OUTCOME_BOUND {
+            Evidence::NotDelivered
+        } else {
+            Evidence::NotYet((UNKNOWN_OUTCOME_BOUND - age).min(Duration::from_secs(30)))
+        }
     };
+    let Some(text) = part.text() else {
+        // Cards carry no text to look for: their echo, or the bound.
+        return Ok(match part {
+            Part::Action(_) => Evidence::NotDelivered,
+            _ => later(age),
+        });
+    };
+    match find_delivered(app, graph, token, to, text, age).await? {
+        Ok(Some(mid)) => Ok(Evidence::Delivered(mid)),
+        Ok(None) => Ok(Evidence::NotDelivered),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the conversation to settle a send of unknown outcome");
+            Ok(later(age))
+        }
+    }
+}
+
+/// The mid of a message with this text from the account to the customer in the
+/// conversation's latest messages, sent since the attempt began and held by no other part
+/// or message (the oldest such).
+async fn find_delivered(
+    app: &App,
+    graph: &super::graph::GraphClient,
+    token: &tokens::StoredToken,
+    to: &Recipient,
+    text: &str,
+    age: Duration,
+) -> Result<Result<Option<String>, GraphError>, SendError> {
+    let account = &token.ig_user_id;
+    let conversation = match graph
+        .conversation_with(account, &token.token, &to.customer_igsid)
+        .await
+    {
+        Ok(Some(c)) => c,
+        Ok(None) => return Ok(Ok(None)),
+        Err(e) => return Ok(Err(e)),
+    };
+    let messages = match graph
+        .conversation_messages(&conversation.id, &token.token, 25)
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(e)),
+    };
+    let since = chrono::Utc::now()
+        - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::zero())
+        - EVIDENCE_SKEW;
+    // Newest first, as Instagram lists them.
+    let candidates: Vec<String> = messages
+        .into_iter()
+        .filter(|m| {
+            &m.from_id == account
+                && m.to_id == to.customer_igsid
+                && m.created_time >= since
+                && m.text.as_deref().map(str::trim) == Some(text.trim())
+        })
+        .map(|m| m.mid)
+        .collect();
+    if candidates.is_empty() {
+        return Ok(Ok(None));
+    }
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, to.tenant).await?;
+    let row = tx
+        .query_opt(
+            "SELECT c.mid FROM unnest($1::text[]) WITH ORDINALITY AS c(mid, n)
+              WHERE NOT EXISTS (SELECT 1 FROM outbound_messages o WHERE o.tenant_id = $2 AND o.mid = c.mid)
+                AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = $2 AND m.mid = c.mid)
+              ORDER BY c.n DESC LIMIT 1",
+            &[&candidates, &to.tenant.as_uuid()],
+        )
+        .await?;
     tx.commit().await?;
-    Ok(outcome)
+    Ok(Ok(row.map(|r| r.get(0))))
+}
+
+async fn confirm(
+    app: &App,
+    to: &Recipient,
+    key: &str,
+    mid: Option<&str>,
+    part: &Part,
+    author: &str,
+    by: &str,
+) -> Result<(), SendError> {
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, to.tenant).await?;
+    record_sent(
+        &tx,
+        to.tenant,
+        Some(to.conversation),
+        key,
+        mid,
+        part.text(),
+        author,
+        by,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Marks a part `sent` with its mid and enters it in the conversation's history (so the
+/// inbox and the agent's memory see it). A mid belongs to one part only.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_sent(
+    tx: &deadpool_postgres::Transaction<'_>,
+    tenant: TenantId,
+    conversation: Option<Uuid>,
+    key: &str,
+    mid: Option<&str>,
+    text: Option<&str>,
+    author: &str,
+    by: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let t = tenant.as_uuid();
+    if let Some(mid) = mid {
+        // Instagram's answer names the part it delivered; an echo of the same text bound to
+        // another part is taken back from it (that part is settled again).
+        tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET mid = NULL, status = 'sending', confirmed_by = NULL,
+                    attempt_started_at = coalesce(attempt_started_at, now()), next_attempt_at = now()
+              WHERE tenant_id = $1 AND mid = $2 AND idempotency_key <> $3").await?,
+            &[&t, &mid, &key],
+        )
+        .await?;
+    }
+    tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'sent', mid = coalesce($3, mid), sent_at = coalesce(sent_at, now()),
+                confirmed_by = coalesce(confirmed_by, $4), error_class = NULL, last_error = NULL, next_attempt_at = NULL
+          WHERE tenant_id = $1 AND idempotency_key = $2").await?,
+        &[&t, &key, &mid, &by],
+    )
+    .await?;
+    if let (Some(mid), Some(text), Some(conversation)) = (mid, text, conversation) {
+        let inserted = tx.execute(&tx.prepare_cached("INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
+             VALUES ($1, $2, 'outbound', $3, $4, $5, now())
+             ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING").await?,
+            &[&t, &conversation, &author, &mid, &text],
+        )
+        .await?;
+        if inserted == 1 {
+            tx.execute(&tx.prepare_cached("UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1").await?, &[&conversation]).await?;
+        }
+    }
+    Ok(())
+}
+
+/// This part and the ones after it wait until `after`, in order.
+async fn schedule(
+    app: &App,
+    tenant: TenantId,
+    key: &str,
+    message_key: &str,
+    after: Duration,
+    class_name: &str,
+    reason: &str,
+) -> Result<(), SendError> {
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, tenant).await?;
+    schedule_in(&tx, tenant, key, message_key, after, class_name, reason).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn schedule_in(
+    tx: &deadpool_postgres::Transaction<'_>,
+    tenant: TenantId,
+    key: &str,
+    message_key: &str,
+    after: Duration,
+    class_name: &str,
+    reason: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let t = tenant.as_uuid();
+    tx.execute(
+        &tx.prepare_cached(
+            "UPDATE outbound_messages SET error_class = $3, last_error = $4
+          WHERE tenant_id = $1 AND idempotency_key = $2",
+        )
+        .await?,
+        &[&t, &key, &class_name, &reason],
+    )
+    .await?;
+    tx.execute(&tx.prepare_cached("UPDATE outbound_messages
+            SET next_attempt_at = now() + make_interval(secs => $3) + make_interval(secs => (payload->>'seq')::int / 1000.0)
+          WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status IN ('pending', 'sending') AND mid IS NULL").await?,
+        &[&t, &message_key, &after.as_secs_f64()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// How often the sweeper tries a send before giving it up.
@@ -394,24 +744,32 @@ pub const MAX_ATTEMPTS: i32 = 8;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RetryReport {
+    /// Parts this sweep sent through the Graph API.
     pub sent: usize,
+    /// Parts found delivered (by their echo or in the conversation), not sent again.
+    pub confirmed: usize,
     pub retrying: usize,
     pub failed: usize,
 }
 
-/// The sweeper's part: sends that were rate-limited or hit a temporary error go again when
-/// due, in order within each message, through the same code as the first attempt.
+/// The sweeper's part: sends that were rate-limited, hit a temporary error, or whose outcome
+/// is unknown go again when due — in order within each message, one conversation at a time
+/// (the conversation's turn lock), through the same code as the first attempt.
 pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> {
     let mut report = RetryReport::default();
     let Some(graph) = app.graph.as_ref() else {
         return Ok(report);
     };
+    // An attempt older than the Graph timeout that is still `sending` lost its sender.
+    let abandoned_after = app.settings.instagram.timeout_secs as f64 + 2.0;
     let due = {
         let c = app.db.platform().await?;
-        c.query(&c.prepare_cached("SELECT tenant_id, conversation_id, idempotency_key, payload, attempts FROM outbound_messages
-              WHERE status = 'pending' AND next_attempt_at <= now()
-              ORDER BY next_attempt_at, (payload->>'seq')::int LIMIT $1").await?,
-            &[&batch],
+        c.query(&c.prepare_cached("SELECT o.tenant_id, o.conversation_id, o.idempotency_key, o.payload, o.attempts FROM outbound_messages o
+              WHERE ((o.status IN ('pending', 'sending') AND o.next_attempt_at <= now())
+                  OR (o.status = 'sending' AND o.next_attempt_at IS NULL AND o.attempt_started_at < now() - make_interval(secs => $2))
+                  OR (o.status = 'pending' AND o.next_attempt_at IS NULL AND o.created_at < now() - interval '2 minutes'))
+              ORDER BY coalesce(o.next_attempt_at, o.attempt_started_at, o.created_at), (o.payload->>'seq')::int LIMIT $1").await?,
+            &[&batch, &abandoned_after],
         )
         .await?
     };
@@ -440,13 +798,28 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
             let tx = begin_for_tenant(&mut c, tenant).await?;
             tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'failed', next_attempt_at = NULL,
                         last_error = coalesce(last_error, '') || ' (gave up after ' || attempts || ' attempts)'
-                  WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status = 'pending'").await?,
+                  WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status IN ('pending', 'sending') AND mid IS NULL").await?,
                 &[&tenant.as_uuid(), &stored.message_key],
             )
             .await?;
             tx.commit().await?;
             report.failed += 1;
+            held_back.insert((tenant.as_uuid(), stored.message_key.clone()));
             continue;
+        }
+        // Parts go in order: never one whose earlier part is not sent yet.
+        if stored.seq > 1 {
+            let c = app.db.platform().await?;
+            let earlier_unsent: i64 = c
+                .query_one(&c.prepare_cached("SELECT count(*) FROM outbound_messages WHERE tenant_id = $1 AND payload->>'message_key' = $2
+                      AND (payload->>'seq')::int < $3 AND status <> 'sent'").await?,
+                    &[&tenant.as_uuid(), &stored.message_key, &stored.seq])
+                .await?
+                .get(0);
+            if earlier_unsent > 0 {
+                held_back.insert((tenant.as_uuid(), stored.message_key.clone()));
+                continue;
+            }
         }
         if !tokens_of.contains_key(&tenant.as_uuid()) {
             tokens_of.insert(tenant.as_uuid(), load_token(app, tenant).await?);
@@ -454,12 +827,30 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
         let Some(token) = tokens_of[&tenant.as_uuid()].as_ref() else {
             continue;
         };
+        // Not while a turn of this conversation runs (it may be sending this very part).
+        let mut lock_conn = app.db.app().await?;
+        let lock = lock_conn.transaction().await.map_err(DbError::from)?;
+        let free: bool = lock
+            .query_one(
+                &lock
+                    .prepare_cached(
+                        "SELECT pg_try_advisory_xact_lock(hashtextextended('turn:' || $1::text, 0))",
+                    )
+                    .await?,
+                &[&conversation.to_string()],
+            )
+            .await?
+            .get(0);
+        if !free {
+            held_back.insert((tenant.as_uuid(), stored.message_key.clone()));
+            continue;
+        }
         let to = Recipient {
             tenant,
             conversation,
             customer_igsid: stored.recipient.clone(),
         };
-        match send_part(
+        let outcome = send_part(
             app,
             graph,
             token,
@@ -469,11 +860,14 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
             &stored.part,
             &stored.author,
             false,
+            IN_CALL_TRIES,
         )
-        .await?
-        {
-            PartOutcome::Sent(_) | PartOutcome::Already(_) => report.sent += 1,
-            PartOutcome::Stop(SendOutcome::RetryLater { .. }) => {
+        .await;
+        let _ = lock.rollback().await;
+        match outcome? {
+            PartOutcome::Sent(_) => report.sent += 1,
+            PartOutcome::Already(_) => report.confirmed += 1,
+            PartOutcome::Retry { .. } => {
                 report.retrying += 1;
                 held_back.insert((tenant.as_uuid(), stored.message_key.clone()));
             }
@@ -486,41 +880,60 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
     Ok(report)
 }
 
+/// Records a failure Instagram answered (or a connection that was never made): Instagram does
+/// not have the part. Passing failures wait (this part and the ones after it, in order);
+/// the rest stop the message.
 async fn failure(
-    tx: &deadpool_postgres::Transaction<'_>,
+    app: &App,
     tenant: TenantId,
     key: &str,
     message_key: &str,
     e: &GraphError,
-) -> Result<SendOutcome, SendError> {
+    attempt: u32,
+) -> Result<PartOutcome, SendError> {
     let class = e.class();
     let reason = e.to_string();
     let class_name = format!("{class:?}");
+    let mut c = app.db.app().await?;
+    let tx = begin_for_tenant(&mut c, tenant).await?;
+    let t = tenant.as_uuid();
     if e.is_retryable() {
         let after = e.retry_after().unwrap_or(Duration::from_secs(30));
-        tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET attempts = attempts + 1, error_class = $3, last_error = $4
-              WHERE tenant_id = $1 AND idempotency_key = $2").await?,
-            &[&tenant.as_uuid(), &key, &class_name, &reason],
+        tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'pending' WHERE tenant_id = $1 AND idempotency_key = $2").await?,
+            &[&t, &key],
         )
         .await?;
-        // This part and the ones after it wait, in order.
-        tx.execute(&tx.prepare_cached("UPDATE outbound_messages
-                SET next_attempt_at = now() + make_interval(secs => $3) + make_interval(secs => (payload->>'seq')::int / 1000.0)
-              WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status = 'pending' AND mid IS NULL").await?,
-            &[&tenant.as_uuid(), &message_key, &after.as_secs_f64()],
-        )
-        .await?;
-        return Ok(SendOutcome::RetryLater { after, reason });
+        schedule_in(&tx, tenant, key, message_key, after, &class_name, &reason).await?;
+        tx.commit().await?;
+        // Within the call: short back-off (0.5 s, 1 s, 2 s…), or Instagram's Retry-After when
+        // it is short; a rate limit without one waits for the sweeper.
+        let backoff = Duration::from_millis(500 * (1u64 << attempt.saturating_sub(1).min(4)));
+        let wait = match e.retry_after() {
+            Some(h) if h <= IN_CALL_MAX_WAIT => Some(h.max(backoff)),
+            Some(_) => None,
+            None => Some(backoff),
+        };
+        return Ok(PartOutcome::Retry {
+            outcome: SendOutcome::RetryLater { after, reason },
+            wait,
+        });
     }
-    tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'failed', attempts = attempts + 1, error_class = $3, last_error = $4, next_attempt_at = NULL
+    tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'failed', error_class = $3, last_error = $4, next_attempt_at = NULL
           WHERE tenant_id = $1 AND idempotency_key = $2").await?,
-        &[&tenant.as_uuid(), &key, &class_name, &reason],
+        &[&t, &key, &class_name, &reason],
+    )
+    .await?;
+    // The parts after a refused one are not sent either (a reply with a hole in it).
+    tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'failed', error_class = $3, last_error = 'not sent: an earlier part was refused', next_attempt_at = NULL
+          WHERE tenant_id = $1 AND payload->>'message_key' = $2 AND status = 'pending' AND mid IS NULL").await?,
+        &[&t, &message_key, &class_name],
     )
     .await?;
     if class == ErrorClass::InvalidToken {
-        tenants::mark_reconnect_needed(tx, tenant, "Instagram rejected the access token").await?;
+        tenants::mark_reconnect_needed(&tx, tenant, "Instagram rejected the access token").await?;
     }
-    Ok(SendOutcome::Refused { class, reason })
+    tx.commit().await?;
+    Ok(PartOutcome::Stop(SendOutcome::Refused { class, reason }))
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Splitting a long reply into Instagram-sized text messages (at most 1000 UTF-8 bytes each).
 //!
-//! Parts end, in order of preference, at a paragraph break, at a sentence end, at any
-//! whitespace, or — for text without spaces — between two graphemes. A cut never falls inside
-//! an extended grapheme cluster, so a family emoji, a flag or an Arabic letter with its
-//! diacritics always stays whole.
+//! A long text becomes as few parts as the limit allows, of similar size: each cut is aimed
+//! at an equal share of what is left and lands, in order of preference, at a paragraph
+//! break, at a sentence end, at any whitespace, or — for text without spaces — between two
+//! graphemes, trading a better kind of break against distance from the aim. So there is
+//! never a tiny trailing part (a lone emoji). A cut never falls inside an extended grapheme
+//! cluster, so a family emoji, a flag or an Arabic letter with its diacritics stays whole.
 
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -30,6 +32,105 @@ enum Break {
 /// A single grapheme longer than `max_bytes` (which only a pathological input has) becomes a
 /// part of its own, the one case where a part exceeds the limit.
 pub fn split_message(text: &str, max_bytes: usize) -> Vec<String> {
+    let greedy = split_greedy(text, max_bytes);
+    if greedy.len() <= 1 {
+        return greedy;
+    }
+    let total = text.trim().len();
+    let fewest = total.div_ceil(max_bytes.max(1)).max(2);
+    for n in fewest..greedy.len() + 1 {
+        if let Some(parts) = split_balanced(text, max_bytes, n) {
+            return parts;
+        }
+    }
+    greedy
+}
+
+/// At most `n` parts, each cut aimed at an equal share of the rest; `None` when the text
+/// does not fit in `n` parts that way.
+fn split_balanced(text: &str, max_bytes: usize, n: usize) -> Option<Vec<String>> {
+    let graphemes: Vec<(usize, &str)> = text.grapheme_indices(true).collect();
+    let count = graphemes.len();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    loop {
+        while start < count && is_blank(graphemes[start].1) {
+            start += 1;
+        }
+        if start == count {
+            break;
+        }
+        let begin = graphemes[start].0;
+        let rest = text[begin..].trim_end();
+        let left = n.checked_sub(parts.len())?;
+        if rest.len() <= max_bytes {
+            if left == 0 {
+                return None;
+            }
+            parts.push(rest.to_owned());
+            break;
+        }
+        if left <= 1 {
+            return None;
+        }
+        let target = rest.len().div_ceil(left);
+        // What is left after a cut must fit in the parts left.
+        let room_after = (left - 1) * max_bytes;
+        let floor = target / 3;
+        let mut best: Option<(f64, usize)> = None;
+        let mut fallback: Option<usize> = None;
+        for k in start + 1..count {
+            let pos = graphemes[k].0 - begin;
+            if pos > max_bytes {
+                break;
+            }
+            if rest.len().saturating_sub(pos) > room_after || pos < floor {
+                continue;
+            }
+            if fallback
+                .is_none_or(|f| (graphemes[f].0 - begin).abs_diff(target) > pos.abs_diff(target))
+            {
+                fallback = Some(k);
+            }
+            if !is_blank(graphemes[k].1) || is_blank(graphemes[k - 1].1) {
+                continue;
+            }
+            let kind = break_kind(&graphemes, start, k);
+            let rank = kind as u8 as f64;
+            let score = rank * 0.5 - pos.abs_diff(target) as f64 / target as f64;
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, k));
+            }
+        }
+        let cut = best.map(|(_, k)| k).or(fallback)?;
+        let part = text[begin..graphemes[cut].0].trim();
+        if !part.is_empty() {
+            parts.push(part.to_owned());
+        }
+        start = cut;
+    }
+    Some(parts)
+}
+
+/// The kind of break before grapheme `k`, which starts a run of whitespace.
+fn break_kind(graphemes: &[(usize, &str)], start: usize, k: usize) -> Break {
+    let newlines = graphemes[k..]
+        .iter()
+        .take_while(|g| is_blank(g.1))
+        .filter(|g| is_line_break(g.1))
+        .count();
+    if newlines >= 2 {
+        Break::Paragraph
+    } else if newlines == 1 || ends_sentence(graphemes[start..k].iter().map(|g| g.1)) {
+        Break::Sentence
+    } else {
+        Break::Whitespace
+    }
+}
+
+/// Fills each part as far as the limit allows (the count of parts the balanced split starts
+/// from, and its fallback).
+fn split_greedy(text: &str, max_bytes: usize) -> Vec<String> {
     let graphemes: Vec<(usize, &str)> = text.grapheme_indices(true).collect();
     let n = graphemes.len();
     let end_of = |i: usize| graphemes[i].0 + graphemes[i].1.len();
@@ -76,18 +177,7 @@ fn best_cut(graphemes: &[(usize, &str)], start: usize, fit: usize) -> usize {
             continue;
         }
         // `k` starts a run of whitespace; the run may reach past `fit`, trimming drops it.
-        let newlines = graphemes[k..]
-            .iter()
-            .take_while(|g| is_blank(g.1))
-            .filter(|g| is_line_break(g.1))
-            .count();
-        let kind = if newlines >= 2 {
-            Break::Paragraph
-        } else if newlines == 1 || ends_sentence(graphemes[start..k].iter().map(|g| g.1)) {
-            Break::Sentence
-        } else {
-            Break::Whitespace
-        };
+        let kind = break_kind(graphemes, start, k);
         if kind >= best.0 {
             best = (kind, k);
         }
@@ -189,8 +279,11 @@ mod tests {
                 "not a sentence end: {part:?}"
             );
         }
-        // Whole sentences fill each part: the first ends at the last full sentence that fits.
-        assert!(parts[0].len() > MAX_TEXT_BYTES - JORDANIAN.len());
+        // As few parts as the limit allows, of similar size.
+        assert_eq!(parts.len(), text.len().div_ceil(MAX_TEXT_BYTES));
+        let sizes: Vec<usize> = parts.iter().map(String::len).collect();
+        let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+        assert!(max - min <= 2 * JORDANIAN.len(), "{sizes:?}");
         assert_whole_graphemes(&text, &parts);
     }
 
@@ -214,19 +307,21 @@ mod tests {
     #[test]
     fn paragraph_break_beats_a_later_sentence_end() {
         let text = format!(
-            "{}\n\n{} {}",
-            "First paragraph.",
-            "Second one. ".repeat(5).trim(),
-            "x".repeat(60)
+            "{}\n\n{}",
+            "First paragraph, long enough to be a part of its own.",
+            "Second one. ".repeat(6).trim(),
         );
         let parts = split_message(&text, 100);
-        assert_eq!(parts[0], "First paragraph.");
+        assert_eq!(
+            parts[0],
+            "First paragraph, long enough to be a part of its own."
+        );
         assert_faithful(&text, &parts, 100);
     }
 
     #[test]
     fn sentence_end_beats_a_later_space() {
-        let text = "We have it in red. The blue one comes back next week with more sizes";
+        let text = "We have it in red. The blue one comes back next week";
         let parts = split_message(text, 40);
         assert_eq!(parts[0], "We have it in red.");
         assert_faithful(text, &parts, 40);
@@ -234,9 +329,9 @@ mod tests {
 
     #[test]
     fn newline_counts_as_a_sentence_end() {
-        let text = "Price list\nsmall one five JOD and large one eight JOD";
+        let text = "Price list for today\nsmall one five JOD and large";
         let parts = split_message(text, 30);
-        assert_eq!(parts[0], "Price list");
+        assert_eq!(parts[0], "Price list for today");
         assert_faithful(text, &parts, 30);
     }
 
@@ -283,7 +378,7 @@ mod tests {
         let parts = split_message(&text, 1000);
         assert_eq!(
             parts.iter().map(String::len).collect::<Vec<_>>(),
-            vec![1000, 1000, 500]
+            vec![834, 833, 833]
         );
         assert_eq!(parts.concat(), text);
 
@@ -329,11 +424,59 @@ mod tests {
         }
     }
 
+    /// A reply that once became [964, 878, 945, 124, 4, 1000, 1000, 760] bytes: paragraphs of
+    /// uneven length, a lone emoji line, and long runs without any sentence end.
+    #[test]
+    fn parts_are_of_similar_size_and_none_is_tiny() {
+        let sentence = "عنا قمصان قطن بألوان كتير حلوة والسعر ١٢.٥٠٠ دينار. ";
+        let run = "فستان صيفي خفيف مريح للطلعات والمشاوير ";
+        let text = format!(
+            "{}\n\n{}\n\n{}\n\n😍\n\n{}",
+            sentence.repeat(10).trim(),
+            sentence.repeat(9).trim(),
+            sentence.repeat(2).trim(),
+            run.repeat(60).trim()
+        );
+        assert!((5_000..6_500).contains(&text.len()), "{}", text.len());
+        let greedy: Vec<usize> = split_greedy(&text, MAX_TEXT_BYTES)
+            .iter()
+            .map(String::len)
+            .collect();
+        assert!(
+            greedy.iter().any(|n| *n < 200),
+            "the old way made a small part: {greedy:?}"
+        );
+        let parts = split_message(&text, MAX_TEXT_BYTES);
+        assert_faithful(&text, &parts, MAX_TEXT_BYTES);
+        assert_whole_graphemes(&text, &parts);
+        let sizes: Vec<usize> = parts.iter().map(String::len).collect();
+        assert_eq!(
+            parts.len(),
+            text.len().div_ceil(MAX_TEXT_BYTES),
+            "{sizes:?}"
+        );
+        let (min, max) = (*sizes.iter().min().unwrap(), *sizes.iter().max().unwrap());
+        assert!(min * 2 >= max, "parts of very different sizes: {sizes:?}");
+        assert!(parts.iter().all(|p| p != "😍"), "{sizes:?}");
+        // Cuts at sentence ends or paragraphs where there are some, never inside a word.
+        for part in &parts[..parts.len() - 1] {
+            let last = part.chars().last().unwrap();
+            assert!(
+                last == '.'
+                    || last == '😍'
+                    || part.ends_with(run.trim().split(' ').last().unwrap())
+                    || run.trim().split(' ').any(|w| part.ends_with(w)),
+                "cut inside a word: …{:?}",
+                part.chars().rev().take(20).collect::<String>()
+            );
+        }
+    }
+
     #[test]
     fn crlf_is_one_grapheme_and_a_paragraph_break() {
-        let text = "Line one.\r\n\r\nLine two is a little longer than the first.";
+        let text = "Line one is here.\r\n\r\nLine two, a bit longer.";
         let parts = split_message(text, 30);
-        assert_eq!(parts[0], "Line one.");
+        assert_eq!(parts[0], "Line one is here.");
         assert_faithful(text, &parts, 30);
     }
 }

@@ -64,8 +64,8 @@ pub async fn sweeper(app: &App) -> Result<JobReport, String> {
                 hooks.delivered, hooks.retrying, hooks.given_up
             ),
             format!(
-                "Instagram sends: {} sent, {} to retry, {} given up",
-                sends.sent, sends.retrying, sends.failed
+                "Instagram sends: {} sent, {} found delivered, {} to retry, {} given up",
+                sends.sent, sends.confirmed, sends.retrying, sends.failed
             ),
             format!("unanswered conversations queued again: {requeued}"),
             format!("knowledge documents queued again: {documents}"),

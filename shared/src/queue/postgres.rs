@@ -113,6 +113,29 @@ impl PostgresQueue {
         }))
     }
 
+    /// Extends a lease still held to `visibility` from now (a consumer renews while it works,
+    /// so a short lease covers a long turn and a dead consumer's message comes back soon).
+    /// Fails with `LeaseLost` if the lease expired and another consumer took the message.
+    pub async fn renew(
+        &self,
+        message: &LeasedMessage,
+        visibility: Duration,
+    ) -> Result<(), QueueError> {
+        let client = self.db.app().await?;
+        let renewed = client
+            .execute(
+                "UPDATE queue_messages SET leased_until = clock_timestamp() + make_interval(secs => $3)
+                  WHERE id = $1 AND lease_token = $2",
+                &[&message.id, &message.lease_token, &visibility.as_secs_f64()],
+            )
+            .await?;
+        if renewed == 1 {
+            Ok(())
+        } else {
+            Err(QueueError::LeaseLost(message.message_id.clone()))
+        }
+    }
+
     /// Removes a processed message. Fails with `LeaseLost` if the lease had expired and the
     /// message was leased again (the other consumer's outcome stands).
     pub async fn complete(&self, message: &LeasedMessage) -> Result<(), QueueError> {

@@ -152,6 +152,29 @@ impl GraphClient {
         Ok(wire::decode::<ConversationList>(&endpoint, &body)?.data)
     }
 
+    /// The account's conversation with one customer (`user_id` = the customer's IGSID), if
+    /// there is one.
+    pub async fn conversation_with(
+        &self,
+        account_id: &str,
+        token: &SecretString,
+        customer_igsid: &str,
+    ) -> Result<Option<ConversationSummary>, GraphError> {
+        let url = self.graph_url(&[account_id, "conversations"])?;
+        let endpoint = format!("GET {url}");
+        let request = self.http.get(url).query(&[
+            ("platform", "instagram"),
+            ("user_id", customer_igsid),
+            ("fields", "id,updated_time,participants"),
+            ("access_token", token.expose_secret()),
+        ]);
+        let body = self.execute(request, Some(token)).await?;
+        Ok(wire::decode::<ConversationList>(&endpoint, &body)?
+            .data
+            .into_iter()
+            .next())
+    }
+
     /// The conversation's most recent messages, newest first, as Instagram orders them.
     pub async fn conversation_messages(
         &self,

@@ -62,6 +62,9 @@ pub enum GraphError {
         endpoint: String,
         detail: String,
         timed_out: bool,
+        /// False when no connection could be made (Instagram never saw the request); true
+        /// when it failed after the request left, so Instagram may have acted on it.
+        request_sent: bool,
     },
     /// A successful answer that does not have the documented shape.
     #[error("unexpected answer from Instagram to {endpoint}: {detail}")]
@@ -107,6 +110,19 @@ impl GraphError {
 
     pub fn is_retryable(&self) -> bool {
         self.class().is_retryable()
+    }
+
+    /// Whether Instagram may have acted on the request although we have no answer saying so
+    /// (a timeout or a reset after the request left, a success answer we cannot read). A send
+    /// that failed this way must not simply be sent again.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            GraphError::Network {
+                request_sent: true,
+                ..
+            } | GraphError::UnexpectedResponse { .. }
+        )
     }
 
     /// How long to wait before retrying: the `Retry-After` header when Instagram sent one,
