@@ -98,6 +98,12 @@ pub async fn reply(
         .map_err(|e| match e {
             SendError::Database(db) => ConversationError::Database(db),
             SendError::NotConfigured => not_connected(),
+            // Crash points are armed by the agent's fault tests only, for agent turns; a
+            // dashboard reply reaching one is a test-harness bug, and stopping here is what
+            // the crash simulates.
+            SendError::Crashed(point) => {
+                panic!("test crash point {point:?} reached by a dashboard reply")
+            }
         })?;
     match &outcome {
         SendOutcome::NotConnected => return Err(not_connected()),

@@ -9,7 +9,7 @@ use super::catalog::{Bulk, ImportOptions};
 use super::conversations::{AlertFilter, TextInput};
 use super::me::{LocalSignIn, Me, SignInOptions};
 use super::my_data::DeleteShop;
-use super::orders::{HookInput, ReturnFilter, StatusChange};
+use super::orders::{HookInput, NewStatus, ReturnFilter};
 use super::setup::Instructions;
 use crate::http::ErrorBody;
 use serde::Serialize;
@@ -155,7 +155,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Move an order to its next status",
         )
         .csrf()
-        .body::<StatusChange>()
+        .body::<NewStatus>()
         .ok::<OrderDetail>(),
         get("/api/v1/returns", "orders", "List return requests")
             .session()
@@ -170,7 +170,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Decide or progress a return request",
         )
         .csrf()
-        .body::<StatusChange>()
+        .body::<NewStatus>()
         .ok::<ReturnRequest>(),
         // Shop settings
         get(
@@ -932,6 +932,16 @@ pub fn document() -> OpenApi {
         .security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(shared::sessions::COOKIE_NAME, "The session cookie set by sign-in (HttpOnly)"))))
         .security_scheme("csrf", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description("X-CSRF-Token", "Required on every state-changing request: the csrf_token from GET /api/v1/me or sign-in"))));
     schemas.sort_by(|a, b| a.0.cmp(&b.0));
+    // Two Rust types with one name would silently share one component (the second one's
+    // shape lost): refuse that, so the typed web client never gets a wrong body.
+    for pair in schemas.windows(2) {
+        let same = |s: &RefOr<Schema>| serde_json::to_string(s).unwrap_or_default();
+        assert!(
+            pair[0].0 != pair[1].0 || same(&pair[0].1) == same(&pair[1].1),
+            "two different types are both named {} in the OpenAPI document; rename one",
+            pair[0].0
+        );
+    }
     schemas.dedup_by(|a, b| a.0 == b.0);
     for (name, schema) in schemas {
         components = components.schema(name, schema);

@@ -35,7 +35,7 @@ fn id_of(raw: &str) -> Result<Uuid, ApiError> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct StatusChange {
+pub(crate) struct NewStatus {
     status: String,
     #[serde(default)]
     note: Option<String>,
@@ -64,10 +64,10 @@ enum Op {
     List(MerchantSession, OrderFilter),
     Export(MerchantSession, OrderFilter),
     Get(MerchantSession),
-    SetStatus(MerchantSession, StatusChange),
+    SetStatus(MerchantSession, NewStatus),
     Returns(MerchantSession, ReturnFilter),
     GetReturn(MerchantSession),
-    SetReturnStatus(MerchantSession, StatusChange),
+    SetReturnStatus(MerchantSession, NewStatus),
     GetHook(MerchantSession),
     PutHook(MerchantSession, HookInput),
     HookLog(MerchantSession),
@@ -78,7 +78,7 @@ fn one_and_its_status<R, W>(
     read: R,
     write: W,
     get: fn(MerchantSession) -> Op,
-    set: fn(MerchantSession, StatusChange) -> Op,
+    set: fn(MerchantSession, NewStatus) -> Op,
 ) -> BoxedFilter<((Option<String>, Op),)>
 where
     R: Filter<Extract = (MerchantSession,), Error = warp::Rejection>
@@ -101,7 +101,7 @@ where
         .and(warp::path!("status"))
         .and(warp::post())
         .and(write)
-        .and(json_body::<StatusChange>(4096))
+        .and(json_body::<NewStatus>(4096))
         .map(move |id, s, c| (Some(id), set(s, c)));
     one.or(status).unify().boxed()
 }
