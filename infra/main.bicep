@@ -164,6 +164,9 @@ param tags object = {
 
 var suffix = uniqueString(resourceGroup().id, name)
 var isFlex = hosting == 'flex'
+// (Conditions are named variables: pycep-parser, which the consistency check uses, reads
+// `a > 0 ? x : y` as `a > (0 ? x : y)`.)
+var hasAlwaysReady = alwaysReadyHttpInstances > 0
 var useAzureSearch = searchBackend == 'azure'
 var queueName = 'dm-inbound'
 var queueMaxDeliveries = 10
@@ -175,10 +178,11 @@ var chatDeploymentName = 'gpt4o'
 var embeddingDeploymentName = 'embedding-small'
 var embeddingDimensions = 1536
 var searchIndexName = 'igshop'
-var storageName = take('st${name}${suffix}', 24)
+var storageName = take(toLower('st${name}${suffix}'), 24)
 var functionAppName = 'func-${name}-${suffix}'
 var keyVaultName = take('kv-${name}-${suffix}', 24)
-var postgresClientRangeList = postgresNetwork == 'public' ? postgresAllowedIpRanges : []
+var postgresIsPublic = postgresNetwork == 'public'
+var postgresClientRangeList = postgresIsPublic ? postgresAllowedIpRanges : []
 var publicOrigin = empty(publicBaseUrl) ? 'https://${staticWebApp.properties.defaultHostname}' : publicBaseUrl
 
 // Built-in role definitions (ids are the same in every Azure cloud).
@@ -390,11 +394,12 @@ resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
       mode: 'Disabled'
     }
     network: {
-      publicNetworkAccess: postgresNetwork == 'public' ? 'Enabled' : 'Disabled'
+      publicNetworkAccess: postgresIsPublic ? 'Enabled' : 'Disabled'
     }
   }
 }
 
+// Flexible Server runs one change at a time: its children are chained with dependsOn.
 resource postgresDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
   parent: postgres
   name: databaseName
@@ -402,6 +407,9 @@ resource postgresDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2
     charset: 'UTF8'
     collation: 'en_US.utf8'
   }
+  dependsOn: [
+    postgresEntraAdmin
+  ]
 }
 
 // The migrations create pg_trgm; extensions must be allow-listed before CREATE EXTENSION.
@@ -429,15 +437,19 @@ resource postgresEntraAdmin 'Microsoft.DBforPostgreSQL/flexibleServers/administr
 }
 
 // 0.0.0.0 is Azure's "allow Azure services" rule (Flex Consumption has no fixed outbound IPs).
-resource postgresAllowAzure 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (postgresNetwork == 'public') {
+resource postgresAllowAzure 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (postgresIsPublic) {
   parent: postgres
   name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
   properties: {
     startIpAddress: '0.0.0.0'
     endIpAddress: '0.0.0.0'
   }
+  dependsOn: [
+    postgresDatabase
+  ]
 }
 
+@batchSize(1)
 resource postgresClientRanges 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = [for range in postgresClientRangeList: {
   parent: postgres
   name: range.name
@@ -445,6 +457,10 @@ resource postgresClientRanges 'Microsoft.DBforPostgreSQL/flexibleServers/firewal
     startIpAddress: range.start
     endIpAddress: range.end
   }
+  dependsOn: [
+    postgresDatabase
+    postgresAllowAzure
+  ]
 }]
 
 // ---------------------------------------------------------------------------------------------
@@ -624,7 +640,7 @@ var appSettings = [
   { name: 'AZURE_SEARCH_INDEX', value: searchIndexName }
   { name: 'EMBEDDING_DIMENSIONS', value: string(embeddingDimensions) }
   { name: 'LLM_PROVIDER', value: 'azure' }
-  { name: 'AZURE_OPENAI_ENDPOINT', value: 'https://${openAi.properties.customSubDomainName}.openai.azure.com' }
+  { name: 'AZURE_OPENAI_ENDPOINT', value: openAi.properties.endpoint }
   { name: 'AZURE_OPENAI_CHAT_DEPLOYMENT', value: chatDeploymentName }
   { name: 'AZURE_OPENAI_EMBEDDING_DEPLOYMENT', value: embeddingDeploymentName }
   { name: 'AZURE_OPENAI_API_VERSION', value: openAiApiVersion }
@@ -669,7 +685,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
-        alwaysReady: alwaysReadyHttpInstances > 0 ? [
+        alwaysReady: hasAlwaysReady ? [
           {
             name: 'http'
             instanceCount: alwaysReadyHttpInstances
