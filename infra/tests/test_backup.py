@@ -106,3 +106,18 @@ def test_restore_explains_a_missing_backup(databases):
     assert missing.returncode != 0
     assert "backups/nothing/here.dump does not exist" in missing.stderr
     assert psql(d["admin"], f"SELECT count(*) FROM pg_database WHERE datname = '{d['target']}';") == "0"
+
+
+def test_a_table_whose_policies_hide_rows_stops_the_backup(databases):
+    d = databases
+    src_admin, src_app = with_db(d["admin"], d["source"]), with_db(d["app"], d["source"])
+    assert run([d["handler"], "migrate"], DATABASE_ADMIN_URL=src_admin, DATABASE_URL=src_app).returncode == 0
+    psql(src_admin, """
+        CREATE TABLE notes (tenant_id uuid, body text);
+        ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE notes FORCE ROW LEVEL SECURITY;
+        CREATE POLICY only_tenants ON notes TO igshop_app_rw
+            USING (tenant_id = current_setting('app.tenant_id', true)::uuid);""")
+    backup = run([str(SCRIPTS / "backup")], DATABASE_ADMIN_URL=src_admin, HANDLER=d["handler"])
+    assert backup.returncode == 1
+    assert "cannot back up every row" in backup.stderr and "notes" in backup.stderr
