@@ -623,6 +623,8 @@ var appSettings = [
   { name: 'DATABASE_URL', value: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=database-url)' }
   { name: 'DATABASE_ADMIN_URL', value: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=database-admin-url)' }
   { name: 'DATABASE_POOL_SIZE', value: string(databasePoolSize) }
+  // Both Key Vault URLs carry passwords; see docs/deploy.md for token sign-in (DATABASE_AUTH=entra).
+  { name: 'DATABASE_AUTH', value: 'password' }
   { name: 'QUEUE_BACKEND', value: 'servicebus' }
   { name: 'QUEUE_NAME', value: queueName }
   { name: 'QUEUE_MAX_DELIVERIES', value: string(queueMaxDeliveries) }

@@ -104,7 +104,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let source = shared::settings::Source::from_process()?;
             let (app_url, admin_url) = shared::settings::Settings::database_urls(&source)?;
-            let report = shared::db::migrate(&admin_url, &app_url).await?;
+            let (auth, client_id) = shared::settings::Settings::database_auth(&source)?;
+            let auth = shared::app::database_auth(auth, client_id.as_deref())?;
+            let report = shared::db::migrate_with(&admin_url, &app_url, &auth).await?;
             if report.applied.is_empty() {
                 println!("database is up to date");
             } else {
