@@ -15,10 +15,11 @@ assert both that the real files agree and that a broken copy is caught.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,16 @@ def _parser() -> BicepParser:
     return _PARSER
 
 
+_PARSED: dict[str, dict] = {}
+
+
+def _parse(text: str) -> dict:
+    """The parsed tree of a Bicep text (each distinct text is parsed once)."""
+    if text not in _PARSED:
+        _PARSED[text] = _parser().parse(text=text)
+    return copy.deepcopy(_PARSED[text])
+
+
 # ---------------------------------------------------------------------------------------------
 # The project
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +174,7 @@ class Project:
     bicep: dict = field(init=False)
 
     def __post_init__(self) -> None:
-        self.bicep = _parser().parse(text=self.bicep_text)
+        self.bicep = _parse(self.bicep_text)
 
 
 def load(root: Path = ROOT, **overrides: Any) -> Project:
@@ -190,6 +201,11 @@ def load(root: Path = ROOT, **overrides: Any) -> Project:
     )
     parts.update(overrides)
     return Project(**parts)
+
+
+def changed(p: Project, **parts: Any) -> Project:
+    """A copy of `p` with some parts replaced (a broken copy), without reading the disk again."""
+    return replace(p, **parts)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_model_names_are_parameters(project):
 
 
 def broken(project, **parts):
-    return c.load(**parts)
+    return c.changed(project, **parts)
 
 
 def edited(text, old, new):
