@@ -4,7 +4,7 @@
 //     -p postgresAdminPassword=… appDbPassword=… tokenEncryptionKey=… instagramAppSecret=… \
 //        metaAppSecret=… metaVerifyToken=…
 //
-// Plain resources only (no registry modules: they cannot be resolved offline). The app reads
+// Plain resources and local modules only (no registry modules: they cannot be resolved offline). The app reads
 // the settings of local.settings.example.json; infra/tests/test_consistency.py fails when this
 // file and the binary (settings, function.json files, host.json, roles) stop agreeing.
 // docs/deploy.md walks through a first deployment; docs/costs.md prices the SKUs below.
@@ -422,14 +422,13 @@ resource postgresExtensions 'Microsoft.DBforPostgreSQL/flexibleServers/configura
   }
 }
 
-// The app's identity may sign in with an Entra token as its password.
-resource postgresEntraAdmin 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2024-08-01' = {
-  parent: postgres
-  name: identity.properties.principalId
-  properties: {
-    principalType: 'ServicePrincipal'
+// The app's identity may sign in with an Entra token as its password (DATABASE_AUTH=entra).
+module postgresEntraAdmin 'modules/postgres-entra-admin.bicep' = {
+  name: 'postgres-entra-admin'
+  params: {
+    serverName: postgres.name
+    principalId: identity.properties.principalId
     principalName: identity.name
-    tenantId: subscription().tenantId
   }
   dependsOn: [
     postgresExtensions
@@ -450,12 +449,12 @@ resource postgresAllowAzure 'Microsoft.DBforPostgreSQL/flexibleServers/firewallR
 }
 
 @batchSize(1)
-resource postgresClientRanges 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = [for range in postgresClientRangeList: {
+resource postgresClientRanges 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = [for ipRange in postgresClientRangeList: {
   parent: postgres
-  name: range.name
+  name: ipRange.name
   properties: {
-    startIpAddress: range.start
-    endIpAddress: range.end
+    startIpAddress: ipRange.start
+    endIpAddress: ipRange.end
   }
   dependsOn: [
     postgresDatabase

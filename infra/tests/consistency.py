@@ -704,14 +704,43 @@ def check_postgres(p: Project) -> list[str]:
             allowed |= {x.strip().upper() for x in str(literal(p, body(c)["properties"]["value"])).split(",")}
     for ext in sorted(created - allowed):
         problems.append(f"the migrations create extension {ext.lower()}, which azure.extensions does not allow")
-    admins = of_type(p, "Microsoft.DBforPostgreSQL/flexibleServers/administrators")
-    if not any(accessor_path(body(a)["name"]) == "identity.properties.principalId" for a in admins.values()):
+    if not _identity_is_postgres_admin(p, sym):
         problems.append("the app's identity must be a Microsoft Entra administrator of the server (token sign-in)")
     pool = parameter_default(p, "databasePoolSize")
     instances = parameter_default(p, "maximumInstanceCount")
     per_instance = pool + max(2, math.ceil(pool / 4))
     if instances * per_instance > B1MS_APP_CONNECTIONS:
         problems.append(f"{instances} instances x {per_instance} connections exceed what Standard_B1ms allows ({B1MS_APP_CONNECTIONS})")
+    return problems
+
+
+def _identity_is_postgres_admin(p: Project, server: str) -> bool:
+    """An administrators resource named by the identity's object id, here or in a local module."""
+    for a in of_type(p, "Microsoft.DBforPostgreSQL/flexibleServers/administrators").values():
+        if accessor_path(body(a)["name"]) == "identity.properties.principalId":
+            return True
+    for m in p.bicep.get("modules", {}).values():
+        if m["type"] != "local":
+            continue
+        params = m["config"].get("params", {})
+        if accessor_path(params.get("principalId")) != "identity.properties.principalId":
+            continue
+        if accessor_path(params.get("serverName")) != f"{server}.name":
+            continue
+        module = _parse((ROOT / "infra" / m["detail"]["path"]).read_text())
+        for r in module["resources"].values():
+            if r["type"] == "Microsoft.DBforPostgreSQL/flexibleServers/administrators" and body(r)["name"] == "principalId":
+                return True
+    return False
+
+
+def check_modules(p: Project) -> list[str]:
+    problems = []
+    for name, m in p.bicep.get("modules", {}).items():
+        if m["type"] != "local":
+            problems.append(f"module {name} is not a local file (registry modules cannot be resolved offline)")
+        elif not (ROOT / "infra" / m["detail"]["path"]).is_file():
+            problems.append(f"module {name}: infra/{m['detail']['path']} does not exist")
     return problems
 
 
@@ -745,5 +774,6 @@ ALL_CHECKS = [
     check_host_and_functions,
     check_timers,
     check_postgres,
+    check_modules,
     check_parameters,
 ]

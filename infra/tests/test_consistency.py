@@ -39,6 +39,7 @@ def test_the_real_parser_reads_every_resource(project):
     ):
         assert t in types, t
     assert "br/public:" not in project.bicep_text
+    assert all(m["type"] == "local" for m in project.bicep["modules"].values())
     # Both hosting profiles give the binary the same settings.
     flex, consumption = (set(c.app_settings(project, h)) for h in c.HOSTINGS)
     assert flex <= consumption
@@ -209,6 +210,17 @@ def test_postgres_profile_is_checked(project):
     problems = c.check_postgres(broken(project, bicep_text=text))
     assert any("pg_trgm" in p for p in problems), problems
     assert any("exceed what Standard_B1ms allows" in p for p in problems), problems
+
+
+def test_the_identity_must_stay_a_postgres_admin(project):
+    text = edited(project.bicep_text, "    principalId: identity.properties.principalId\n    principalName", "    principalId: 'someone-else'\n    principalName")
+    problems = c.check_postgres(broken(project, bicep_text=text))
+    assert any("Microsoft Entra administrator" in p for p in problems), problems
+
+
+def test_a_registry_module_is_caught(project):
+    text = edited(project.bicep_text, "module postgresEntraAdmin 'modules/postgres-entra-admin.bicep'", "module postgresEntraAdmin 'br/public:avm/res/x:1.0.0'")
+    assert any("not a local file" in p for p in c.check_modules(broken(project, bicep_text=text)))
 
 
 def test_a_required_parameter_nobody_passes_is_caught(project):
