@@ -41,20 +41,20 @@ param hosting string = 'flex'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Flex: most instances. Each holds databasePoolSize + max(2, databasePoolSize/4) Postgres connections; Standard_B1ms allows about 45.')
+@description('Flex: most instances. Each holds databasePoolSize + max(2, databasePoolSize/4) Postgres connections; Standard_B1ms leaves 35 to applications (50, of which Azure keeps 15).')
 @minValue(1)
 @maxValue(1000)
-param maximumInstanceCount int = 6
+param maximumInstanceCount int = 2
 
 @description('Flex: always-ready instances for the HTTP functions (0 = scale to zero; 1 removes cold starts for webhooks and the dashboard at a monthly cost, see docs/costs.md).')
 @minValue(0)
 @maxValue(10)
 param alwaysReadyHttpInstances int = 0
 
-@description('Application connections per instance (DATABASE_POOL_SIZE).')
+@description('Application connections per instance (DATABASE_POOL_SIZE). An agent turn holds one for its whole length (the conversation lock), so it must exceed host.json serviceBus.maxConcurrentCalls.')
 @minValue(1)
 @maxValue(50)
-param databasePoolSize int = 4
+param databasePoolSize int = 10
 
 @description('azure = Azure AI Search Basic (production); postgres = search inside PostgreSQL (the low-cost profile, small catalogs only).')
 @allowed([

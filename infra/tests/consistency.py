@@ -67,6 +67,9 @@ LEFT_TO_DEFAULT = {
     "LLM_MAX_RETRIES": "default",
     "AGENT_QUIET_MS": "default",
     "AGENT_MAX_TOOL_ROUNDS": "default",
+    "AGENT_CONCURRENCY": "handler serve only; in Azure host.json serviceBus.maxConcurrentCalls (checked against DATABASE_POOL_SIZE)",
+    "INSTAGRAM_TIMEOUT_SECS": "default",
+    "INSTAGRAM_ECHO_WAIT_MS": "default",
 }
 
 # Settings the Functions host gives the binary itself.
@@ -125,9 +128,9 @@ META_OUTPUTS = {
     "healthUrl": "/api/health",
 }
 
-# Postgres: connections allowed for applications on Standard_B1ms (max_connections 50, some
-# reserved for Azure).
-B1MS_APP_CONNECTIONS = 45
+# Postgres: connections left to applications on Standard_B1ms (max_connections 50, of which
+# Azure keeps 15 for replication and monitoring).
+B1MS_APP_CONNECTIONS = 35
 
 
 # ---------------------------------------------------------------------------------------------
@@ -711,6 +714,11 @@ def check_postgres(p: Project) -> list[str]:
     per_instance = pool + max(2, math.ceil(pool / 4))
     if instances * per_instance > B1MS_APP_CONNECTIONS:
         problems.append(f"{instances} instances x {per_instance} connections exceed what Standard_B1ms allows ({B1MS_APP_CONNECTIONS})")
+    # Each running agent turn holds an application connection (its conversation lock) for the
+    # whole turn; the API needs some too, or turns wait out the pool and are redelivered.
+    calls = p.host_json.get("extensions", {}).get("serviceBus", {}).get("maxConcurrentCalls", 16)
+    if calls >= pool:
+        problems.append(f"host.json runs {calls} agent turns at once per instance but DATABASE_POOL_SIZE is {pool}: turns would wait for connections (make the pool larger than maxConcurrentCalls)")
     return problems
 
 

@@ -206,10 +206,17 @@ def test_a_timer_schedule_drifting_from_the_local_one_is_caught(project):
 
 def test_postgres_profile_is_checked(project):
     text = edited(project.bicep_text, "    value: 'PG_TRGM'\n", "    value: 'UUID-OSSP'\n")
-    text = edited(text, "param maximumInstanceCount int = 6", "param maximumInstanceCount int = 40")
+    text = edited(text, "param maximumInstanceCount int = 2", "param maximumInstanceCount int = 40")
     problems = c.check_postgres(broken(project, bicep_text=text))
     assert any("pg_trgm" in p for p in problems), problems
     assert any("exceed what Standard_B1ms allows" in p for p in problems), problems
+
+
+def test_more_concurrent_turns_than_connections_is_caught(project):
+    host = copy.deepcopy(project.host_json)
+    host["extensions"]["serviceBus"]["maxConcurrentCalls"] = 16
+    problems = c.check_postgres(broken(project, host_json=host))
+    assert any("maxConcurrentCalls" in p for p in problems), problems
 
 
 def test_the_identity_must_stay_a_postgres_admin(project):
