@@ -25,13 +25,43 @@ enum Command {
     Serve,
     /// Apply database migrations (as DATABASE_ADMIN_URL) and grant the application role.
     Migrate,
-    /// Assemble host.json, this binary and the function folders into a folder `func start` runs.
+    /// Assemble host.json, this binary and the function folders into a folder `func start` runs,
+    /// and the deployment zip beside it (`DIR.zip`, the executable at mode 755).
     Package {
         #[arg(long)]
         out: PathBuf,
     },
     /// Answer the Functions host on FUNCTIONS_CUSTOMHANDLER_PORT (the default when the host starts us).
     Host,
+    /// Copy a file to or from blob storage (scripts/backup and scripts/restore), with the
+    /// storage settings of the environment: AZURE_STORAGE_CONNECTION_STRING, or
+    /// AZURE_STORAGE_BLOB_ENDPOINT with the managed identity (AZURE_CLIENT_ID).
+    Blob {
+        #[command(subcommand)]
+        action: BlobAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BlobAction {
+    /// Upload FILE as PATH in CONTAINER (created if missing), overwriting.
+    Put {
+        #[arg(long)]
+        container: String,
+        #[arg(long)]
+        path: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Download PATH of CONTAINER into FILE.
+    Get {
+        #[arg(long)]
+        container: String,
+        #[arg(long)]
+        path: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -67,14 +97,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match command {
         Command::Package { out } => {
-            package::package(&out)?;
-            println!("packaged into {}", out.display());
+            let zip = package::package(&out)?;
+            println!("packaged into {} and {}", out.display(), zip.display());
             Ok(())
         }
         Command::Migrate => {
             let source = shared::settings::Source::from_process()?;
             let (app_url, admin_url) = shared::settings::Settings::database_urls(&source)?;
-            let report = shared::db::migrate(&admin_url, &app_url).await?;
+            let (auth, client_id) = shared::settings::Settings::database_auth(&source)?;
+            let auth = shared::app::database_auth(auth, client_id.as_deref())?;
+            let report = shared::db::migrate_with(&admin_url, &app_url, &auth).await?;
             if report.applied.is_empty() {
                 println!("database is up to date");
             } else {
@@ -84,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Blob { action } => blob_copy(action).await,
         Command::Serve => serve::run(shared::settings::Settings::load()?).await,
         Command::Host => {
             let settings = shared::settings::Settings::load()?;
@@ -118,4 +151,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn blob_copy(action: BlobAction) -> anyhow::Result<()> {
+    use shared::blob::{AzureBlobStore, BlobConfig, BlobStore};
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let store = |container: &str| -> anyhow::Result<AzureBlobStore> {
+        let cfg = BlobConfig {
+            connection_string: env("AZURE_STORAGE_CONNECTION_STRING").map(Into::into),
+            account_url: env("AZURE_STORAGE_BLOB_ENDPOINT"),
+            managed_identity_client_id: env("AZURE_CLIENT_ID"),
+            container: container.to_owned(),
+        };
+        if cfg.connection_string.is_none() && cfg.account_url.is_none() {
+            anyhow::bail!("set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_BLOB_ENDPOINT");
+        }
+        Ok(AzureBlobStore::from_config(&cfg)?)
+    };
+    match action {
+        BlobAction::Put {
+            container,
+            path,
+            file,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let store = store(&container)?;
+            store.ensure_container().await?;
+            let size = bytes.len();
+            store
+                .put(&path, bytes.into(), "application/octet-stream")
+                .await?;
+            println!(
+                "uploaded {} ({size} bytes) to {container}/{path}",
+                file.display()
+            );
+        }
+        BlobAction::Get {
+            container,
+            path,
+            file,
+        } => {
+            let bytes = store(&container)?
+                .get(&path)
+                .await?
+                .with_context(|| format!("{container}/{path} does not exist"))?;
+            std::fs::write(&file, &bytes).with_context(|| format!("writing {}", file.display()))?;
+            println!(
+                "downloaded {container}/{path} ({} bytes) to {}",
+                bytes.len(),
+                file.display()
+            );
+        }
+    }
+    Ok(())
 }

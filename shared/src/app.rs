@@ -50,14 +50,33 @@ pub enum StartError {
     Llm(String),
 }
 
+/// The database sign-in DATABASE_AUTH asks for (Entra: the managed identity's tokens).
+pub fn database_auth(
+    auth: crate::settings::DatabaseAuth,
+    client_id: Option<&str>,
+) -> Result<crate::db::Auth, crate::db::DbError> {
+    Ok(match auth {
+        crate::settings::DatabaseAuth::Password => crate::db::Auth::Password,
+        crate::settings::DatabaseAuth::Entra => {
+            let credential = crate::azure_identity::managed_identity(client_id)
+                .map_err(crate::db::DbError::Config)?;
+            crate::db::Auth::Entra(Arc::new(crate::db::entra::EntraTokens::new(credential)))
+        }
+    })
+}
+
 impl App {
     /// Builds every client without touching the network, so the handler answers the host's
     /// first probe at once; connections open on first use.
     pub fn build(settings: Settings) -> Result<Self, StartError> {
-        let db = Database::connect(
+        let db = Database::connect_with(
             &settings.database_url,
             &settings.database_admin_url,
             settings.database_pool_size,
+            &database_auth(
+                settings.database_auth,
+                settings.blob.managed_identity_client_id.as_deref(),
+            )?,
         )?;
         let (queue, local_queue): (Arc<dyn Queue>, Option<PostgresQueue>) =
             match settings.queue.backend {

@@ -23,6 +23,15 @@ pub enum QueueBackend {
     ServiceBus,
 }
 
+/// How database logins without a password in their URL sign in (`DATABASE_AUTH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseAuth {
+    /// The URL's password (the default).
+    Password,
+    /// A Microsoft Entra token of the managed identity (`AZURE_CLIENT_ID`) as the password.
+    Entra,
+}
+
 #[derive(Clone)]
 pub struct Settings {
     pub environment: Environment,
@@ -35,6 +44,7 @@ pub struct Settings {
     pub database_url: SecretString,
     pub database_admin_url: SecretString,
     pub database_pool_size: usize,
+    pub database_auth: DatabaseAuth,
     pub queue: QueueSettings,
     pub blob: BlobSettings,
     /// Folder of the built SPA that `serve` hands out at `/`.
@@ -268,6 +278,21 @@ impl Settings {
         ))
     }
 
+    /// DATABASE_AUTH, and the identity it uses (AZURE_CLIENT_ID), for `handler migrate`.
+    pub fn database_auth(src: &Source) -> Result<(DatabaseAuth, Option<String>), SettingsError> {
+        let auth = match src.get("DATABASE_AUTH").unwrap_or("password") {
+            "password" => DatabaseAuth::Password,
+            "entra" => DatabaseAuth::Entra,
+            other => {
+                return Err(SettingsError::Malformed {
+                    name: "DATABASE_AUTH",
+                    reason: format!("expected \"password\" or \"entra\", got {other:?}"),
+                })
+            }
+        };
+        Ok((auth, src.get("AZURE_CLIENT_ID").map(str::to_owned)))
+    }
+
     pub fn from_source(src: &Source) -> Result<Self, SettingsError> {
         let environment = match src.get("IGSHOP_ENV").unwrap_or("local") {
             "local" => Environment::Local,
@@ -479,6 +504,7 @@ impl Settings {
             database_pool_size,
             queue,
             blob,
+            database_auth: Self::database_auth(src)?.0,
             frontend_dist: PathBuf::from(src.get("FRONTEND_DIST").unwrap_or("frontend/dist")),
             nightly_schedule,
             sweeper_schedule,
@@ -676,6 +702,7 @@ impl fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("database_admin_url", &redact_url(&self.database_admin_url))
             .field("database_pool_size", &self.database_pool_size)
+            .field("database_auth", &self.database_auth)
             .field("queue", &self.queue)
             .field("blob", &self.blob)
             .field("frontend_dist", &self.frontend_dist)
@@ -848,6 +875,7 @@ mod tests {
             ("PUBLIC_BASE_URL", "ftp://x"),
             ("INSTAGRAM_GRAPH_BASE", "not a url"),
             ("INSTAGRAM_GRAPH_VERSION", "23"),
+            ("DATABASE_AUTH", "token"),
         ];
         for (name, value) in cases {
             let err = with(&[(name, value)]).unwrap_err();

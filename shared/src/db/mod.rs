@@ -9,11 +9,13 @@
 //!   Only cross-tenant work uses it: the admin console, nightly jobs, tenant lookup by
 //!   Instagram account.
 
+pub mod entra;
 mod tls;
 
 use crate::tenants::TenantId;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 use std::time::Duration;
 
 mod embedded {
@@ -56,6 +58,26 @@ impl DbError {
     }
 }
 
+/// How a login whose URL carries no password signs in (`DATABASE_AUTH`).
+#[derive(Clone, Default)]
+pub enum Auth {
+    /// The password in the URL.
+    #[default]
+    Password,
+    /// A Microsoft Entra token of the managed identity (Azure Database for PostgreSQL).
+    Entra(Arc<entra::EntraTokens>),
+}
+
+impl Auth {
+    /// The tokens to use for this URL: Entra and no password in it.
+    fn tokens_for(&self, cfg: &tokio_postgres::Config) -> Option<Arc<entra::EntraTokens>> {
+        match self {
+            Auth::Entra(tokens) if cfg.get_password().is_none() => Some(tokens.clone()),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Database {
     app: Pool,
@@ -69,9 +91,19 @@ impl Database {
         admin_url: &SecretString,
         pool_size: usize,
     ) -> Result<Self, DbError> {
+        Self::connect_with(app_url, admin_url, pool_size, &Auth::Password)
+    }
+
+    /// [`Database::connect`], signing in URLs without a password as `auth` says.
+    pub fn connect_with(
+        app_url: &SecretString,
+        admin_url: &SecretString,
+        pool_size: usize,
+        auth: &Auth,
+    ) -> Result<Self, DbError> {
         Ok(Database {
-            app: pool(app_url, pool_size)?,
-            platform: pool(admin_url, pool_size.div_ceil(4).max(2))?,
+            app: pool(app_url, pool_size, auth)?,
+            platform: pool(admin_url, pool_size.div_ceil(4).max(2), auth)?,
         })
     }
 
@@ -147,15 +179,15 @@ fn pg_config(url: &SecretString) -> Result<tokio_postgres::Config, DbError> {
     Ok(cfg)
 }
 
-fn pool(url: &SecretString, size: usize) -> Result<Pool, DbError> {
+fn pool(url: &SecretString, size: usize, auth: &Auth) -> Result<Pool, DbError> {
     let cfg = pg_config(url)?;
-    let manager = Manager::from_config(
-        cfg,
-        tls::connector(),
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match auth.tokens_for(&cfg) {
+        Some(tokens) => Manager::from_connect(cfg, entra::EntraConnect { tokens }, manager_config),
+        None => Manager::from_config(cfg, tls::connector(), manager_config),
+    };
     Pool::builder(manager)
         .max_size(size)
         .wait_timeout(Some(Duration::from_secs(15)))
@@ -165,8 +197,11 @@ fn pool(url: &SecretString, size: usize) -> Result<Pool, DbError> {
         .map_err(|e| DbError::Pool(e.to_string()))
 }
 
-async fn connect_once(url: &SecretString) -> Result<tokio_postgres::Client, DbError> {
-    let cfg = pg_config(url)?;
+async fn connect_once(url: &SecretString, auth: &Auth) -> Result<tokio_postgres::Client, DbError> {
+    let mut cfg = pg_config(url)?;
+    if let Some(tokens) = auth.tokens_for(&cfg) {
+        tokens.apply(&mut cfg).await.map_err(DbError::Config)?;
+    }
     let (client, connection) = cfg.connect(tls::connector()).await?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
@@ -187,7 +222,16 @@ pub async fn migrate(
     admin_url: &SecretString,
     app_url: &SecretString,
 ) -> Result<MigrationReport, DbError> {
-    let mut client = connect_once(admin_url).await?;
+    migrate_with(admin_url, app_url, &Auth::Password).await
+}
+
+/// [`migrate`], signing in as `auth` says.
+pub async fn migrate_with(
+    admin_url: &SecretString,
+    app_url: &SecretString,
+    auth: &Auth,
+) -> Result<MigrationReport, DbError> {
+    let mut client = connect_once(admin_url, auth).await?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])
         .await?;

@@ -50,5 +50,22 @@ pub async fn record(
         ],
     )
     .await?;
+    // One JSON line per model call: Application Insights' `traces` sums cost_usd for the
+    // "model cost per day" alert (infra/main.bicep).
+    tracing::info!(
+        tenant = %e.tenant,
+        kind = match e.kind {
+            CallKind::Chat => "chat",
+            CallKind::Embedding => "embedding",
+        },
+        provider = e.provider,
+        model = e.model,
+        prompt_tokens = e.usage.prompt_tokens,
+        cached_tokens = e.usage.cached_tokens,
+        completion_tokens = e.usage.completion_tokens,
+        cost_usd = %e.cost_usd,
+        billed_to = e.billed_to.as_str(),
+        "model usage"
+    );
     Ok(())
 }
