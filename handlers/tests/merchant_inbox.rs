@@ -239,12 +239,39 @@ async fn the_list_puts_waiting_conversations_first_then_the_latest_and_filters_a
     }
     assert_eq!(seen, ["cust-old", "cust-new", "cust-mid"]);
 
-    // A new customer message opens a closed conversation again and puts it on top of the rest.
+    // A new customer message opens a closed conversation again and puts it on top of the rest;
+    // a poll for changes since before it brings it.
+    let before = get(i, "/api/v1/conversations/changes").await;
+    assert_eq!(
+        before["conversations"].as_array().unwrap().len(),
+        3,
+        "{before}"
+    );
+    let since = before["cursor"].as_str().unwrap().to_owned();
     webhook(
         &i.ta,
         vec![dm("cust-mid", "m-mid-2", "لسا فاتحين؟", now_ms() + 2)],
     )
     .await;
+    let changed = get(i, &format!("/api/v1/conversations/changes?since={since}")).await;
+    let mid_now = changed["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer"]["ig_id"] == "cust-mid")
+        .unwrap_or_else(|| panic!("{changed}"));
+    assert_eq!(mid_now["last_message"]["text"], "لسا فاتحين؟");
+    assert_eq!(mid_now["state"], "open");
+    assert_ne!(changed["cursor"], before["cursor"]);
+    let (s, _) = call(
+        &i.ta,
+        &i.m,
+        "GET",
+        "/api/v1/conversations/changes?since=zzz",
+        None,
+    )
+    .await;
+    assert_eq!(s, 400);
     let all = get(&i, "/api/v1/conversations").await;
     assert_eq!(ids(&all), ["cust-old", "cust-mid", "cust-new"]);
     assert_eq!(all["conversations"][1]["state"], "open");

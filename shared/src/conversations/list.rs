@@ -211,3 +211,82 @@ mod tests {
         assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
     }
 }
+
+/// How far back a `changes` poll looks before its cursor: a write that started before the
+/// previous poll but committed after it is still seen.
+const CHANGES_OVERLAP_SECS: i64 = 5;
+/// Most conversations one `changes` answer carries; the cursor continues from the last.
+pub const CHANGES_LIMIT: i64 = 200;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// `cursor` of the previous answer; without it, the conversations active lately.
+    pub since: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConversationChanges {
+    /// Conversations changed since the cursor, oldest change first. A conversation may come
+    /// again in the next answer: merge by id.
+    pub conversations: Vec<ConversationSummary>,
+    /// Pass as `since` next time.
+    pub cursor: String,
+}
+
+fn encode_since(at: DateTime<Utc>) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("s1|{}", at.timestamp_micros()))
+}
+
+fn decode_since(cursor: &str) -> Result<DateTime<Utc>, ConversationError> {
+    let bad = || {
+        ConversationError::BadCursor(
+            "This cursor is not one the conversation changes gave out; load the list again.".into(),
+        )
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .map_err(|_| bad())?;
+    let raw = String::from_utf8(raw).map_err(|_| bad())?;
+    raw.strip_prefix("s1|")
+        .and_then(|m| m.parse::<i64>().ok())
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)
+}
+
+/// For polling: the conversations whose activity changed since the cursor (new messages,
+/// sends, mode changes, reads, notes, closing).
+pub async fn changes(
+    tx: &impl GenericClient,
+    q: &ChangesQuery,
+) -> Result<ConversationChanges, ConversationError> {
+    let since = q.since.as_deref().map(decode_since).transpose()?;
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT {COLUMNS}, now(), c.updated_at FROM conversations c
+                  WHERE c.kind = 'instagram'
+                    AND ($1::timestamptz IS NULL OR c.updated_at >= $1 - make_interval(secs => $2))
+                  ORDER BY c.updated_at, c.id
+                  LIMIT $3"
+            ),
+            &[&since, &(CHANGES_OVERLAP_SECS as f64), &CHANGES_LIMIT],
+        )
+        .await?;
+    let now: DateTime<Utc> = match rows.first() {
+        Some(r) => r.get(17),
+        None => tx.query_one("SELECT now()", &[]).await?.get(0),
+    };
+    let cursor = if rows.len() as i64 == CHANGES_LIMIT {
+        encode_since(rows.last().map(|r| r.get(18)).unwrap_or(now))
+    } else {
+        encode_since(now)
+    };
+    Ok(ConversationChanges {
+        conversations: rows
+            .iter()
+            .map(|r| detail_from_row(r, now).into())
+            .collect(),
+        cursor,
+    })
+}

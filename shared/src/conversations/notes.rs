@@ -21,5 +21,10 @@ pub async fn add_note(
         Some(&text),
     )
     .await?;
+    tx.execute(
+        "UPDATE conversations SET updated_at = now() WHERE id = $1",
+        &[&conversation],
+    )
+    .await?;
     event(tx, conversation, id).await
 }

@@ -58,7 +58,7 @@ pub async fn hand_back(
 pub async fn mark_read(tx: &impl GenericClient, id: Uuid) -> Result<(), ConversationError> {
     let n = tx
         .execute(
-            "UPDATE conversations SET unread_count = 0 WHERE id = $1 AND kind = 'instagram'",
+            "UPDATE conversations SET unread_count = 0, updated_at = now() WHERE id = $1 AND kind = 'instagram'",
             &[&id],
         )
         .await?;

@@ -7,7 +7,7 @@ use crate::http::{answer_here, capped_body, ApiError};
 use serde::Deserialize;
 use shared::alerts;
 use shared::app::App;
-use shared::conversations::list::ConversationFilter;
+use shared::conversations::list::{ChangesQuery, ConversationFilter};
 use shared::conversations::thread::ThreadQuery;
 use shared::conversations::{
     check_text, human_reply, list, notes, takeover, thread, ConversationError,
@@ -89,6 +89,7 @@ fn text_problem(field: &'static str, text: &str) -> Option<Resp> {
 
 enum Op {
     List(MerchantSession, ConversationFilter),
+    Changes(MerchantSession, ChangesQuery),
     Thread(MerchantSession, ThreadQuery),
     TakeOver(MerchantSession),
     HandBack(MerchantSession),
@@ -128,6 +129,12 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
         .and(read())
         .and(warp::query::<ConversationFilter>())
         .map(|s, f| (None, Op::List(s, f)))
+        .or(warp::path!("changes")
+            .and(warp::get())
+            .and(read())
+            .and(warp::query::<ChangesQuery>())
+            .map(|s, q| (None, Op::Changes(s, q))))
+        .unify()
         .or(warp::path::param::<String>()
             .and(warp::path::end())
             .and(warp::get())
@@ -201,6 +208,11 @@ async fn run(app: App, raw_id: Option<String>, op: Op) -> Result<Resp, ApiError>
         })
         .await
         .map(|p| json(&p)),
+        Op::Changes(s, q) => in_shop(&app, s.tenant, |tx| {
+            Box::pin(async move { list::changes(tx, &q).await.map_err(e) })
+        })
+        .await
+        .map(|c| json(&c)),
         Op::Thread(s, q) => {
             let id = id()?;
             in_shop(&app, s.tenant, |tx| {

@@ -17,7 +17,9 @@ use shared::catalog::csv_import::{CommitReport, Preview};
 use shared::catalog::{
     CatalogItem, Category, CategoryInput, ItemFilter, ItemInput, ItemPatch, Page,
 };
-use shared::conversations::list::{ConversationFilter, ConversationPage};
+use shared::conversations::list::{
+    ChangesQuery, ConversationChanges, ConversationFilter, ConversationPage,
+};
 use shared::conversations::thread::{Thread, ThreadEvent, ThreadQuery};
 use shared::conversations::ConversationSummary;
 use shared::dashboard::{Overview, RangeQuery};
@@ -287,6 +289,14 @@ pub fn endpoints() -> Vec<Endpoint> {
         .session()
         .query::<ConversationFilter>()
         .ok::<ConversationPage>(),
+        get(
+            "/api/v1/conversations/changes",
+            "conversations",
+            "For polling: conversations whose activity changed since the cursor, and the next cursor (merge by id)",
+        )
+        .session()
+        .query::<ChangesQuery>()
+        .ok::<ConversationChanges>(),
         get(
             "/api/v1/conversations/{id}",
             "conversations",
