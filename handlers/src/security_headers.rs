@@ -7,7 +7,9 @@ use warp::http::header::{HeaderName, HeaderValue};
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self' https://www.instagram.com";
 
-const ALWAYS: [(&str, &str); 5] = [
+/// Sent on every answer; `frontend/public/staticwebapp.config.json` repeats them for Static Web Apps
+/// (a test keeps the two equal).
+pub const ALWAYS: [(&str, &str); 5] = [
     ("content-security-policy", CONTENT_SECURITY_POLICY),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "strict-origin-when-cross-origin"),
