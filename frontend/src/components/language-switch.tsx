@@ -1,0 +1,24 @@
+import { Button } from '@chakra-ui/react';
+import { LuLanguages } from 'react-icons/lu';
+import { useTranslation } from 'react-i18next';
+import { changeLanguage, useLanguage } from '@/lib/i18n';
+
+/** One button that switches between English and Arabic (remembered in this browser). */
+export function LanguageSwitch({ size = 'sm' }: { size?: 'xs' | 'sm' | 'md' }) {
+  const { t } = useTranslation();
+  const language = useLanguage();
+  const other = language === 'ar' ? 'en' : 'ar';
+  return (
+    <Button
+      size={size}
+      variant="ghost"
+      onClick={() => void changeLanguage(other)}
+      lang={other}
+      aria-label={t(`language.switchTo_${other}`)}
+      data-testid="language-switch"
+    >
+      <LuLanguages aria-hidden />
+      {other === 'ar' ? 'العربية' : 'English'}
+    </Button>
+  );
+}

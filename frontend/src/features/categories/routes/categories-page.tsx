@@ -1,0 +1,12 @@
+// WORK IN PROGRESS — placeholder route module created by the app shell so the route, the
+// navigation and lazy loading exist. The "web-data" helper replaces this file with the real
+// categories screen. Not a product screen: it shows no data.
+import { PageHeader } from '@/components/page-header';
+import { useTranslation } from 'react-i18next';
+
+export function CategoriesPage() {
+  const { t } = useTranslation();
+  return <PageHeader title={t('nav.categories')} />;
+}
+
+export { CategoriesPage as Component };

@@ -1,0 +1,10 @@
+// Being built by the app shell helper ("web-shell").
+import { PageHeader } from '@/components/page-header';
+import { useTranslation } from 'react-i18next';
+
+export function SettingsPage() {
+  const { t } = useTranslation();
+  return <PageHeader title={t('nav.settings')} />;
+}
+
+export { SettingsPage as Component };
