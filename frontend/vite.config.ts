@@ -18,6 +18,8 @@ export default defineConfig({
   build: {
     target: 'es2022',
     sourcemap: false,
+    // dist/.vite/manifest.json: what scripts/bundle-budget.mjs reads (entry and chunk graph).
+    manifest: true,
     chunkSizeWarningLimit: 600,
   },
   test: {
