@@ -123,7 +123,7 @@ async function start(stack, name) {
     OPENAI_EMBEDDING_MODEL: 'none',
     AGENT_QUIET_MS: '100',
     SEARCH_BACKEND: 'postgres',
-    RUST_LOG: process.env.RUST_LOG ?? 'info',
+    RUST_LOG: process.env.RUST_LOG ?? 'warn',
   };
 
   await run(HANDLER, ['migrate'], { env, cwd: ROOT }).catch((e) => {
