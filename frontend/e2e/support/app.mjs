@@ -18,7 +18,10 @@ export function tr(lang, ns, key, vars = {}) {
 export const en = (ns, key, vars) => tr('en', ns, key, vars);
 export const ar = (ns, key, vars) => tr('ar', ns, key, vars);
 
-/** Calls the API with the context's session; returns { status, body }. */
+/**
+ * Calls the API with the context's session; returns { status, body }. `body`: JSON, a string,
+ * or `{ multipart: { field: value | { name, mimeType, buffer } } }`.
+ */
 export async function api(context, baseUrl, method, path, body) {
   const headers = {};
   if (method !== 'GET') {
@@ -28,7 +31,7 @@ export async function api(context, baseUrl, method, path, body) {
   const r = await context.request.fetch(`${baseUrl}${path}`, {
     method,
     headers,
-    ...(body === undefined ? {} : typeof body === 'string' ? { data: body } : { data: body }),
+    ...(body === undefined ? {} : body?.multipart ? { multipart: body.multipart } : { data: body }),
   });
   const text = await r.text();
   let parsed = text;
