@@ -101,19 +101,25 @@ for (const lang of ['en', 'ar']) {
       const p = await signedOut.newPage();
       await p.goto(`${stack.baseUrl}/signin`);
       await setLanguage(p, lang);
-      await settled(p);
+      try {
+        await settled(p);
+      } finally {
+        await shoot(p, `${lang}-signin`);
+      }
       const bad = await audit(p, `${lang} sign-in`);
-      await shoot(p, `${lang}-signin`);
       await signedOut.close();
       assert.ok(bad.length === 0, `${lang} sign-in:\n  ${bad.join('\n  ')}`);
     });
     for (const [name, path] of PAGES) {
       await t.test(`${lang} ${name}`, async () => {
         await page.goto(`${stack.baseUrl}${typeof path === 'function' ? path() : path}`);
-        await setLanguage(page, lang);
-        await settled(page);
+        try {
+          await setLanguage(page, lang);
+          await settled(page);
+        } finally {
+          await shoot(page, `${lang}-${name}`);
+        }
         const bad = await audit(page, `${lang} ${name}`);
-        await shoot(page, `${lang}-${name}`);
         assert.ok(bad.length === 0, `${lang} ${name}:\n  ${bad.join('\n  ')}`);
       });
     }

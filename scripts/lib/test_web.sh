@@ -16,7 +16,7 @@ if [ -z "${DATABASE_ADMIN_URL:-}" ] || [ -z "${AZURE_STORAGE_CONNECTION_STRING:-
     start_postgres
     start_azurite
 fi
-if [ ! -x "$ROOT/target/debug/handler" ]; then
+if [ -z "${IGSHOP_E2E_HANDLER:-}" ] && [ ! -x "$ROOT/target/debug/handler" ]; then
     cargo build -p handlers --bin handler
 fi
 
