@@ -22,6 +22,7 @@ import { navItems } from '@/app/layouts/nav-items';
 import { LanguageSwitch } from '@/components/language-switch';
 import { LoadingSkeleton } from '@/components/loading-skeleton';
 import { paths } from '@/config/paths';
+import { useOpenAlerts } from '@/features/alerts/api/alerts';
 import { useMe, useSignOut } from '@/lib/auth';
 import { useDirection } from '@/lib/i18n';
 
@@ -71,7 +72,9 @@ function ShopName() {
 function AlertsBadge() {
   const { t } = useTranslation();
   const me = useMe();
-  const count = me.data?.alerts.length ?? 0;
+  const alerts = useOpenAlerts();
+  // /api/v1/me carries the open alerts too; it covers a failed alerts request.
+  const count = alerts.data?.alerts.length ?? me.data?.alerts.length ?? 0;
   return (
     <Button asChild size="sm" variant="ghost" aria-label={t('alerts.badge', { count })}>
       <RouterLink to={`${paths.overview.getHref()}#alerts`}>

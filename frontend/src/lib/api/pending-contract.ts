@@ -109,5 +109,6 @@ export interface PendingPaths {
   '/api/v1/conversations/{id}/reopen': Path<{ post: Op<never, Id, never, S['ConversationSummary']> }>;
   '/api/v1/alerts': Path<{ get: Op<{ state?: 'open' | 'all' }, never, never, S['AlertList']> }>;
   '/api/v1/alerts/{id}/read': Path<{ post: Op<never, Id, never, never, 204> }>;
+  '/api/v1/shop/export': Path<{ get: Op<never, never, never, never> }>;
   '/api/v1/shop': Path<{ delete: Op<never, never, S['DeleteShop'], never, 204> }>;
 }
