@@ -23,7 +23,7 @@ export const routes: RouteObject[] = [
         children: [
           {
             path: paths.onboarding.path,
-            lazy: () => import('@/features/onboarding/routes/onboarding-page'),
+            lazy: () => import('@/app/routes/onboarding'),
           },
           {
             Component: DashboardLayout,

@@ -1,6 +1,6 @@
 // The knowledge base tab: add documents and pages, see each one's status, and try what the
 // agent would find for a customer's question.
-import { Card, Grid, Stack } from '@chakra-ui/react';
+import { Card, Grid, Heading, Stack } from '@chakra-ui/react';
 import { useTranslation } from 'react-i18next';
 import { PageHeader } from '@/components/page-header';
 import { DocumentList } from '@/features/knowledge/components/document-list';
@@ -23,7 +23,7 @@ export function KnowledgePage() {
             </Card.Body>
           </Card.Root>
           <Stack gap="3">
-            <Card.Title as="h2">{t('documents')}</Card.Title>
+            <Heading as="h2" size="md">{t('documents')}</Heading>
             <DocumentList />
           </Stack>
         </Stack>

@@ -51,12 +51,12 @@ export function ProfileFormFields({
           {options.required && <Field.RequiredIndicator />}
         </Field.Label>
         {options.multiline ? (
-          <Textarea value={value[key]} onChange={set(key)} autoresize minH="20" />
+          <Textarea value={value[key]} onChange={set(key)} autoresize minH="20" dir="auto" />
         ) : (
           <Input
             value={value[key]}
             onChange={set(key)}
-            dir={options.ltr ? 'ltr' : undefined}
+            dir={options.ltr ? 'ltr' : 'auto'}
             inputMode={options.numeric ? 'numeric' : undefined}
           />
         )}
