@@ -24,7 +24,6 @@ import { LoadingSkeleton } from '@/components/loading-skeleton';
 import { paths } from '@/config/paths';
 import { useOpenAlerts } from '@/features/alerts/api/alerts';
 import { useMe, useSignOut } from '@/lib/auth';
-import { useDirection } from '@/lib/i18n';
 
 const SIDEBAR_WIDTH = '15rem';
 
@@ -63,8 +62,8 @@ function ShopName() {
   const tenant = me.data?.tenant;
   const handle = tenant?.ig_handle ? `@${tenant.ig_handle}` : (tenant?.display_name ?? '');
   return (
-    <Text fontWeight="semibold" truncate dir="ltr" data-testid="shop-handle" title={handle}>
-      {handle}
+    <Text fontWeight="semibold" truncate data-testid="shop-handle" title={handle}>
+      <bdi>{handle}</bdi>
     </Text>
   );
 }
@@ -113,7 +112,6 @@ function SignOutButton() {
 export function DashboardLayout() {
   const { t } = useTranslation();
   const [menuOpen, setMenuOpen] = useState(false);
-  const direction = useDirection();
   const location = useLocation();
 
   return (
@@ -163,7 +161,7 @@ export function DashboardLayout() {
       <Drawer.Root
         open={menuOpen}
         onOpenChange={(details) => setMenuOpen(details.open)}
-        placement={direction === 'rtl' ? 'end' : 'start'}
+        placement="start"
       >
         <Portal>
           <Drawer.Backdrop />
