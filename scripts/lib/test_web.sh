@@ -32,10 +32,16 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
     echo "==> npm ci (frontend)"
     npm ci --no-audit --no-fund
 fi
+# A failing unit test does not hide the end-to-end results (like cargo's --no-fail-fast).
+failed=()
 echo "==> web unit tests (vitest)"
-npm run test:unit
+npm run test:unit || failed+=("unit")
 echo "==> web build"
 npm run build
 echo "==> web end-to-end tests (Chromium, handler serve, scripted Instagram and model)"
-npm run test:e2e
+npm run test:e2e || failed+=("end-to-end")
 echo "==> web tests took $((SECONDS - started)) s"
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "web tests failed: ${failed[*]}" >&2
+    exit 1
+fi

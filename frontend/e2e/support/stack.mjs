@@ -59,6 +59,16 @@ export async function startStack(name) {
     }
     cleanups.length = 0;
   };
+  // An interrupted run still drops its database and stops its server.
+  const onSignal = (signal) => {
+    void stack.stop().finally(() => process.kill(process.pid, signal));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  cleanups.push(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
   try {
     await start(stack, name);
   } catch (e) {
