@@ -115,7 +115,7 @@ export function OnboardingPage() {
           </Stack>
 
           <Box as="nav" aria-label={t('stepsLabel')}>
-            <List.Root as="ol" display="flex" flexWrap="wrap" gap="2" listStyleType="none">
+            <List.Root as="ol" display="flex" flexDirection="row" flexWrap="wrap" gap="2" listStyleType="none">
               {STEPS.map((step, i) => {
                 const done = doneOf(step);
                 return (

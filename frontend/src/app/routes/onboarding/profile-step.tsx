@@ -40,6 +40,7 @@ export function ProfileStep({ onSaved }: { onSaved: () => void }) {
             dir="ltr"
             textAlign="left"
             whiteSpace="pre-wrap"
+            unicodeBidi="plaintext"
             p="3"
             w="full"
             maxH="lg"

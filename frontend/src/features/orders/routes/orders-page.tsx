@@ -1,12 +1,11 @@
-// WORK IN PROGRESS — placeholder route module created by the app shell so the route, the
-// navigation and lazy loading exist. The "web-data" helper replaces this file with the real
-// orders screen. Not a product screen: it shows no data.
-import { PageHeader } from '@/components/page-header';
-import { useTranslation } from 'react-i18next';
+// The orders tab: the list, or one order when the address names it (/orders/:orderId).
+import { useParams } from 'react-router';
+import { OrderDetailView } from '@/features/orders/components/order-detail';
+import { OrderList } from '@/features/orders/components/order-list';
 
 export function OrdersPage() {
-  const { t } = useTranslation();
-  return <PageHeader title={t('nav.orders')} />;
+  const { orderId } = useParams();
+  return orderId ? <OrderDetailView orderId={orderId} /> : <OrderList />;
 }
 
 export { OrdersPage as Component };
