@@ -16,7 +16,7 @@ const config = defineConfig({
   },
   globalCss: {
     'html, body': { minHeight: '100%' },
-    ':focus-visible': { outline: '2px solid', outlineColor: 'colorPalette.focusRing', outlineOffset: '2px' },
+    ':focus-visible': { outline: '2px solid', outlineColor: 'blue.focusRing', outlineOffset: '2px' },
   },
 });
 

@@ -14,7 +14,7 @@ import {
   Stack,
   Text,
 } from '@chakra-ui/react';
-import { Suspense, useState } from 'react';
+import { Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LuBell, LuLogOut, LuMenu, LuRocket } from 'react-icons/lu';
 import { NavLink, Outlet, Link as RouterLink, useLocation, useNavigate } from 'react-router';
@@ -113,6 +113,13 @@ export function DashboardLayout() {
   const { t } = useTranslation();
   const [menuOpen, setMenuOpen] = useState(false);
   const location = useLocation();
+  const section = location.pathname.split('/')[1] ?? '';
+
+  // Each tab names the browser tab (and what a screen reader announces on navigation).
+  useEffect(() => {
+    const item = navItems.find((entry) => entry.href === `/${section}`);
+    document.title = item ? `${t(`nav.${item.key}`)} · ${t('appName')}` : t('appName');
+  }, [section, t]);
 
   return (
     <Flex minH="100dvh" bg="bg.subtle">
@@ -220,7 +227,7 @@ export function DashboardLayout() {
           <SignOutButton />
         </Flex>
         <Box as="main" id="main" tabIndex={-1} flex="1" p={{ base: '3', md: '6' }} minW="0" _focus={{ outline: 'none' }}>
-          <Suspense key={location.pathname.split('/')[1]} fallback={<LoadingSkeleton />}>
+          <Suspense key={section} fallback={<LoadingSkeleton />}>
             <Outlet />
           </Suspense>
         </Box>

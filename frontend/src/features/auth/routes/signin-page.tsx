@@ -28,6 +28,10 @@ export function SignInPage() {
   };
 
   useEffect(() => {
+    document.title = `${t('title')} · ${t('common:appName')}`;
+  }, [t]);
+
+  useEffect(() => {
     if (me.isSuccess) goOn();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [me.isSuccess]);

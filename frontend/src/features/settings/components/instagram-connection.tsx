@@ -5,7 +5,7 @@ import { DateTime } from '@/components/date-time';
 import { toaster } from '@/components/toaster';
 import { INSTAGRAM_OAUTH_START } from '@/config/paths';
 import { useResync } from '@/features/settings/api/settings';
-import { useMe } from '@/lib/auth';
+import { useAuthOptions, useMe } from '@/lib/auth';
 import { SettingsSection } from '@/features/settings/components/settings-section';
 
 const PALETTE: Record<string, string> = {
@@ -19,6 +19,8 @@ export function InstagramConnection() {
   const { t } = useTranslation('settings');
   const me = useMe();
   const resync = useResync();
+  const options = useAuthOptions();
+  const instagramOffered = options.data?.instagram ?? true;
   const connection = me.data?.connection;
   const status = connection?.status ?? 'not_connected';
   const handle = me.data?.tenant.ig_handle;
@@ -45,12 +47,14 @@ export function InstagramConnection() {
           </Text>
         )}
         <Flex gap="2" wrap="wrap">
+          {instagramOffered && (
           <Button asChild colorPalette={status === 'reconnect_needed' ? 'red' : 'pink'} variant={status === 'connected' ? 'outline' : 'solid'}>
             <a href={INSTAGRAM_OAUTH_START}>
               <LuInstagram aria-hidden />
               {status === 'connected' || status === 'reconnect_needed' ? t('instagram.reconnect') : t('instagram.connect')}
             </a>
           </Button>
+          )}
           <Button
             variant="outline"
             loading={resync.isPending}
