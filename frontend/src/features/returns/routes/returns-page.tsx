@@ -1,12 +1,11 @@
-// WORK IN PROGRESS — placeholder route module created by the app shell so the route, the
-// navigation and lazy loading exist. The "web-data" helper replaces this file with the real
-// returns screen. Not a product screen: it shows no data.
-import { PageHeader } from '@/components/page-header';
-import { useTranslation } from 'react-i18next';
+// The returns tab: the list, or one request when the address names it (/returns/:returnId).
+import { useParams } from 'react-router';
+import { ReturnDetail } from '@/features/returns/components/return-detail';
+import { ReturnList } from '@/features/returns/components/return-list';
 
 export function ReturnsPage() {
-  const { t } = useTranslation();
-  return <PageHeader title={t('nav.returns')} />;
+  const { returnId } = useParams();
+  return returnId ? <ReturnDetail returnId={returnId} /> : <ReturnList />;
 }
 
 export { ReturnsPage as Component };
