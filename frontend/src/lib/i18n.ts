@@ -34,10 +34,12 @@ function initialLanguage(): Language {
   } catch {
     // storage can be blocked; fall through to the browser's language
   }
-  return navigator.language?.toLowerCase().startsWith('ar') ? 'ar' : 'en';
+  const browser = typeof navigator === 'undefined' ? '' : navigator.language;
+  return browser?.toLowerCase().startsWith('ar') ? 'ar' : 'en';
 }
 
 function applyToDocument(language: Language) {
+  if (typeof document === 'undefined') return; // unit tests run without a DOM
   document.documentElement.lang = language;
   document.documentElement.dir = directionOf(language);
 }

@@ -9,26 +9,13 @@ import { ErrorAlert } from '@/components/error-alert';
 import { LoadingSkeleton } from '@/components/loading-skeleton';
 import { toaster } from '@/components/toaster';
 import {
-  type ModelSettingsChange,
   useModelSettings,
   useSaveModelSettings,
   useTestModel,
 } from '@/features/settings/api/settings';
 import { SettingsSection } from '@/features/settings/components/settings-section';
+import { modelChange, type ModelFormValues as Values } from '@/features/settings/lib/model-change';
 import { errorMessage, isApiError } from '@/lib/api-client';
-
-type Values = { api_key: string; base_url: string; model: string };
-
-/** Only what the merchant changed: an empty key keeps the saved one, an emptied field clears it. */
-export function modelChange(values: Values, saved: { base_url?: string | null; model?: string | null }): ModelSettingsChange {
-  const change: ModelSettingsChange = {};
-  if (values.api_key.trim()) change.api_key = values.api_key.trim();
-  const baseUrl = values.base_url.trim();
-  if (baseUrl !== (saved.base_url ?? '')) change.base_url = baseUrl || null;
-  const model = values.model.trim();
-  if (model !== (saved.model ?? '')) change.model = model || null;
-  return change;
-}
 
 export function ModelSettings() {
   const { t } = useTranslation('settings');
