@@ -4,11 +4,12 @@
 // hide the others. Then: another shop never sees this shop's data.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ORDER_CONFIRMED, ORDER_TRIGGER, DM_REPLY } from './support/fake-model.mjs';
 import { api, ar, en } from './support/app.mjs';
 import { until } from './support/poll.mjs';
-import { ORDER_SKU, SHOP_A, SHOP_B, dmEvent, signInWithInstagram, startStack } from './support/stack.mjs';
+import { LOGS, ORDER_SKU, SHOP_A, SHOP_B, dmEvent, signInWithInstagram, startStack } from './support/stack.mjs';
 
 const CUSTOMER = '1234567890123456';
 const DM_TEXT = 'مرحبا، كم سعر الفستان الأحمر؟';
@@ -46,25 +47,45 @@ after(async () => {
 
 const go = (path) => page.goto(`${stack.baseUrl}${path}`);
 const STEP = { timeout: 90_000 };
+let shots = 0;
+
+/** One journey step as a subtest; a failed step leaves a screenshot next to the logs. */
+function step(t, name, body) {
+  return t.test(name, STEP, async () => {
+    try {
+      await body();
+    } catch (e) {
+      const file = join(LOGS, `journey-failed-${String(++shots).padStart(2, '0')}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      e.message += `\n(screenshot: ${file})`;
+      throw e;
+    }
+  });
+}
 
 test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
-  await t.test('sign in with Instagram: a new shop lands in the onboarding wizard', STEP, async () => {
+  await step(t, 'sign in with Instagram: a new shop lands in the onboarding wizard', async () => {
     await signInWithInstagram(stack, page, SHOP_A);
     assert.equal(new URL(page.url()).pathname, '/onboarding');
   });
 
-  await t.test('wizard: catalog CSV with Arabic names; the bad row is shown, the fixed file is imported', STEP, async () => {
+  await step(t, 'wizard: catalog CSV with Arabic names; the bad row is shown, the fixed file is imported', async () => {
     await go('/onboarding');
     const wizard = page.getByRole('main');
     // Step 1 says Instagram is connected, then the catalog step.
-    await wizard.getByText(SHOP_A.username).first().waitFor();
-    await gotoWizardStep(wizard, /catalog/i);
+    await gotoWizardStep('instagram');
+    await wizard.getByText(en('onboarding', 'instagram.connected', { handle: SHOP_A.username })).waitFor();
+    await gotoWizardStep('catalog');
     const input = wizard.locator('input[type=file]').first();
     await input.setInputFiles({ name: 'products.csv', mimeType: 'text/csv', buffer: csv(...CSV_ROWS, BAD_ROW) });
     const errors = wizard.getByTestId('csv-row-errors');
     await errors.waitFor();
-    // The bad row is row 4 of the file (header = row 1) and its price column is named.
-    await errors.getByRole('row').filter({ hasText: '4' }).filter({ hasText: /price/i }).first().waitFor();
+    // One problem: row 4 of the file (the header is row 1), its price column named.
+    const problems = errors.locator('tbody tr');
+    await until('one row error', async () => (await problems.count()) === 1);
+    const cells = await problems.first().locator('td').allInnerTexts();
+    assert.equal(cells[0], '4', cells.join(' | '));
+    assert.match(cells[1], /price/i, cells.join(' | '));
     await wizard.getByText(en('catalog', 'import.allOrNothing')).waitFor();
     // The merchant fixes the file and drops it again.
     await input.setInputFiles({ name: 'products.csv', mimeType: 'text/csv', buffer: csv(...CSV_ROWS, GOOD_ROW) });
@@ -77,10 +98,10 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     for (const n of ['فستان أحمر سهرة', 'عباية سوداء مطرزة', 'شال حرير']) assert.ok(names.includes(n), `${n} in ${names}`);
   });
 
-  await t.test('wizard: a knowledge .txt file is uploaded and shown indexed', STEP, async () => {
+  await step(t, 'wizard: a knowledge .txt file is uploaded and shown indexed', async () => {
     await go('/onboarding');
     const wizard = page.getByRole('main');
-    await gotoWizardStep(wizard, /knowledge/i);
+    await gotoWizardStep('knowledge_base');
     await wizard.locator('input[type=file]').first().setInputFiles({
       name: 'policies.txt',
       mimeType: 'text/plain',
@@ -94,29 +115,41 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     assert.match(JSON.stringify(docs.body), /"indexed"/);
   });
 
-  await t.test('wizard: the business profile is filled in and saved', STEP, async () => {
+  await step(t, 'wizard: the business profile is filled in and saved', async () => {
     await go('/onboarding');
     const wizard = page.getByRole('main');
-    await gotoWizardStep(wizard, /profile/i);
+    await gotoWizardStep('profile');
     await wizard.getByLabel(en('profile', 'fields.shop_name')).first().fill('بوتيك ليلى');
-    await wizard.getByRole('button', { name: new RegExp(`${en('profile', 'save')}|next|continue`, 'i') }).first().click();
+    // The YAML is shown beside the form and follows it.
+    await until('the YAML preview shows the new name', async () =>
+      (await wizard.getByTestId('profile-yaml-preview').innerText()).includes('بوتيك ليلى'),
+    );
+    await wizard.getByRole('button', { name: en('onboarding', 'profile.save') }).click();
+    // Saved, the wizard moves on to the last step.
+    await wizard.getByRole('heading', { name: en('onboarding', 'steps.finish.title'), level: 2 }).waitFor();
     await until('the profile saved through the API', async () => {
       const p = await api(context, stack.baseUrl, 'GET', '/api/v1/profile');
       return p.status === 200 && JSON.stringify(p.body).includes('بوتيك ليلى');
     });
   });
 
-  await t.test('wizard: finish', STEP, async () => {
+  await step(t, 'wizard: finish', async () => {
     await go('/onboarding');
     const wizard = page.getByRole('main');
-    await gotoWizardStep(wizard, /finish|done|live/i);
-    await wizard.getByRole('button', { name: /finish|go to (the )?dashboard|start/i }).first().click();
+    await gotoWizardStep('finish');
+    await wizard.getByRole('button', { name: en('onboarding', 'finish') }).click();
+    await until('the shop marked as set up (API)', async () => {
+      const o = await api(context, stack.baseUrl, 'GET', '/api/v1/onboarding');
+      return o.body?.completed_at;
+    });
+    await wizard.getByTestId('onboarding-live').filter({ hasText: en('onboarding', 'live.yes') }).waitFor();
+    await wizard.getByRole('link', { name: en('onboarding', 'toDashboard') }).click();
     await page.waitForURL((u) => u.pathname === '/');
     const o = await api(context, stack.baseUrl, 'GET', '/api/v1/onboarding');
     assert.match(JSON.stringify(o.body), /completed_at":"\d/);
   });
 
-  await t.test('catalog grid: a price edited in place is there after a reload', STEP, async () => {
+  await step(t, 'catalog grid: a price edited in place is there after a reload', async () => {
     await ensureCatalog();
     await go('/catalog');
     const cell = priceCell(ORDER_SKU);
@@ -131,7 +164,7 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     await until('the new price after reload', async () => /27[.,]500/.test(await priceCell(ORDER_SKU).innerText()));
   });
 
-  await t.test('inbox: a webhook DM shows in the open inbox within 5 s', STEP, async () => {
+  await step(t, 'inbox: a webhook DM shows in the open inbox within 5 s', async () => {
     await go('/inbox');
     await page.getByRole('heading', { name: en('inbox', 'title') }).first().waitFor();
     const started = Date.now();
@@ -142,7 +175,7 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     console.log(`# the DM showed in the inbox ${Date.now() - started} ms after the webhook`);
   });
 
-  await t.test("inbox: the AI's reply is in the thread (and was sent to Instagram)", STEP, async () => {
+  await step(t, "inbox: the AI's reply is in the thread (and was sent to Instagram)", async () => {
     await until('the AI reply sent to Instagram', () =>
       stack.ig.sentMessages().some((m) => m.json.message.text === DM_REPLY && m.json.recipient.id === CUSTOMER),
     { timeoutMs: 15_000 });
@@ -157,7 +190,7 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     await thread.getByText(DM_REPLY).first().waitFor();
   });
 
-  await t.test('inbox: take over, reply as a human (Instagram receives it), hand back', STEP, async () => {
+  await step(t, 'inbox: take over, reply as a human (Instagram receives it), hand back', async () => {
     await go(`/inbox/${conversationId}`);
     const main = page.getByRole('main');
     const actions = main.getByRole('group', { name: en('inbox', 'actions.label') });
@@ -177,7 +210,7 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     assert.equal(c.body?.conversation?.mode, 'ai');
   });
 
-  await t.test('test chat: an order placed by the agent appears in Orders', STEP, async () => {
+  await step(t, 'test chat: an order placed by the agent appears in Orders', async () => {
     await ensureCatalog();
     await go('/instructions');
     const main = page.getByRole('main');
@@ -194,7 +227,7 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     orderNumber = order.number ?? order.order_number ?? order.id;
   });
 
-  await t.test('orders: the CSV export downloads and contains the order', STEP, async () => {
+  await step(t, 'orders: the CSV export downloads and contains the order', async () => {
     await go('/orders');
     const download = page.waitForEvent('download');
     await page.getByRole('main').getByRole('button', { name: /export/i }).or(page.getByRole('main').getByRole('link', { name: /export/i })).first().click();
@@ -205,7 +238,7 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     if (orderNumber) assert.ok(text.includes(String(orderNumber)), `order ${orderNumber} in\n${text.slice(0, 500)}`);
   });
 
-  await t.test('Arabic: <html dir="rtl" lang="ar"> and the catalog grid mirrored', STEP, async () => {
+  await step(t, 'Arabic: <html dir="rtl" lang="ar"> and the catalog grid mirrored', async () => {
     await go('/catalog');
     await page.getByRole('button', { name: en('common', 'language.switchTo_ar') }).click();
     await until('html dir=rtl lang=ar', async () =>
@@ -219,7 +252,7 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     assert.equal(await page.evaluate(() => document.documentElement.dir), 'rtl');
   });
 
-  await t.test('sign out: the session is gone', STEP, async () => {
+  await step(t, 'sign out: the session is gone', async () => {
     await go('/');
     const signOut = new RegExp(`^(${en('common', 'actions.signOut')}|${ar('common', 'actions.signOut')})$`);
     await page.getByRole('button', { name: signOut }).first().click();
@@ -253,14 +286,13 @@ test("another shop never sees this shop's data", { timeout: 120_000 }, async () 
   assert.ok(!JSON.stringify(items.body).includes(ORDER_SKU));
 });
 
-/** Opens the wizard step whose tab, link or button matches `name` (if not already there). */
-async function gotoWizardStep(wizard, name) {
-  const control = wizard
-    .getByRole('tab', { name })
-    .or(wizard.getByRole('link', { name }))
-    .or(wizard.getByRole('button', { name }))
-    .first();
-  if (await control.isVisible().catch(() => false)) await control.click();
+/** Opens a wizard step from the steps navigation (instagram, catalog, knowledge_base, …). */
+async function gotoWizardStep(step) {
+  await page.getByRole('navigation', { name: en('onboarding', 'stepsLabel') }).getByTestId(`onboarding-step-${step}`).click();
+  await page
+    .getByRole('main')
+    .getByRole('heading', { name: en('onboarding', `steps.${step}.title`), level: 2 })
+    .waitFor();
 }
 
 /** The price cell of the grid row with `sku`. */

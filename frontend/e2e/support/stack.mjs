@@ -24,7 +24,7 @@ export const FRONTEND = join(ROOT, 'frontend');
 export const HANDLER = process.env.IGSHOP_E2E_HANDLER ?? join(ROOT, 'target/debug/handler');
 export const CHROMIUM = process.env.IGSHOP_E2E_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(ROOT, '.data/e2e-screenshots');
-const LOGS = join(ROOT, '.data/e2e-logs');
+export const LOGS = join(ROOT, '.data/e2e-logs');
 
 /** The shop the journey signs in as through the fake Instagram. */
 export const SHOP_A = { id: '17841400000000001', username: 'layla.boutique' };
