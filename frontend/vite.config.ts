@@ -18,7 +18,6 @@ export default defineConfig({
   build: {
     target: 'es2022',
     sourcemap: false,
-    manifest: true,
     // dist/.vite/manifest.json: what scripts/bundle-budget.mjs reads (entry and chunk graph).
     manifest: true,
     chunkSizeWarningLimit: 600,
