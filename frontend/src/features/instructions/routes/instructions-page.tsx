@@ -1,12 +1,26 @@
-// WORK IN PROGRESS — placeholder route module created by the app shell so the route, the
-// navigation and lazy loading exist. The "web-data" helper replaces this file with the real
-// instructions screen. Not a product screen: it shows no data.
-import { PageHeader } from '@/components/page-header';
+// The AI instructions tab: free-text instructions and business rules on one side, a test chat
+// on the other to try them at once.
+import { Grid, Stack } from '@chakra-ui/react';
 import { useTranslation } from 'react-i18next';
+import { PageHeader } from '@/components/page-header';
+import { InstructionsCard } from '@/features/instructions/components/instructions-card';
+import { RulesCard } from '@/features/instructions/components/rules-card';
+import { TestChat } from '@/features/instructions/components/test-chat';
 
 export function InstructionsPage() {
-  const { t } = useTranslation();
-  return <PageHeader title={t('nav.instructions')} />;
+  const { t } = useTranslation('instructions');
+  return (
+    <Stack gap="6">
+      <PageHeader title={t('title')} description={t('description')} />
+      <Grid templateColumns={{ base: '1fr', lg: '3fr 2fr' }} gap="6" alignItems="start">
+        <Stack gap="6" minW="0">
+          <InstructionsCard />
+          <RulesCard />
+        </Stack>
+        <TestChat />
+      </Grid>
+    </Stack>
+  );
 }
 
 export { InstructionsPage as Component };
