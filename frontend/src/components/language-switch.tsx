@@ -1,4 +1,4 @@
-import { Button } from '@chakra-ui/react';
+import { Box, Button } from '@chakra-ui/react';
 import { LuLanguages } from 'react-icons/lu';
 import { useTranslation } from 'react-i18next';
 import { changeLanguage, useLanguage } from '@/lib/i18n';
@@ -18,7 +18,9 @@ export function LanguageSwitch({ size = 'sm' }: { size?: 'xs' | 'sm' | 'md' }) {
       data-testid="language-switch"
     >
       <LuLanguages aria-hidden />
-      {other === 'ar' ? 'العربية' : 'English'}
+      <Box as="span" display={{ base: 'none', sm: 'inline' }}>
+        {other === 'ar' ? 'العربية' : 'English'}
+      </Box>
     </Button>
   );
 }

@@ -97,6 +97,7 @@ function SignOutButton() {
       size="sm"
       variant="ghost"
       loading={signOut.isPending}
+      aria-label={t('actions.signOut')}
       onClick={() =>
         signOut.mutate(undefined, {
           onSettled: () => void navigate(paths.signin.getHref(), { replace: true }),
@@ -104,7 +105,9 @@ function SignOutButton() {
       }
     >
       <LuLogOut aria-hidden />
-      {t('actions.signOut')}
+      <Box as="span" display={{ base: 'none', md: 'inline' }}>
+        {t('actions.signOut')}
+      </Box>
     </Button>
   );
 }

@@ -61,8 +61,8 @@ function ConversationRow({
           </Circle>
           <Stack gap="1" flex="1" minW="0">
             <Flex gap="2" align="baseline">
-              <Text fontWeight={unread ? 'bold' : 'medium'} truncate flex="1" dir="auto">
-                {name}
+              <Text fontWeight={unread ? 'bold' : 'medium'} truncate flex="1">
+                <bdi>{name}</bdi>
               </Text>
               {conversation.last_message_at && (
                 <Text as="span" textStyle="xs" color="fg.muted" flexShrink={0}>
@@ -73,8 +73,10 @@ function ConversationRow({
               )}
             </Flex>
             <Flex gap="2" align="center">
-              <Text textStyle="sm" color={unread ? 'fg' : 'fg.muted'} truncate flex="1" dir="auto">
-                <Preview conversation={conversation} />
+              <Text textStyle="sm" color={unread ? 'fg' : 'fg.muted'} truncate flex="1">
+                <bdi>
+                  <Preview conversation={conversation} />
+                </bdi>
               </Text>
               {unread && (
                 <Circle size="5" bg="blue.solid" color="white" fontSize="xs" flexShrink={0}>

@@ -135,7 +135,7 @@ export function ReplyBox({ conversation }: { conversation: ConversationDetail })
         <Text textStyle="xs" color="fg.muted" display={{ base: 'none', md: 'block' }}>
           {t('reply.shortcut')}
         </Text>
-        <Text textStyle="xs" color={[...text.trim()].length > MAX_REPLY_CHARS ? 'fg.error' : 'fg.muted'}>
+        <Text textStyle="xs" dir="ltr" color={[...text.trim()].length > MAX_REPLY_CHARS ? 'fg.error' : 'fg.muted'}>
           {t('reply.count', { count: [...text.trim()].length, max: MAX_REPLY_CHARS })}
         </Text>
         <Button type="submit" size="sm" loading={sending.isPending} colorPalette={mode === 'note' ? 'yellow' : 'blue'}>

@@ -49,13 +49,16 @@ function Delivery({ delivery }: { delivery: NonNullable<ThreadEvent['delivery']>
     <HStack
       gap="1"
       textStyle="xs"
+      alignItems="flex-start"
       color={delivery.status === 'failed' ? 'fg.error' : 'fg.muted'}
       data-testid="delivery-state"
       data-status={delivery.status}
     >
       <span aria-hidden>{icon}</span>
-      <span>{t(`event.delivery.${delivery.status}`)}</span>
-      {delivery.error && <span>— {delivery.error}</span>}
+      <span>
+        {t(`event.delivery.${delivery.status}`)}
+        {delivery.error ? ` — ${delivery.error}` : ''}
+      </span>
     </HStack>
   );
 }

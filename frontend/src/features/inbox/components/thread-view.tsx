@@ -67,8 +67,8 @@ function CustomerDetails({ conversation }: { conversation: ConversationDetail })
   ].filter(Boolean);
   if (parts.length === 0) return null;
   return (
-    <Text textStyle="xs" color="fg.muted" aria-label={t('thread.customer')} dir="auto">
-      {parts.join(' · ')}
+    <Text textStyle="xs" color="fg.muted">
+      <bdi>{parts.join(' · ')}</bdi>
     </Text>
   );
 }
@@ -169,13 +169,15 @@ export function ThreadView({ id, listSearch }: { id: string; listSearch: string 
       <Stack gap="2" px="4" py="3" borderBottomWidth="1px" bg="bg">
         <Flex gap="2" align="center" wrap="wrap">
           {back}
-          <Stack gap="0.5" flex="1" minW="0">
-            <Heading as="h2" size="md" truncate dir="auto" data-testid="thread-customer">
-              {name}
+          <Stack gap="0.5" flex="1" minW="0" flexBasis={{ base: 'calc(100% - 3rem)', md: '0' }}>
+            <Heading as="h2" size="md" truncate data-testid="thread-customer">
+              <bdi>{name}</bdi>
             </Heading>
             <CustomerDetails conversation={detail} />
           </Stack>
-          <Actions conversation={detail} />
+          <Box w={{ base: 'full', md: 'auto' }}>
+            <Actions conversation={detail} />
+          </Box>
         </Flex>
         <ConversationBadges conversation={detail} />
         {detail.needs_human && detail.handoff_reason && (
