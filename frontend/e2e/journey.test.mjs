@@ -126,7 +126,7 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     );
     await wizard.getByRole('button', { name: en('onboarding', 'profile.save') }).click();
     // Saved, the wizard moves on to the last step.
-    await wizard.getByRole('heading', { name: en('onboarding', 'steps.finish.title'), level: 2 }).waitFor();
+    await wizard.getByRole('heading', { name: en('onboarding', 'steps.finish.title'), level: 2, exact: true }).waitFor();
     await until('the profile saved through the API', async () => {
       const p = await api(context, stack.baseUrl, 'GET', '/api/v1/profile');
       return p.status === 200 && JSON.stringify(p.body).includes('بوتيك ليلى');
@@ -200,9 +200,11 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     const box = main.getByRole('textbox', { name: new RegExp(`^${en('inbox', 'reply.replyLabel', { name: '' }).trim()}`) });
     await box.fill(HUMAN_REPLY);
     await main.getByRole('button', { name: en('inbox', 'reply.send') }).click();
-    await until('the human reply at the fake Instagram', () =>
-      stack.ig.sentMessages().some((m) => m.json.message.text === HUMAN_REPLY && m.json.recipient.id === CUSTOMER),
+    const sent = await until('the human reply at the fake Instagram', () =>
+      stack.ig.sentMessages().find((m) => m.json.message.text === HUMAN_REPLY && m.json.recipient.id === CUSTOMER),
     );
+    // The customer wrote minutes ago: a normal message, no HUMAN_AGENT tag.
+    assert.equal(sent.json.tag, undefined, JSON.stringify(sent.json));
     await page.getByRole('log').getByText(HUMAN_REPLY).first().waitFor();
     await actions.getByRole('button', { name: en('inbox', 'actions.handback') }).click();
     await actions.getByRole('button', { name: en('inbox', 'actions.takeover') }).waitFor();
@@ -298,7 +300,7 @@ async function gotoWizardStep(step) {
   await page.getByRole('navigation', { name: en('onboarding', 'stepsLabel') }).getByTestId(`onboarding-step-${step}`).click();
   await page
     .getByRole('main')
-    .getByRole('heading', { name: en('onboarding', `steps.${step}.title`), level: 2 })
+    .getByRole('heading', { name: en('onboarding', `steps.${step}.title`), level: 2, exact: true })
     .waitFor();
 }
 
