@@ -166,7 +166,8 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
 
   await step(t, 'inbox: a webhook DM shows in the open inbox within 5 s', async () => {
     await go('/inbox');
-    await page.getByRole('heading', { name: en('inbox', 'title') }).first().waitFor();
+    // The list has loaded (and polls): no conversation yet.
+    await page.getByRole('main').getByText(en('inbox', 'empty.none')).waitFor();
     const started = Date.now();
     assert.equal(await stack.postWebhook(dmEvent({ account: SHOP_A.id, customer: CUSTOMER, text: DM_TEXT })), 200);
     const list = page.getByRole('navigation', { name: en('inbox', 'listLabel') });

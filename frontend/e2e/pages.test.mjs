@@ -71,7 +71,7 @@ const PAGES = [
 /** Waits until the page has drawn its content: a heading, no skeleton, the network quiet. */
 async function settled(p) {
   await p.locator('h1').first().waitFor();
-  await p.waitForLoadState('networkidle').catch(() => {});
+  await p.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => {});
   await until('no loading skeleton', async () => (await p.locator('.chakra-skeleton, [data-loading]').count()) === 0, {
     timeoutMs: 10_000,
   }).catch(() => {});
