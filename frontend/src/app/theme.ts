@@ -7,6 +7,12 @@ const fontStack =
 
 const config = defineConfig({
   theme: {
+    semanticTokens: {
+      colors: {
+        // Chakra's default error red (red.500) is below 4.5:1 on white for small text.
+        fg: { error: { value: { _light: '{colors.red.700}', _dark: '{colors.red.300}' } } },
+      },
+    },
     tokens: {
       fonts: {
         body: { value: fontStack },

@@ -7,18 +7,21 @@ export function EmptyState({
   title,
   description,
   action,
+  headingLevel = 'h2',
 }: {
   icon?: ReactNode;
   title: ReactNode;
   description?: ReactNode;
   action?: ReactNode;
+  /** The title's heading level in the page outline. */
+  headingLevel?: 'h2' | 'h3' | 'p';
 }) {
   return (
     <ChakraEmptyState.Root size="md">
       <ChakraEmptyState.Content>
         {icon && <ChakraEmptyState.Indicator aria-hidden>{icon}</ChakraEmptyState.Indicator>}
         <VStack textAlign="center">
-          <ChakraEmptyState.Title>{title}</ChakraEmptyState.Title>
+          <ChakraEmptyState.Title as={headingLevel}>{title}</ChakraEmptyState.Title>
           {description && <ChakraEmptyState.Description>{description}</ChakraEmptyState.Description>}
         </VStack>
         {action}

@@ -13,6 +13,7 @@ import {
   Separator,
   Stack,
   Text,
+  VisuallyHidden,
 } from '@chakra-ui/react';
 import { Suspense, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -75,11 +76,12 @@ function AlertsBadge() {
   // /api/v1/me carries the open alerts too; it covers a failed alerts request.
   const count = alerts.data?.alerts.length ?? me.data?.alerts.length ?? 0;
   return (
-    <Button asChild size="sm" variant="ghost" aria-label={t('alerts.badge', { count })}>
+    <Button asChild size="sm" variant="ghost">
       <RouterLink to={`${paths.overview.getHref()}#alerts`}>
         <LuBell aria-hidden />
+        <VisuallyHidden>{t('alerts.badge', { count })}</VisuallyHidden>
         {count > 0 && (
-          <Badge colorPalette="red" variant="solid" size="sm" data-testid="alerts-count">
+          <Badge colorPalette="red" variant="solid" size="sm" data-testid="alerts-count" aria-hidden>
             {count}
           </Badge>
         )}

@@ -27,7 +27,7 @@ function SetupNudge() {
         <Alert.Title>{t('setup.title')}</Alert.Title>
         <Alert.Description>{t('setup.body')}</Alert.Description>
       </Alert.Content>
-      <Button asChild size="sm" alignSelf="center">
+      <Button asChild size="sm" alignSelf="center" colorPalette="gray">
         <Link to={paths.onboarding.getHref()}>{t('setup.action')}</Link>
       </Button>
     </Alert.Root>

@@ -1,4 +1,4 @@
-import { SimpleGrid, Stat, Text } from '@chakra-ui/react';
+import { SimpleGrid, Stack, Text } from '@chakra-ui/react';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Overview } from '@/features/dashboard/api/get-dashboard';
@@ -7,11 +7,19 @@ import { useLanguage } from '@/lib/i18n';
 
 function Figure({ label, value, help }: { label: string; value: ReactNode; help?: ReactNode }) {
   return (
-    <Stat.Root borderWidth="1px" rounded="lg" p="4" bg="bg">
-      <Stat.Label>{label}</Stat.Label>
-      <Stat.ValueText fontVariantNumeric="tabular-nums">{value}</Stat.ValueText>
-      {help && <Stat.HelpText>{help}</Stat.HelpText>}
-    </Stat.Root>
+    <Stack gap="1" borderWidth="1px" rounded="lg" p="4" bg="bg">
+      <Text textStyle="sm" color="fg.muted">
+        {label}
+      </Text>
+      <Text textStyle="2xl" fontWeight="semibold" fontVariantNumeric="tabular-nums">
+        {value}
+      </Text>
+      {help && (
+        <Text textStyle="xs" color="fg.muted">
+          {help}
+        </Text>
+      )}
+    </Stack>
   );
 }
 
@@ -44,15 +52,11 @@ export function Figures({ overview }: { overview: Overview }) {
       <Figure
         label={t('figures.tokens')}
         value={n(tokens)}
-        help={
-          <Text as="span">
-            {t('figures.tokensDetail', {
-              prompt: n(overview.tokens.prompt),
-              cached: n(overview.tokens.cached),
-              completion: n(overview.tokens.completion),
-            })}
-          </Text>
-        }
+        help={t('figures.tokensDetail', {
+          prompt: n(overview.tokens.prompt),
+          cached: n(overview.tokens.cached),
+          completion: n(overview.tokens.completion),
+        })}
       />
       <Figure label={t('figures.cost')} value={formatUsd(overview.cost_usd, language)} />
     </SimpleGrid>

@@ -31,7 +31,7 @@ function Actions({ conversation }: { conversation: ConversationDetail }) {
   return (
     <HStack gap="2" wrap="wrap" role="group" aria-label={t('actions.label')}>
       {conversation.mode === 'ai' ? (
-        <Button size="sm" colorPalette="teal" onClick={() => run('takeover')} loading={busy('takeover')} title={t('actions.takeoverHint')}>
+        <Button size="sm" colorPalette="blue" onClick={() => run('takeover')} loading={busy('takeover')} title={t('actions.takeoverHint')}>
           <LuUserCheck aria-hidden />
           {t('actions.takeover')}
         </Button>

@@ -1,6 +1,6 @@
 // The inbox: the conversation list and the open thread side by side; at phone width one at a
 // time (the thread has a back button). Filters and search live in the URL.
-import { Box, Flex } from '@chakra-ui/react';
+import { Box, Flex, Heading } from '@chakra-ui/react';
 import { useTranslation } from 'react-i18next';
 import { LuInbox } from 'react-icons/lu';
 import { useParams, useSearchParams } from 'react-router';
@@ -35,6 +35,12 @@ export function InboxPage() {
       >
         <ConversationList filter={filter} search={search} selectedId={conversationId} />
       </Box>
+      {conversationId && (
+        // At phone width the list (and its h1) is hidden while a thread is open.
+        <Heading as="h1" srOnly hideFrom="md">
+          {t('title')}
+        </Heading>
+      )}
       <Box flex="1" minW="0" display={{ base: conversationId ? 'flex' : 'none', md: 'flex' }}>
         {conversationId ? (
           <ThreadView id={conversationId} listSearch={listSearch} />

@@ -27,7 +27,7 @@ export function SettingsSection({
       p={{ base: '4', md: '6' }}
     >
       <Stack gap="1" mb="4">
-        <Heading as="h2" size="md" id={`${id}-title`} color={tone === 'danger' ? 'fg.error' : undefined}>
+        <Heading as="h2" size="md" id={`${id}-title`} color={tone === 'danger' ? 'red.fg' : undefined}>
           {title}
         </Heading>
         {description && (
