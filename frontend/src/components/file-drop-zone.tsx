@@ -4,8 +4,8 @@ import { LuUpload } from 'react-icons/lu';
 import type { ReactNode } from 'react';
 
 /**
- * A drop zone that is also a button (Enter/Space opens the file picker). `label` is its
- * accessible name; the hidden input carries the same name so tests can set files on it.
+ * A drop zone that is also a button (Enter/Space opens the file picker), named by its visible
+ * `label` and hint; the hidden file input carries `label` as its name.
  */
 export function FileDropZone({
   label,
@@ -36,9 +36,13 @@ export function FileDropZone({
     onDropAccepted: onFiles,
     onDropRejected: onRejected,
   });
+  // The input sits beside the button (not inside it), so the button holds no other control;
+  // the button's name is its visible text.
   return (
+    <>
+    <input {...getInputProps({ 'aria-label': label })} />
     <Box
-      {...getRootProps({ role: 'button', 'aria-label': label })}
+      {...getRootProps({ role: 'button' })}
       data-testid={testId}
       borderWidth="2px"
       borderStyle="dashed"
@@ -51,7 +55,6 @@ export function FileDropZone({
       textAlign="center"
       _focusVisible={{ outline: '2px solid', outlineColor: 'blue.focusRing', outlineOffset: '2px' }}
     >
-      <input {...getInputProps({ 'aria-label': label })} />
       <Stack align="center" gap="2">
         <LuUpload aria-hidden size="28" />
         <Text fontWeight="medium">{label}</Text>
@@ -62,5 +65,6 @@ export function FileDropZone({
         )}
       </Stack>
     </Box>
+    </>
   );
 }
