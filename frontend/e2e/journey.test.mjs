@@ -217,11 +217,13 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     await ensureCatalog();
     await go('/instructions');
     const main = page.getByRole('main');
-    const box = main.getByRole('textbox', { name: /test|message|customer/i }).last();
-    await box.fill(ORDER_MESSAGE);
-    await box.press('Enter');
-    await main.getByText(ORDER_CONFIRMED).first().waitFor({ timeout: 20_000 });
-    await main.getByText('create_order').first().waitFor();
+    await main.getByRole('textbox', { name: en('instructions', 'chat.message') }).fill(ORDER_MESSAGE);
+    await main.getByRole('button', { name: en('instructions', 'chat.send'), exact: true }).click();
+    const log = main.getByTestId('test-chat-log');
+    await log.getByText(ORDER_CONFIRMED).first().waitFor({ timeout: 20_000 });
+    // The tool call is shown with the reply, and it succeeded.
+    await log.getByText('create_order').first().waitFor();
+    await log.getByText(en('instructions', 'chat.toolOk'), { exact: true }).first().waitFor();
   });
 
   await step(t, 'orders: the order placed in test chat is listed', async () => {
