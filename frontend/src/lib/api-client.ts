@@ -4,11 +4,7 @@
 // 401 sends the merchant to the sign-in page with a return path.
 import createFetchClient, { type Middleware } from 'openapi-fetch';
 import createQueryClient from 'openapi-react-query';
-import type { paths as generatedPaths } from '@/lib/api/schema';
-import type { PendingPaths } from '@/lib/api/pending-contract';
-
-// TEMPORARY: the contract's new endpoints until the generated schema has them.
-type paths = generatedPaths & PendingPaths;
+import type { paths } from '@/lib/api/schema';
 import { i18n } from '@/lib/i18n';
 
 export class ApiError extends Error {

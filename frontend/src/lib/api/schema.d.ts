@@ -139,6 +139,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shop's alerts, newest first (?state=open, the default, or all) */
+        get: operations["get_api_v1_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark an alert read */
+        post: operations["post_api_v1_alerts__id__read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/local": {
         parameters: {
             query?: never;
@@ -330,6 +364,159 @@ export interface paths {
         head?: never;
         /** Change an item */
         patch: operations["patch_api_v1_catalog_items__id_"];
+        trace?: never;
+    };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The inbox: waiting for a person first, then the latest activity (filters, cursor; no test-chat conversations) */
+        get: operations["get_api_v1_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conversation with the customer's details and its thread: the latest events, oldest first (before= for older) */
+        get: operations["get_api_v1_conversations__id_"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close the conversation (a new customer message opens it again) */
+        post: operations["post_api_v1_conversations__id__close"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/handback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hand the conversation back to the AI (nobody is waiting for a person any more) */
+        post: operations["post_api_v1_conversations__id__handback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add an internal note — 201 (never sent to the customer) */
+        post: operations["post_api_v1_conversations__id__notes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark the conversation read (unread_count 0) */
+        post: operations["post_api_v1_conversations__id__read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reopen a closed conversation */
+        post: operations["post_api_v1_conversations__id__reopen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/reply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer as a person — 201: inside 24 h a normal message, 24 h–7 days with the HUMAN_AGENT tag, later 422 window_closed; pauses the AI */
+        post: operations["post_api_v1_conversations__id__reply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/takeover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take over from the AI: the AI pauses for this conversation */
+        post: operations["post_api_v1_conversations__id__takeover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/dashboard": {
@@ -745,6 +932,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/shop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete the shop and all its data (confirm = the shop's Instagram handle); clears the session cookie */
+        delete: operations["delete_api_v1_shop"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shop/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything the shop keeps here as a zip (catalog.csv, orders.csv, returns.csv, conversations.json, profile.yaml, business-rules.json, ai-instructions.txt, knowledge.json, README.txt) */
+        get: operations["get_api_v1_shop_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/test-chat": {
         parameters: {
             query?: never;
@@ -770,13 +991,36 @@ export interface components {
         Acknowledged: {
             [key: string]: unknown;
         };
+        /** @description One alert as the merchant sees it. */
         Alert: {
+            /**
+             * Format: date-time
+             * @description When it was marked read (null: still open).
+             */
+            acknowledged_at?: string | null;
             /** Format: date-time */
             created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @description e.g. instagram_reconnect_needed, instagram_token_expiring, handoff, ai_unavailable. */
             kind: string;
             message: string;
-            severity: string;
+            severity: components["schemas"]["Severity"];
         };
+        AlertsAnswer: {
+            alerts: components["schemas"]["Alert"][];
+        };
+        Attachment: {
+            /** @description image, video, audio, file, share, story_mention, reel, ig_reel, … as Instagram names it. */
+            type: string;
+            /** @description Meta's URL (never a copy); it may expire. */
+            url?: string | null;
+        };
+        /**
+         * @description Who wrote a message or caused an event.
+         * @enum {string}
+         */
+        Author: "customer" | "ai" | "merchant" | "merchant_app" | "system";
         Bulk: {
             changes: components["schemas"]["BulkChange"][];
         };
@@ -863,6 +1107,64 @@ export interface components {
             /** @description `own` (the shop's key / base URL) or `platform`. */
             uses?: string | null;
         };
+        /** @description One conversation as its thread shows it: the summary with the customer's details. */
+        ConversationDetail: {
+            customer: components["schemas"]["CustomerDetails"];
+            handoff_reason?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_customer_message_at?: string | null;
+            last_message?: null | components["schemas"]["LastMessage"];
+            /** Format: date-time */
+            last_message_at?: string | null;
+            mode: components["schemas"]["Mode"];
+            needs_human: boolean;
+            state: components["schemas"]["State"];
+            /** Format: int32 */
+            unread_count: number;
+            window: components["schemas"]["Window"];
+        };
+        ConversationPage: {
+            conversations: components["schemas"]["ConversationSummary"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One conversation as the inbox lists it. */
+        ConversationSummary: {
+            customer: components["schemas"]["Customer"];
+            /** @description Why the AI is paused (set while the mode is human). */
+            handoff_reason?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_customer_message_at?: string | null;
+            last_message?: null | components["schemas"]["LastMessage"];
+            /** Format: date-time */
+            last_message_at?: string | null;
+            mode: components["schemas"]["Mode"];
+            /** @description The AI handed over and no person has answered yet. */
+            needs_human: boolean;
+            state: components["schemas"]["State"];
+            /** Format: int32 */
+            unread_count: number;
+            window: components["schemas"]["Window"];
+        };
+        Customer: {
+            /** @description The customer's Instagram-scoped id. */
+            ig_id: string;
+            name?: string | null;
+            username?: string | null;
+        };
+        /** @description The customer with the delivery details given in the conversation. */
+        CustomerDetails: {
+            address?: string | null;
+            city?: string | null;
+            ig_id: string;
+            name?: string | null;
+            phone?: string | null;
+            username?: string | null;
+        };
         DayFigures: {
             /** Format: int64 */
             ai_replies: number;
@@ -878,6 +1180,17 @@ export interface components {
             /** @example 12.500 */
             revenue_jod: string;
         };
+        DeleteShop: {
+            /** @description The shop's Instagram handle, typed by the merchant. */
+            confirm: string;
+        };
+        Delivery: {
+            /** @description What Instagram said, for a send that failed or is waiting for a retry. */
+            error?: string | null;
+            status: components["schemas"]["DeliveryStatus"];
+        };
+        /** @enum {string} */
+        DeliveryStatus: "pending" | "sent" | "failed";
         DeliveryZone: {
             /** @description City or area as customers write it (e.g. "عمان", "Irbid"). */
             city: string;
@@ -888,6 +1201,8 @@ export interface components {
         DocumentsAnswer: {
             documents: components["schemas"]["KnowledgeDocument"][];
         };
+        /** @enum {string} */
+        EventKind: "message" | "note" | "handoff" | "mode_change" | "order" | "tool" | "closed" | "reopened";
         /** @enum {string} */
         Field: "sku" | "name" | "description" | "category" | "price" | "stock" | "image_url" | "active" | "attributes";
         HandoffRules: {
@@ -1018,6 +1333,11 @@ export interface components {
             hits: components["schemas"]["SearchHit"][];
             query: string;
         };
+        LastMessage: {
+            author: components["schemas"]["Author"];
+            /** @description None for an attachment without text, or text removed after 30 days. */
+            text?: string | null;
+        };
         LocalSignIn: {
             handle: string;
         };
@@ -1033,6 +1353,8 @@ export interface components {
             local_environment: boolean;
             tenant: components["schemas"]["Tenant"];
         };
+        /** @enum {string} */
+        Mode: "ai" | "human";
         /** @description A change: a field left out keeps what is saved, `null` clears it, a value replaces it. */
         ModelSettingsChange: {
             /** @description The provider's API key; `null` removes the saved key, leaving it out keeps it. */
@@ -1102,6 +1424,14 @@ export interface components {
             quantity: number;
             sku: string;
             unit_price_jod: components["schemas"]["Jod"];
+        };
+        OrderRef: {
+            /** Format: uuid */
+            id: string;
+            /** @description The order number the customer was given. */
+            number: string;
+            status: components["schemas"]["OrderStatus"];
+            total_jod: components["schemas"]["Jod"];
         };
         /** @enum {string} */
         OrderStatus: "pending" | "confirmed" | "shipped" | "delivered" | "cancelled" | "returned";
@@ -1211,6 +1541,14 @@ export interface components {
             updated_at?: string | null;
             yaml: string;
         };
+        ReplyTo: {
+            /** @description The message the customer answered. */
+            mid?: string | null;
+            /** @description The story the customer answered. */
+            story_url?: string | null;
+            /** @description That message's text, when we have it. */
+            text?: string | null;
+        };
         /** @description What the resync fetched (see `shared::instagram::resync::ResyncReport`). */
         ResyncAnswer: components["schemas"]["ResyncReport"];
         ResyncReport: {
@@ -1275,6 +1613,8 @@ export interface components {
             /** @description Product name; passage heading (Postgres falls back to the document title). */
             title: string;
         };
+        /** @enum {string} */
+        Severity: "info" | "warning" | "critical";
         SignInOptions: {
             instagram: boolean;
             local: boolean;
@@ -1284,6 +1624,8 @@ export interface components {
          * @example TS-BLUE-M
          */
         Sku: string;
+        /** @enum {string} */
+        State: "open" | "closed";
         /**
          * @description Where a document stands. Shown to the merchant as is.
          * @enum {string}
@@ -1328,6 +1670,33 @@ export interface components {
             /** @description Start a new test conversation first (forget the earlier messages). */
             reset?: boolean;
         };
+        TextInput: {
+            /** @description 1 to 4000 characters after trimming. */
+            text: string;
+        };
+        Thread: {
+            conversation: components["schemas"]["ConversationDetail"];
+            /** @description Oldest first: the latest `limit` events (before `before`). */
+            events: components["schemas"]["ThreadEvent"][];
+            /** @description Pass as `before` for older events; null when there are none. */
+            older_cursor?: string | null;
+        };
+        ThreadEvent: {
+            /** Format: date-time */
+            at: string;
+            attachments: components["schemas"]["Attachment"][];
+            author: components["schemas"]["Author"];
+            delivery?: null | components["schemas"]["Delivery"];
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["EventKind"];
+            order?: null | components["schemas"]["OrderRef"];
+            /** @description The customer's reaction to this message (an emoji). */
+            reaction?: string | null;
+            reply_to?: null | components["schemas"]["ReplyTo"];
+            text?: string | null;
+            tool?: null | components["schemas"]["ToolRef"];
+        };
         Tokens: {
             /**
              * Format: int64
@@ -1338,6 +1707,10 @@ export interface components {
             completion: number;
             /** Format: int64 */
             prompt: number;
+        };
+        ToolRef: {
+            name: string;
+            summary: string;
         };
         /** @description One tool call as recorded on the turn (`agent_turns.tool_calls`) and shown in the test chat. */
         ToolSummary: {
@@ -1356,6 +1729,19 @@ export interface components {
             /** @description An http(s) page to read. */
             url: string;
         };
+        Window: {
+            /**
+             * Format: date-time
+             * @description When the current state ends (null when closed).
+             */
+            closes_at?: string | null;
+            state: components["schemas"]["WindowState"];
+        };
+        /**
+         * @description What Instagram lets the shop send now.
+         * @enum {string}
+         */
+        WindowState: "open" | "human_agent_only" | "closed";
     };
     responses: never;
     parameters: never;
@@ -1799,6 +2185,97 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["InvalidAnswer"];
                 };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    get_api_v1_alerts: {
+        parameters: {
+            query?: {
+                /** @description open (default) or all. */
+                state?: "open" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertsAnswer"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    post_api_v1_alerts__id__read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Refused: `{error, message}` */
             "4XX": {
@@ -2679,6 +3156,461 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InvalidAnswer"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    get_api_v1_conversations: {
+        parameters: {
+            query?: {
+                /** @description Only conversations waiting for a person (true) or not (false). */
+                needs_human?: boolean;
+                mode?: "ai" | "human";
+                /** @description Only conversations with unread customer messages (true) or without (false). */
+                unread?: boolean;
+                /** @description Default: both. */
+                state?: "open" | "closed";
+                /** @description Customer name, username or Instagram id, or words of a message. */
+                search?: string;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description 1..=100, default 30. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPage"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    get_api_v1_conversations__id_: {
+        parameters: {
+            query?: {
+                /** @description `older_cursor` of the previous answer: the events before those. */
+                before?: string;
+                /** @description 1..=200, default 100. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    post_api_v1_conversations__id__close: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationSummary"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    post_api_v1_conversations__id__handback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationSummary"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    post_api_v1_conversations__id__notes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadEvent"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidAnswer"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    post_api_v1_conversations__id__read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    post_api_v1_conversations__id__reopen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationSummary"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    post_api_v1_conversations__id__reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadEvent"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidAnswer"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    post_api_v1_conversations__id__takeover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationSummary"];
                 };
             };
             /** @description Refused: `{error, message}` */
@@ -4131,6 +5063,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InvalidAnswer"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    delete_api_v1_shop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteShop"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; nothing was changed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvalidAnswer"];
+                };
+            };
+            /** @description Refused: `{error, message}` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+            /** @description Failed on our side: `{error, message}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    get_api_v1_shop_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
                 };
             };
             /** @description Refused: `{error, message}` */

@@ -2,9 +2,9 @@
 // one read. The badge in the header and the overview share this query.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { $api, client } from '@/lib/api-client';
-import type { PendingSchemas } from '@/lib/api/pending-contract';
+import type { components } from '@/lib/api/schema';
 
-export type AlertItem = PendingSchemas['AlertItem'];
+export type AlertItem = components['schemas']['Alert'];
 
 export const alertsKey = ['get', '/api/v1/alerts'] as const;
 

@@ -1,10 +1,10 @@
-// The inbox's API shapes. TEMPORARY source: the contract types, until schema.d.ts has them;
-// then these become aliases of components['schemas'][…].
-import type { PendingSchemas } from '@/lib/api/pending-contract';
+// The inbox's API shapes, named as the generated schema names them.
+import type { components } from '@/lib/api/schema';
 
-export type ConversationSummary = PendingSchemas['ConversationSummary'];
-export type ConversationDetail = PendingSchemas['ConversationDetail'];
-export type ThreadEvent = PendingSchemas['ThreadEvent'];
-export type Thread = PendingSchemas['Thread'];
-export type ReplyWindow = PendingSchemas['Window'];
-export type Author = ThreadEvent['author'];
+type Schemas = components['schemas'];
+export type ConversationSummary = Schemas['ConversationSummary'];
+export type ConversationDetail = Schemas['ConversationDetail'];
+export type ThreadEvent = Schemas['ThreadEvent'];
+export type Thread = Schemas['Thread'];
+export type ReplyWindow = Schemas['Window'];
+export type Author = Schemas['Author'];
