@@ -23,6 +23,8 @@ export const FRONTEND = join(ROOT, 'frontend');
 /** The binary under test; IGSHOP_E2E_HANDLER points elsewhere when developing the suite. */
 export const HANDLER = process.env.IGSHOP_E2E_HANDLER ?? join(ROOT, 'target/debug/handler');
 export const CHROMIUM = process.env.IGSHOP_E2E_CHROMIUM ?? '/usr/bin/chromium';
+/** The built app the binary serves (IGSHOP_E2E_DIST: a build of one's own, e.g. in a shared tree). */
+export const DIST = process.env.IGSHOP_E2E_DIST ?? join(FRONTEND, 'dist');
 export const SCREENSHOTS = join(ROOT, '.data/e2e-screenshots');
 export const LOGS = join(ROOT, '.data/e2e-logs');
 
@@ -85,7 +87,7 @@ async function start(stack, name) {
   if (!admin || !app) throw new Error('DATABASE_ADMIN_URL and DATABASE_URL must be set (scripts/test sets them)');
   if (!process.env.AZURE_STORAGE_CONNECTION_STRING) throw new Error('AZURE_STORAGE_CONNECTION_STRING must be set (Azurite)');
   if (!existsSync(HANDLER)) throw new Error(`${HANDLER} is missing: cargo build -p handlers --bin handler`);
-  if (!existsSync(join(FRONTEND, 'dist/index.html'))) throw new Error('frontend/dist is missing: npm run build');
+  if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST}/index.html is missing: npm run build`);
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
 
   // A database of its own.
@@ -121,7 +123,7 @@ async function start(stack, name) {
     IGSHOP_ENV: 'local',
     PORT: String(port),
     BIND_ADDRESS: '127.0.0.1',
-    FRONTEND_DIST: join(FRONTEND, 'dist'),
+    FRONTEND_DIST: DIST,
     PUBLIC_BASE_URL: baseUrl,
     INSTAGRAM_AUTHORIZE_URL: `${ig.url}/oauth/authorize`,
     INSTAGRAM_API_BASE: ig.url,
