@@ -72,7 +72,7 @@ export function DocumentList({ compact = false }: { compact?: boolean }) {
                 )}
                 {d.truncated && <Text textStyle="sm" color="fg.warning">{t('truncated')}</Text>}
                 {d.status === 'failed' && d.failure_reason && (
-                  <Text textStyle="sm" color="fg.error" role="alert">
+                  <Text textStyle="sm" color="fg.error" role="alert" dir="auto">
                     {d.failure_reason}
                   </Text>
                 )}
