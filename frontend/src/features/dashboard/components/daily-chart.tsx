@@ -3,7 +3,7 @@
 import { Chart, useChart } from '@chakra-ui/charts';
 import { Box, VisuallyHidden } from '@chakra-ui/react';
 import { useTranslation } from 'react-i18next';
-import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Overview } from '@/features/dashboard/api/get-dashboard';
 import { formatDay, formatMoney, formatNumber } from '@/lib/format';
 import { useDirection, useLanguage } from '@/lib/i18n';
@@ -29,7 +29,8 @@ export function DailyChart({ overview }: { overview: Overview }) {
 
   return (
     <Box borderWidth="1px" rounded="lg" p="4" bg="bg">
-      <Chart.Root maxH="72" chart={chart} aria-hidden>
+      <Chart.Root h="72" aspectRatio="auto" chart={chart} aria-hidden>
+        <ResponsiveContainer width="100%" height="100%">
         <BarChart data={chart.data} margin={{ top: 8, right: 8, left: 8, bottom: 0 }}>
           <CartesianGrid stroke={chart.color('border.muted')} vertical={false} />
           <XAxis dataKey={chart.key('label')} reversed={direction === 'rtl'} tickLine={false} axisLine={false} />
@@ -47,6 +48,7 @@ export function DailyChart({ overview }: { overview: Overview }) {
             <Bar key={item.name} dataKey={chart.key(item.name)} fill={chart.color(item.color)} name={String(item.label)} radius={[3, 3, 0, 0]} isAnimationActive={false} />
           ))}
         </BarChart>
+        </ResponsiveContainer>
       </Chart.Root>
       <VisuallyHidden>
         <table>

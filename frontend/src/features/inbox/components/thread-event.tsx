@@ -8,6 +8,15 @@ import type { ThreadEvent } from '@/features/inbox/api/types';
 import { formatDateTime, formatTime } from '@/lib/format';
 import { useLanguage } from '@/lib/i18n';
 
+// The server records mode changes with fixed English sentences (shared/src/conversations);
+// these are shown in the merchant's language. Any other text is shown as the server wrote it.
+const MODE_CHANGE_TEXTS: Record<string, string> = {
+  'You took over: the AI is paused for this conversation.': 'event.modeTakeover',
+  'You handed the conversation back to the AI.': 'event.modeAi',
+  'You answered: the AI is paused for this conversation.': 'event.modeAnswered',
+  'A person answered from the Instagram app: the AI is paused for this conversation.': 'event.modeAppHuman',
+};
+
 const ATTACHMENT_KINDS = ['image', 'video', 'audio', 'file', 'share', 'story_mention', 'reel'];
 
 function Attachments({ event }: { event: ThreadEvent }) {
@@ -165,9 +174,12 @@ export function ThreadEventView({ event }: { event: ThreadEvent }) {
         </SystemLine>
       );
     case 'mode_change': {
-      const label = event.text
-        ? event.text
-        : event.author === 'merchant_app'
+      const known = event.text ? MODE_CHANGE_TEXTS[event.text] : undefined;
+      const label = known
+        ? t(known)
+        : event.text
+          ? event.text
+          : event.author === 'merchant_app'
           ? t('event.modeAppHuman')
           : event.author === 'ai' || event.author === 'system'
             ? t('event.modeAi')
