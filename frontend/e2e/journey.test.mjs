@@ -266,11 +266,15 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
 
   await step(t, 'sign out: the session is gone', async () => {
     await go('/');
+    const before = (await context.cookies(stack.baseUrl)).map((c) => `${c.name}=${c.value}`).join('; ');
     const signOut = new RegExp(`^(${en('common', 'actions.signOut')}|${ar('common', 'actions.signOut')})$`);
     await page.getByRole('button', { name: signOut }).first().click();
     await page.waitForURL(/\/signin/);
     const me = await context.request.get(`${stack.baseUrl}/api/v1/me`);
     assert.equal(me.status(), 401);
+    // Gone on the server too: the old cookie, sent again, is refused.
+    const replay = await fetch(`${stack.baseUrl}/api/v1/me`, { headers: { cookie: before } });
+    assert.equal(replay.status, 401);
   });
 });
 
