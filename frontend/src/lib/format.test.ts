@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, ammanDay, formatDateTime, formatDay, formatMoney, formatRelative, formatTime } from '@/lib/format';
+import { addDays, ammanDay, formatDateTime, formatDay, formatMoney, formatRelative, formatStamp, formatTime } from '@/lib/format';
 
 describe('formatMoney', () => {
   it('shows JOD with three decimals in English', () => {
@@ -54,5 +54,15 @@ describe('formatRelative', () => {
     expect(formatRelative('2026-11-30T12:00:00Z', 'en', now)).toBe('yesterday');
     expect(formatRelative('2026-12-01T15:00:00Z', 'en', now)).toBe('in 3 hours');
     expect(formatRelative('2026-12-01T11:55:00Z', 'ar', now)).toMatch(/قبل/);
+  });
+});
+
+describe('formatStamp', () => {
+  const now = new Date('2026-12-01T12:00:00Z'); // 15:00 in Amman
+  it('shows only the time for today in Amman, the date too for earlier days', () => {
+    expect(formatStamp('2026-12-01T06:00:00Z', 'en', now)).toBe('09:00');
+    expect(formatStamp('2026-11-29T06:00:00Z', 'en', now)).toMatch(/Nov 29, 2026|29 Nov 2026/);
+    // 22:30 UTC on 30 Nov is 01:30 on 1 Dec in Amman: still "today".
+    expect(formatStamp('2026-11-30T22:30:00Z', 'en', now)).toBe('01:30');
   });
 });

@@ -147,3 +147,10 @@ export function formatRelative(
   }
   return format.format(0, 'second');
 }
+
+/** A thread timestamp: the time alone for today (in Amman), else the date and time. */
+export function formatStamp(value: string | Date, language: Language, now: Date = new Date()): string {
+  const date = toDate(value);
+  if (!date) return String(value);
+  return ammanDay(date) === ammanDay(now) ? formatTime(date, language) : formatDateTime(date, language);
+}

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { LuBot, LuCircleAlert, LuCheck, LuClock, LuShoppingBag, LuStickyNote, LuWrench } from 'react-icons/lu';
 import { Money } from '@/components/money';
 import type { ThreadEvent } from '@/features/inbox/api/types';
-import { formatDateTime, formatTime } from '@/lib/format';
+import { formatDateTime, formatStamp } from '@/lib/format';
 import { useLanguage } from '@/lib/i18n';
 
 // The server records mode changes with fixed English sentences (shared/src/conversations);
@@ -89,7 +89,7 @@ function SystemLine({ icon, children, at }: { icon?: React.ReactNode; children: 
       >
         {icon && <span aria-hidden>{icon}</span>}
         <Text as="span">{children}</Text>
-        <time dateTime={at}>{formatTime(at, language)}</time>
+        <time dateTime={at}>{formatStamp(at, language)}</time>
       </HStack>
     </Flex>
   );
@@ -114,7 +114,7 @@ function Message({ event }: { event: ThreadEvent }) {
           <span>{t(`author.${event.author}`)}</span>
           <span aria-hidden>·</span>
           <time dateTime={event.at} title={formatDateTime(event.at, language)}>
-            {formatTime(event.at, language)}
+            {formatStamp(event.at, language)}
           </time>
         </HStack>
         <Stack gap="2" px="3" py="2" rounded="xl" {...palette}>
