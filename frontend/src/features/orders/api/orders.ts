@@ -4,13 +4,15 @@ import { useQueryClient } from '@tanstack/react-query';
 import { $api, client } from '@/lib/api-client';
 import type { components } from '@/lib/api/schema';
 import { downloadFile } from '@/lib/download';
+import type { OrderFilter } from '@/features/orders/lib/order-filter';
+
+export type { OrderFilter };
 
 export type OrderSummary = components['schemas']['OrderSummary'];
 export type OrderDetail = components['schemas']['OrderDetail'];
 export type OrderStatus = components['schemas']['OrderStatus'];
 export const ORDER_STATUSES: OrderStatus[] = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled', 'returned'];
 
-export type OrderFilter = { status?: string; from?: string; to?: string; customer?: string; page?: number };
 export const PER_PAGE = 25;
 
 export const useOrders = (filter: OrderFilter) =>

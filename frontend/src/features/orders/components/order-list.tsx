@@ -16,19 +16,9 @@ import { paths } from '@/config/paths';
 import { errorMessage } from '@/lib/api-client';
 import { formatNumber } from '@/lib/format';
 import { useLanguage } from '@/lib/i18n';
-import { exportOrders, ORDER_STATUSES, PER_PAGE, useOrders, type OrderFilter } from '@/features/orders/api/orders';
+import { exportOrders, ORDER_STATUSES, PER_PAGE, useOrders } from '@/features/orders/api/orders';
+import { filterFrom, withFilter, type OrderFilter } from '@/features/orders/lib/order-filter';
 import { OrderStatusBadge } from '@/features/orders/components/order-status-badge';
-
-function filterFrom(params: URLSearchParams): OrderFilter {
-  const page = Number(params.get('page') ?? '1');
-  return {
-    status: params.get('status') || undefined,
-    from: params.get('from') || undefined,
-    to: params.get('to') || undefined,
-    customer: params.get('customer') || undefined,
-    page: Number.isInteger(page) && page > 0 ? page : 1,
-  };
-}
 
 export function OrderList() {
   const { t } = useTranslation('orders');
@@ -40,11 +30,7 @@ export function OrderList() {
   const [exporting, setExporting] = useState(false);
 
   const setFilter = (key: keyof OrderFilter, value: string | undefined) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    if (key !== 'page') next.delete('page');
-    setParams(next, { replace: true });
+    setParams(withFilter(params, key, value), { replace: true });
   };
 
   useEffect(() => {
