@@ -210,6 +210,10 @@ export const CatalogGrid = forwardRef<
         selectionColumnDef={{ headerName: '', headerTooltip: t('select'), minWidth: 56, maxWidth: 56 }}
         onSelectionChanged={(e) => onSelectionChange(e.api.getSelectedRows())}
         onCellValueChanged={onCellValueChanged}
+        onCellKeyDown={(e) => {
+          const key = (e.event as KeyboardEvent | null)?.key;
+          if (key === 'Delete' && e.data && !e.api.getEditingCells().length) onDelete(e.data);
+        }}
         singleClickEdit={false}
         stopEditingWhenCellsLoseFocus
         onGridReady={(e) => {
