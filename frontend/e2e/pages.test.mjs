@@ -84,7 +84,13 @@ async function audit(p, label) {
   for (const v of result.violations.filter((v) => !bad.includes(v))) {
     console.log(`# axe ${label}: ${v.impact} ${v.id} (${v.nodes.length}) ${v.help}`);
   }
-  return bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`);
+  return bad.map(
+    (v) =>
+      `${v.impact} ${v.id}: ${v.help}\n    ${v.nodes
+        .slice(0, 3)
+        .map((n) => `${n.target.join(' ')}  ${n.html.replace(/\s+/g, ' ').slice(0, 160)}`)
+        .join('\n    ')}`,
+  );
 }
 
 async function shoot(p, name) {
