@@ -31,7 +31,7 @@ export function DailyChart({ overview }: { overview: Overview }) {
     <Box borderWidth="1px" rounded="lg" p="4" bg="bg">
       <Chart.Root h="72" aspectRatio="auto" chart={chart} aria-hidden>
         <ResponsiveContainer width="100%" height="100%">
-        <BarChart data={chart.data} margin={{ top: 8, right: 8, left: 8, bottom: 0 }}>
+        <BarChart accessibilityLayer={false} data={chart.data} margin={{ top: 8, right: 8, left: 8, bottom: 0 }}>
           <CartesianGrid stroke={chart.color('border.muted')} vertical={false} />
           <XAxis dataKey={chart.key('label')} reversed={direction === 'rtl'} tickLine={false} axisLine={false} />
           <YAxis
