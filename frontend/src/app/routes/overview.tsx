@@ -63,6 +63,7 @@ export function OverviewPage() {
         }
       />
       <SetupNudge />
+      <AlertsPanel />
       {dashboard.isPending ? (
         <LoadingSkeleton rows={3} />
       ) : dashboard.isError ? (
@@ -79,7 +80,6 @@ export function OverviewPage() {
           )}
         </>
       )}
-      <AlertsPanel />
     </Stack>
   );
 }
