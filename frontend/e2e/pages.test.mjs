@@ -54,19 +54,36 @@ after(async () => {
   await stack?.stop();
 });
 
+// [name, path, the side navigation's entry]; pages are opened from the navigation as a
+// merchant does (no reload between them), by address when there is no navigation.
 const PAGES = [
-  ['overview', '/'],
-  ['inbox-thread', () => (conversationId ? `/inbox/${conversationId}` : '/inbox')],
-  ['orders', '/orders'],
-  ['returns', '/returns'],
-  ['catalog', '/catalog'],
-  ['categories', '/categories'],
-  ['knowledge', '/knowledge'],
-  ['profile', '/profile'],
-  ['instructions', '/instructions'],
-  ['settings', '/settings'],
-  ['onboarding', '/onboarding'],
+  ['overview', '/', 'overview'],
+  ['inbox-thread', '/inbox', 'inbox'],
+  ['orders', '/orders', 'orders'],
+  ['returns', '/returns', 'returns'],
+  ['catalog', '/catalog', 'catalog'],
+  ['categories', '/categories', 'categories'],
+  ['knowledge', '/knowledge', 'knowledge'],
+  ['profile', '/profile', 'profile'],
+  ['instructions', '/instructions', 'instructions'],
+  ['settings', '/settings', 'settings'],
+  ['onboarding', '/onboarding', 'onboarding'],
 ];
+
+async function open(p, name, path, navKey) {
+  const lang = (await p.evaluate(() => document.documentElement.lang)) === 'ar' ? 'ar' : 'en';
+  const nav = p.getByRole('navigation', { name: tr(lang, 'common', 'nav.label'), exact: true });
+  if (await nav.isVisible().catch(() => false)) {
+    await nav.getByRole('link', { name: tr(lang, 'common', `nav.${navKey}`), exact: true }).click();
+    await p.waitForURL((u) => u.pathname === path);
+  } else {
+    await p.goto(`${stack.baseUrl}${path}`);
+  }
+  if (name === 'inbox-thread' && conversationId) {
+    await p.locator(`a[href^="/inbox/${conversationId}"]`).first().click();
+    await p.waitForURL((u) => u.pathname === `/inbox/${conversationId}`);
+  }
+}
 
 /** Waits until the page has drawn its content: a heading, no skeleton, the network quiet. */
 async function settled(p) {
@@ -116,9 +133,9 @@ for (const lang of ['en', 'ar']) {
       await signedOut.close();
       assert.ok(bad.length === 0, `${lang} sign-in:\n  ${bad.join('\n  ')}`);
     });
-    for (const [name, path] of PAGES) {
+    for (const [name, path, navKey] of PAGES) {
       await t.test(`${lang} ${name}`, async () => {
-        await page.goto(`${stack.baseUrl}${typeof path === 'function' ? path() : path}`);
+        await open(page, name, path, navKey);
         try {
           await setLanguage(page, lang);
           await settled(page);
