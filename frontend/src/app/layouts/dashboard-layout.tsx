@@ -24,9 +24,22 @@ import { LanguageSwitch } from '@/components/language-switch';
 import { LoadingSkeleton } from '@/components/loading-skeleton';
 import { paths } from '@/config/paths';
 import { useOpenAlerts } from '@/features/alerts/api/alerts';
+import { useWaitingCount } from '@/features/inbox/api/get-waiting-count';
 import { useMe, useSignOut } from '@/lib/auth';
 
 const SIDEBAR_WIDTH = '15rem';
+
+function WaitingBadge() {
+  const { t } = useTranslation();
+  const waiting = useWaitingCount();
+  if (!waiting || waiting.count === 0) return null;
+  return (
+    <Badge colorPalette="orange" variant="solid" bg="orange.700" color="white" size="sm" ms="auto" data-testid="waiting-count">
+      <span aria-hidden>{waiting.more ? `${waiting.count}+` : waiting.count}</span>
+      <VisuallyHidden>{t('nav.waiting', { count: waiting.count })}</VisuallyHidden>
+    </Badge>
+  );
+}
 
 function NavList({ onNavigate }: { onNavigate?: () => void }) {
   const { t } = useTranslation();
@@ -50,6 +63,7 @@ function NavList({ onNavigate }: { onNavigate?: () => void }) {
             <NavLink to={item.href} end={item.end ?? false} onClick={onNavigate}>
               <item.icon aria-hidden />
               {t(`nav.${item.key}`)}
+              {item.key === 'inbox' && <WaitingBadge />}
             </NavLink>
           </Link>
         </Box>

@@ -17,7 +17,7 @@ export function ConversationBadges({
   return (
     <HStack gap="1" wrap="wrap">
       {conversation.needs_human && (
-        <Badge colorPalette="orange" variant="solid" size="sm">
+        <Badge colorPalette="orange" variant="solid" bg="orange.700" color="white" size="sm">
           {t('badge.needsHuman')}
         </Badge>
       )}
