@@ -1,7 +1,7 @@
 // The overview tab composes features: the figures and chart (dashboard) and the open alerts,
 // with a nudge to finish setup while the shop is not live.
-import { Alert, Box, Button, ButtonGroup, Stack } from '@chakra-ui/react';
-import { useState } from 'react';
+import { Alert, Box, Button, ButtonGroup, Skeleton, Stack } from '@chakra-ui/react';
+import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LuActivity } from 'react-icons/lu';
 import { Link } from 'react-router';
@@ -12,9 +12,13 @@ import { PageHeader } from '@/components/page-header';
 import { paths } from '@/config/paths';
 import { AlertsPanel } from '@/features/alerts/components/alerts-panel';
 import { DASHBOARD_RANGES, type DashboardRange, useDashboard } from '@/features/dashboard/api/get-dashboard';
-import { DailyChart } from '@/features/dashboard/components/daily-chart';
 import { Figures } from '@/features/dashboard/components/figures';
 import { $api } from '@/lib/api-client';
+
+// The chart library (recharts) is most of this tab's code: the figures show without waiting for it.
+const DailyChart = lazy(() =>
+  import('@/features/dashboard/components/daily-chart').then((module) => ({ default: module.DailyChart })),
+);
 
 function SetupNudge() {
   const { t } = useTranslation('dashboard');
@@ -76,7 +80,11 @@ export function OverviewPage() {
               <EmptyState icon={<LuActivity />} title={t('quiet.title')} description={t('quiet.body')} />
             </Box>
           ) : (
-            range !== 'today' && <DailyChart overview={dashboard.data} />
+            range !== 'today' && (
+              <Suspense fallback={<Skeleton h="72" rounded="lg" />}>
+                <DailyChart overview={dashboard.data} />
+              </Suspense>
+            )
           )}
         </>
       )}
