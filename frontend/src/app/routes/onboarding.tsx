@@ -54,7 +54,7 @@ export function OnboardingPage() {
   const finish = $api.useMutation('post', '/api/v1/onboarding/finish', {
     meta: { quiet: true },
     onSuccess: (answer) => {
-      qc.setQueryData(['get', '/api/v1/onboarding', undefined], answer);
+      qc.setQueryData(['get', '/api/v1/onboarding'], answer);
       void qc.invalidateQueries({ queryKey: ['get', '/api/v1/me'] });
     },
   });

@@ -22,7 +22,7 @@ export function useSaveBusinessRules() {
   const qc = useQueryClient();
   return $api.useMutation('put', '/api/v1/business-rules', {
     meta: { quiet: true },
-    onSuccess: (answer) => qc.setQueryData(['get', '/api/v1/business-rules', undefined], answer),
+    onSuccess: (answer) => qc.setQueryData(['get', '/api/v1/business-rules'], answer),
   });
 }
 

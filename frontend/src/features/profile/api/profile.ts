@@ -22,7 +22,7 @@ export function useSaveProfile() {
       return data!;
     },
     onSuccess: (answer) => {
-      qc.setQueryData(['get', '/api/v1/profile', undefined], answer);
+      qc.setQueryData(['get', '/api/v1/profile'], answer);
       void qc.invalidateQueries({ queryKey: ['get', '/api/v1/profile'] });
       void qc.invalidateQueries({ queryKey: ['get', '/api/v1/onboarding'] });
     },
