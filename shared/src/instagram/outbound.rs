@@ -737,7 +737,8 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
         c.query(&c.prepare_cached("SELECT o.tenant_id, o.conversation_id, o.idempotency_key, o.payload, o.attempts FROM outbound_messages o
               WHERE ((o.status IN ('pending', 'sending') AND o.next_attempt_at <= now())
                   OR (o.status = 'sending' AND o.next_attempt_at IS NULL AND o.attempt_started_at < now() - make_interval(secs => $2))
-                  OR (o.status = 'pending' AND o.next_attempt_at IS NULL AND o.created_at < now() - interval '2 minutes'))
+                  OR (o.status = 'pending' AND o.next_attempt_at IS NULL AND o.created_at < now() - interval '2 minutes'
+                      AND o.created_at > now() - interval '24 hours'))
               ORDER BY coalesce(o.next_attempt_at, o.attempt_started_at, o.created_at), (o.payload->>'seq')::int LIMIT $1").await?,
             &[&batch, &abandoned_after],
         )
