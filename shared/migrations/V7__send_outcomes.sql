@@ -24,14 +24,6 @@ UPDATE outbound_messages o SET mid = NULL
 UPDATE outbound_messages SET status = 'sent', next_attempt_at = NULL,
        sent_at = coalesce(sent_at, created_at), confirmed_by = 'echo'
  WHERE status = 'pending' AND mid IS NOT NULL;
--- Parts after a refused part were left pending by earlier versions: they are not sent either.
-UPDATE outbound_messages o SET status = 'failed', next_attempt_at = NULL,
-       last_error = 'not sent: an earlier part was refused'
- WHERE status = 'pending' AND mid IS NULL
-   AND EXISTS (SELECT 1 FROM outbound_messages e
-                WHERE e.tenant_id = o.tenant_id AND e.status = 'failed'
-                  AND e.payload->>'message_key' = o.payload->>'message_key'
-                  AND (e.payload->>'seq')::int < (o.payload->>'seq')::int);
 DROP INDEX IF EXISTS outbound_messages_mid_idx;
 CREATE UNIQUE INDEX outbound_messages_tenant_mid_key ON outbound_messages (tenant_id, mid) WHERE mid IS NOT NULL;
 -- Unknown outcomes the sweeper settles.
