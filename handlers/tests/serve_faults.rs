@@ -121,6 +121,40 @@ impl Stack {
     }
 }
 
+/// The catalog, delivery zones and profile an order needs.
+async fn sells_dresses(s: &Stack, tenant: TenantId) {
+    let mut c = s.app.db.app().await.unwrap();
+    let tx = shared::db::begin_for_tenant(&mut c, tenant).await.unwrap();
+    tx.execute(
+        "INSERT INTO profiles (tenant_id, yaml, data) VALUES ($1, '', $2)",
+        &[&tenant.as_uuid(), &json!({ "shop_name": "بوتيك ليلى", "instagram_handle": "fault.shop", "working_hours": {} })],
+    )
+    .await
+    .unwrap();
+    tx.execute(
+        "INSERT INTO business_rules (tenant_id, rules) VALUES ($1, $2)",
+        &[
+            &tenant.as_uuid(),
+            &json!({ "delivery_zones": [{ "city": "عمّان", "fee_jod": "2.000" }] }),
+        ],
+    )
+    .await
+    .unwrap();
+    let input: shared::catalog::ItemInput = serde_json::from_value(json!({
+        "sku": "DRESS-BLUE", "name": "فستان أزرق صيفي", "price_jod": "12.500", "stock": 1000
+    }))
+    .unwrap();
+    shared::catalog::create_item(
+        &tx,
+        tenant,
+        &input,
+        shared::catalog::ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
 fn event(account: &str, customer: &str, mid: &str, text: &str, ts: i64) -> Value {
     json!({ "sender": { "id": customer }, "recipient": { "id": account }, "timestamp": ts, "message": { "mid": mid, "text": text } })
 }
@@ -242,7 +276,35 @@ async fn kills_restarts_and_a_flaky_instagram_lose_nothing_and_send_nothing_twic
     ])
     .await;
     let mut running = s.start().await;
-    s.shop(ACCOUNT_ID, "fault.shop").await;
+    let tenant = s.shop(ACCOUNT_ID, "fault.shop").await;
+    sells_dresses(&s, tenant).await;
+    // Customers who write "بدي اطلب" get an order placed by the model; everyone else a short
+    // answer. A turn resumed after a kill asks the model again: the order must not repeat.
+    s.llm.respond_with(std::sync::Arc::new(|request: &Value| {
+        let messages = request["messages"].as_array().cloned().unwrap_or_default();
+        let last_assistant = messages.iter().rposition(|m| m["role"] == "assistant");
+        let new = &messages[last_assistant.map_or(0, |i| i + 1)..];
+        let wants = new.iter().any(|m| {
+            m["role"] == "user"
+                && m["content"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("بدي اطلب"))
+        });
+        if wants && !new.iter().any(|m| m["role"] == "tool") {
+            support::fake_openai::tool(
+                "create_order",
+                json!({
+                    "items": [{ "sku": "DRESS-BLUE", "quantity": 1 }],
+                    "customer_name": "ليلى أحمد",
+                    "phone": "079 123 4567",
+                    "city": "عمان",
+                    "address": "خلدا، شارع وصفي التل"
+                }),
+            )
+        } else {
+            text("تمام 👍")
+        }
+    }));
     // Every 7th send refused (not delivered), every 5th delivered but answered after the
     // client's timeout (outcome unknown).
     s.fake.set_faults(Faults {
@@ -259,11 +321,16 @@ async fn kills_restarts_and_a_flaky_instagram_lose_nothing_and_send_nothing_twic
     for round in 0..EACH {
         for c in 0..CUSTOMERS {
             let mid = format!("m-{c}-{round}");
+            let words = if round == 2 && c % 5 == 0 {
+                format!("بدي اطلب الفستان الأزرق، أنا الزبون {c}")
+            } else {
+                format!("رسالة {round} من الزبون {c}")
+            };
             let e = event(
                 ACCOUNT_ID,
                 &format!("cust-{c}"),
                 &mid,
-                &format!("رسالة {round} من الزبون {c}"),
+                &words,
                 now + (round * CUSTOMERS + c) as i64,
             );
             events.push(e.clone());
@@ -369,7 +436,16 @@ async fn kills_restarts_and_a_flaky_instagram_lose_nothing_and_send_nothing_twic
             .await,
         0
     );
-    assert_eq!(s.count("SELECT count(*) FROM orders").await, 0);
+    // One order for each customer who asked, none twice.
+    assert_eq!(
+        s.count("SELECT count(*) FROM orders").await,
+        CUSTOMERS.div_ceil(5) as i64
+    );
+    assert_eq!(
+        s.count("SELECT count(*) FROM (SELECT conversation_id FROM orders GROUP BY 1 HAVING count(*) > 1) x").await,
+        0,
+        "an order placed twice"
+    );
     println!(
         "fault run: {} events ({} unique), {kills} kills, {} send requests, {} deliveries, {} turns",
         events.len(),

@@ -32,9 +32,13 @@ pub fn tool(name: &str, args: Value) -> Step {
     Step::Tools(vec![(name.to_owned(), args.to_string())])
 }
 
+/// Decides the answer from the request when the script is empty.
+pub type Responder = Arc<dyn Fn(&Value) -> Step + Send + Sync>;
+
 #[derive(Default)]
 struct State {
     script: Mutex<VecDeque<Step>>,
+    responder: Mutex<Option<Responder>>,
     chats: Mutex<Vec<Value>>,
     embeddings: Mutex<Vec<Value>>,
     auth: Mutex<Vec<Option<String>>>,
@@ -58,8 +62,13 @@ impl FakeOpenAi {
                 let s = s.clone();
                 async move {
                     s.auth.lock().unwrap().push(auth);
-                    s.chats.lock().unwrap().push(body);
-                    let step = s.script.lock().unwrap().pop_front();
+                    s.chats.lock().unwrap().push(body.clone());
+                    let step = s
+                        .script
+                        .lock()
+                        .unwrap()
+                        .pop_front()
+                        .or_else(|| s.responder.lock().unwrap().as_ref().map(|r| r(&body)));
                     let n = s.chats.lock().unwrap().len();
                     answer(step, n).await
                 }
@@ -92,6 +101,11 @@ impl FakeOpenAi {
 
     pub fn script(&self, steps: impl IntoIterator<Item = Step>) {
         self.state.script.lock().unwrap().extend(steps);
+    }
+
+    /// Answers from the request itself once the script is used up (many turns at once).
+    pub fn respond_with(&self, responder: Responder) {
+        *self.state.responder.lock().unwrap() = Some(responder);
     }
 
     /// Every chat request received, oldest first.

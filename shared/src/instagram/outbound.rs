@@ -767,7 +767,8 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
         c.query(&c.prepare_cached("SELECT o.tenant_id, o.conversation_id, o.idempotency_key, o.payload, o.attempts FROM outbound_messages o
               WHERE ((o.status IN ('pending', 'sending') AND o.next_attempt_at <= now())
                   OR (o.status = 'sending' AND o.next_attempt_at IS NULL AND o.attempt_started_at < now() - make_interval(secs => $2))
-                  OR (o.status = 'pending' AND o.next_attempt_at IS NULL AND o.created_at < now() - interval '2 minutes'))
+                  OR (o.status = 'pending' AND o.next_attempt_at IS NULL AND o.created_at < now() - interval '2 minutes'
+                      AND o.created_at > now() - interval '24 hours'))
               ORDER BY coalesce(o.next_attempt_at, o.attempt_started_at, o.created_at), (o.payload->>'seq')::int LIMIT $1").await?,
             &[&batch, &abandoned_after],
         )
@@ -810,12 +811,26 @@ pub async fn retry_due(app: &App, batch: i64) -> Result<RetryReport, SendError> 
         // Parts go in order: never one whose earlier part is not sent yet.
         if stored.seq > 1 {
             let c = app.db.platform().await?;
-            let earlier_unsent: i64 = c
-                .query_one(&c.prepare_cached("SELECT count(*) FROM outbound_messages WHERE tenant_id = $1 AND payload->>'message_key' = $2
-                      AND (payload->>'seq')::int < $3 AND status <> 'sent'").await?,
+            let earlier = c
+                .query_one(&c.prepare_cached("SELECT count(*) FILTER (WHERE status <> 'sent'), count(*) FILTER (WHERE status = 'failed')
+                      FROM outbound_messages WHERE tenant_id = $1 AND payload->>'message_key' = $2
+                      AND (payload->>'seq')::int < $3").await?,
                     &[&tenant.as_uuid(), &stored.message_key, &stored.seq])
-                .await?
-                .get(0);
+                .await?;
+            let (earlier_unsent, earlier_failed): (i64, i64) = (earlier.get(0), earlier.get(1));
+            if earlier_failed > 0 {
+                // Left pending by earlier versions after a refused part: not sent either.
+                let mut a = app.db.app().await?;
+                let tx = begin_for_tenant(&mut a, tenant).await?;
+                tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'failed', next_attempt_at = NULL,
+                        last_error = 'not sent: an earlier part was refused'
+                      WHERE tenant_id = $1 AND idempotency_key = $2 AND status IN ('pending', 'sending') AND mid IS NULL").await?,
+                    &[&tenant.as_uuid(), &key])
+                .await?;
+                tx.commit().await?;
+                report.failed += 1;
+                continue;
+            }
             if earlier_unsent > 0 {
                 held_back.insert((tenant.as_uuid(), stored.message_key.clone()));
                 continue;
