@@ -21,7 +21,7 @@ pub(crate) struct Connection {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct Alert {
+pub(crate) struct OpenAlert {
     kind: String,
     severity: String,
     message: String,
@@ -34,7 +34,7 @@ pub(crate) struct Me {
     connection: Connection,
     csrf_token: String,
     local_environment: bool,
-    alerts: Vec<Alert>,
+    alerts: Vec<OpenAlert>,
 }
 
 async fn me(app: App, session: MerchantSession) -> Result<warp::reply::Response, ApiError> {
@@ -71,7 +71,7 @@ async fn me(app: App, session: MerchantSession) -> Result<warp::reply::Response,
         .await
         .map_err(|e| internal(&e))?
         .into_iter()
-        .map(|r| Alert { kind: r.get(0), severity: r.get(1), message: r.get(2), created_at: r.get(3) })
+        .map(|r| OpenAlert { kind: r.get(0), severity: r.get(1), message: r.get(2), created_at: r.get(3) })
         .collect();
     tx.commit().await.map_err(|e| internal(&e))?;
     let is_local_shop = tenant

@@ -25,11 +25,7 @@ export const useOrders = (filter: OrderFilter) =>
 
 export const useOrder = (id: string) => $api.useQuery('get', '/api/v1/orders/{id}', { params: { path: { id } } });
 
-/**
- * The request body is `{status, note?}`. The OpenAPI document currently names a different
- * type for it (two Rust types share the name `StatusChange`), hence the cast.
- */
-type StatusBody = components['schemas']['StatusChange'];
+type StatusBody = components['schemas']['NewStatus'];
 export function useChangeOrderStatus() {
   const qc = useQueryClient();
   return $api.useMutation('post', '/api/v1/orders/{id}/status', {
@@ -41,7 +37,7 @@ export function useChangeOrderStatus() {
   });
 }
 export const statusBody = (status: OrderStatus, note?: string) =>
-  ({ status, ...(note ? { note } : {}) }) as unknown as StatusBody;
+  ({ status, ...(note ? { note } : {}) }) satisfies StatusBody;
 
 export const exportOrders = (filter: OrderFilter) =>
   downloadFile(

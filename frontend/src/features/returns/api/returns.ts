@@ -12,9 +12,8 @@ export const useReturns = (status?: string) =>
 
 export const useReturn = (id: string) => $api.useQuery('get', '/api/v1/returns/{id}', { params: { path: { id } } });
 
-/** `{status, note?}` — the OpenAPI document names another type for this body (see orders). */
 export const returnStatusBody = (status: ReturnStatus, note?: string) =>
-  ({ status, ...(note ? { note } : {}) }) as unknown as components['schemas']['StatusChange'];
+  ({ status, ...(note ? { note } : {}) }) satisfies components['schemas']['NewStatus'];
 
 export function useChangeReturnStatus() {
   const qc = useQueryClient();
