@@ -18,6 +18,7 @@ pub mod health;
 pub mod instagram;
 pub mod jobs;
 pub mod knowledge;
+pub mod licence;
 pub mod llm;
 pub mod model_settings;
 pub mod money;

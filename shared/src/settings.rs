@@ -55,6 +55,10 @@ pub struct Settings {
     /// The platform's model provider (a tenant's own key overrides it).
     pub llm: LlmSettings,
     pub agent: AgentSettings,
+    /// whitelist.sig: where it is, the key that verifies it, and optionally the key that signs it.
+    pub licence: crate::licence::book::LicenceSettings,
+    /// Admin console session lifetime (shorter than a merchant's).
+    pub admin_session_ttl_hours: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -567,8 +571,70 @@ impl Settings {
                 quiet_ms: number(src, "AGENT_QUIET_MS", 2000u64, 0, 60_000)?,
                 max_tool_rounds: number(src, "AGENT_MAX_TOOL_ROUNDS", 5u32, 1, 20)?,
             },
+            licence: licence_settings(src)?,
+            admin_session_ttl_hours: number(src, "ADMIN_SESSION_TTL_HOURS", 8u64, 1, 72)?,
         })
     }
+}
+
+fn licence_settings(src: &Source) -> Result<crate::licence::book::LicenceSettings, SettingsError> {
+    use crate::licence::book::WhitelistSource;
+    let source = match (src.get("LICENCE_WHITELIST_BLOB"), src.get("LICENCE_WHITELIST_PATH")) {
+        (Some(_), Some(_)) => {
+            return Err(SettingsError::Malformed {
+                name: "LICENCE_WHITELIST_BLOB",
+                reason: "set either LICENCE_WHITELIST_BLOB or LICENCE_WHITELIST_PATH, not both".into(),
+            })
+        }
+        (Some(blob), None) => {
+            if blob.starts_with('/') || blob.contains("..") {
+                return Err(SettingsError::Malformed {
+                    name: "LICENCE_WHITELIST_BLOB",
+                    reason: format!("expected a blob name inside BLOB_CONTAINER such as licence/whitelist.sig, got {blob:?}"),
+                });
+            }
+            Some(WhitelistSource::Blob(blob.to_owned()))
+        }
+        (None, Some(path)) => Some(WhitelistSource::File(PathBuf::from(path))),
+        (None, None) => None,
+    };
+    let public_key = match src.get("LICENCE_PUBLIC_KEY") {
+        None => None,
+        Some(raw) => Some(
+            crate::licence::verifying_key_from_pem(raw, "LICENCE_PUBLIC_KEY").map_err(|e| {
+                SettingsError::Malformed {
+                    name: "LICENCE_PUBLIC_KEY",
+                    reason: e.to_string(),
+                }
+            })?,
+        ),
+    };
+    let signing_key = match src.get("LICENCE_SIGNING_KEY") {
+        None => None,
+        Some(raw) => Some(
+            crate::licence::signing_key_from_pem(raw, "LICENCE_SIGNING_KEY").map_err(|_| {
+                // Never echo a private key's parse error (it may quote the value).
+                SettingsError::Malformed {
+                    name: "LICENCE_SIGNING_KEY",
+                    reason: "not an Ed25519 private key in PEM (PKCS#8, -----BEGIN PRIVATE KEY-----)".into(),
+                }
+            })?,
+        ),
+    };
+    if let (Some(p), Some(s)) = (&public_key, &signing_key) {
+        if *p != s.verifying_key() {
+            return Err(SettingsError::Malformed {
+                name: "LICENCE_SIGNING_KEY",
+                reason: "it is not the private key of LICENCE_PUBLIC_KEY".into(),
+            });
+        }
+    }
+    Ok(crate::licence::book::LicenceSettings {
+        source,
+        public_key,
+        signing_key,
+        reload: std::time::Duration::from_secs(number(src, "LICENCE_RELOAD_SECS", 30u64, 0, 60)?),
+    })
 }
 
 /// A model or deployment name; `none` switches the feature off.
@@ -664,6 +730,8 @@ impl fmt::Debug for Settings {
             .field("search", &self.search)
             .field("llm", &self.llm)
             .field("agent", &self.agent)
+            .field("licence", &self.licence)
+            .field("admin_session_ttl_hours", &self.admin_session_ttl_hours)
             .finish()
     }
 }
