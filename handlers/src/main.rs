@@ -32,6 +32,25 @@ enum Command {
     },
     /// Answer the Functions host on FUNCTIONS_CUSTOMHANDLER_PORT (the default when the host starts us).
     Host,
+    /// Licences: key pair, sign whitelist.sig, verify, publish (docs/licensing.md).
+    Licence {
+        #[command(subcommand)]
+        command: handlers::licence_cli::LicenceCommand,
+    },
+    /// Admin console accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin account; the password is read from standard input (one line).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -82,6 +101,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("applied {m}");
                 }
             }
+            Ok(())
+        }
+        Command::Licence { command } => handlers::licence_cli::run(command).await,
+        Command::Admin {
+            command: AdminCommand::CreateUser { email },
+        } => {
+            let email = shared::admin::AdminEmail::parse(&email).map_err(anyhow::Error::msg)?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let source = shared::settings::Source::from_process()?;
+            let (app_url, admin_url) = shared::settings::Settings::database_urls(&source)?;
+            let db = shared::db::Database::connect(&app_url, &admin_url, 2)?;
+            let id = shared::admin::create_user(&db, &email, password).await?;
+            println!("admin {} created ({id}); sign in at /admin", email.as_str());
             Ok(())
         }
         Command::Serve => serve::run(shared::settings::Settings::load()?).await,

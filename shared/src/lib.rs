@@ -1,6 +1,7 @@
 //! Domain and adapters of IG-Shop-Agent. No HTTP server lives here: the `handlers` crate
 //! turns host invocations into calls of the plain async functions below.
 
+pub mod admin;
 pub mod agent;
 pub mod alerts;
 pub mod api_schema;

@@ -214,7 +214,7 @@ impl Source {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.values
             .get(name)
             .map(|v| v.trim())
@@ -263,6 +263,35 @@ impl Settings {
             postgres_url(src, "DATABASE_URL")?,
             postgres_url(src, "DATABASE_ADMIN_URL")?,
         ))
+    }
+
+    /// Only the blob store's settings, for `handler licence publish` (needs nothing else).
+    pub fn blob_settings(src: &Source) -> Result<BlobSettings, SettingsError> {
+        let blob = BlobSettings {
+            connection_string: src.get("AZURE_STORAGE_CONNECTION_STRING").map(secret),
+            account_url: src.get("AZURE_STORAGE_BLOB_ENDPOINT").map(str::to_owned),
+            container: src.get("BLOB_CONTAINER").unwrap_or("igshop").to_owned(),
+            managed_identity_client_id: src.get("AZURE_CLIENT_ID").map(str::to_owned),
+        };
+        if blob.connection_string.is_none() && blob.account_url.is_none() {
+            return Err(SettingsError::Missing {
+                name: "AZURE_STORAGE_CONNECTION_STRING",
+                hint: "set AZURE_STORAGE_CONNECTION_STRING (Azurite locally; ./scripts/dev sets it) or AZURE_STORAGE_BLOB_ENDPOINT (managed identity)",
+            });
+        }
+        if let Some(url) = &blob.account_url {
+            url::Url::parse(url).map_err(|e| SettingsError::Malformed {
+                name: "AZURE_STORAGE_BLOB_ENDPOINT",
+                reason: format!("not a URL: {e}"),
+            })?;
+        }
+        if !valid_container_name(&blob.container) {
+            return Err(SettingsError::Malformed {
+                name: "BLOB_CONTAINER",
+                reason: "3-63 characters: lower-case letters, digits and single hyphens".into(),
+            });
+        }
+        Ok(blob)
     }
 
     pub fn from_source(src: &Source) -> Result<Self, SettingsError> {
@@ -318,30 +347,7 @@ impl Settings {
             servicebus_connection_string,
         };
 
-        let blob = BlobSettings {
-            connection_string: src.get("AZURE_STORAGE_CONNECTION_STRING").map(secret),
-            account_url: src.get("AZURE_STORAGE_BLOB_ENDPOINT").map(str::to_owned),
-            container: src.get("BLOB_CONTAINER").unwrap_or("igshop").to_owned(),
-            managed_identity_client_id: src.get("AZURE_CLIENT_ID").map(str::to_owned),
-        };
-        if blob.connection_string.is_none() && blob.account_url.is_none() {
-            return Err(SettingsError::Missing {
-                name: "AZURE_STORAGE_CONNECTION_STRING",
-                hint: "set AZURE_STORAGE_CONNECTION_STRING (Azurite locally; ./scripts/dev sets it) or AZURE_STORAGE_BLOB_ENDPOINT (managed identity)",
-            });
-        }
-        if let Some(url) = &blob.account_url {
-            url::Url::parse(url).map_err(|e| SettingsError::Malformed {
-                name: "AZURE_STORAGE_BLOB_ENDPOINT",
-                reason: format!("not a URL: {e}"),
-            })?;
-        }
-        if !valid_container_name(&blob.container) {
-            return Err(SettingsError::Malformed {
-                name: "BLOB_CONTAINER",
-                reason: "3-63 characters: lower-case letters, digits and single hyphens".into(),
-            });
-        }
+        let blob = Settings::blob_settings(src)?;
 
         let nightly_schedule = src
             .get("NIGHTLY_SCHEDULE")

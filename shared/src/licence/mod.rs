@@ -7,11 +7,13 @@
 
 pub mod book;
 
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
+
 use crate::tenants::InstagramHandle;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, Verifier};
 use std::collections::BTreeMap;
 use std::fmt;
 
