@@ -347,6 +347,27 @@ pub fn public_key_pem(key: &VerifyingKey) -> String {
         .expect("an Ed25519 key encodes as SPKI")
 }
 
+/// The licence of a shop as the merchant sees it (`/api/v1/me`, the wizard's finish step).
+pub async fn for_shop(
+    app: &crate::app::App,
+    tenant: crate::tenants::TenantId,
+) -> Result<book::LicenceStatus, crate::db::DbError> {
+    let mut c = app.db.app().await?;
+    let tx = crate::db::begin_for_tenant(&mut c, tenant).await?;
+    let row = tx
+        .query_opt("SELECT status, ig_handle FROM tenants WHERE id = $1", &[&tenant.as_uuid()])
+        .await?;
+    tx.commit().await?;
+    let (status, handle): (String, Option<String>) = match row {
+        Some(r) => (r.get(0), r.get(1)),
+        None => ("disabled".into(), None),
+    };
+    if status == "disabled" {
+        return Ok(book::LicenceStatus::disabled());
+    }
+    Ok(app.licences.status(handle.as_deref(), Utc::now()).await)
+}
+
 pub fn generate_key() -> SigningKey {
     SigningKey::generate(&mut aes_gcm::aead::OsRng)
 }

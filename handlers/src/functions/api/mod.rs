@@ -3,6 +3,7 @@
 //! dashboard and the OpenAPI document (`openapi.rs` lists every endpoint). Paths not built
 //! answer 501 with a message saying so.
 
+mod admin;
 mod auth;
 mod catalog;
 mod dashboard;
@@ -44,7 +45,9 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(settings::routes(app.clone()))
         .unify()
-        .or(dashboard::routes(app))
+        .or(dashboard::routes(app.clone()))
+        .unify()
+        .or(admin::routes(app))
         .unify()
         .or(not_built)
         .unify()
