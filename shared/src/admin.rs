@@ -219,6 +219,7 @@ pub async fn sign_in(
                 &[&email.as_str(), &client],
             )
             .await?;
+            audit(&c, &Actor::System, None, "admin.sign_in_locked", Some(email.as_str()), serde_json::json!({ "client": client })).await?;
             return Err(AdminError::Locked(minutes_until(until)));
         }
     }

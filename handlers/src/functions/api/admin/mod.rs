@@ -3,11 +3,11 @@
 //! conversation view written to `audit_log`. Queries run as the platform role (they see
 //! every shop).
 
-mod alerts;
-mod auth;
-mod costs;
-mod licences;
-mod tenants;
+pub(crate) mod alerts;
+pub(crate) mod auth;
+pub(crate) mod costs;
+pub(crate) mod licences;
+pub(crate) mod tenants;
 
 pub use auth::{admin, admin_write};
 
