@@ -151,7 +151,7 @@ async fn every_admin_endpoint_refuses_anonymous_callers_and_merchant_sessions() 
             ("merchant token as admin cookie", Some(format!("igshop_admin={}", m.cookie))),
         ] {
             let mut req = warp::test::request()
-                .method(e.method_name())
+                .method(&e.method_name().to_uppercase())
                 .path(&path)
                 .header("x-csrf-token", &m.csrf)
                 .body(r#"{"expires_on":"2030-01-01","monthly_usd":"5"}"#);

@@ -8,7 +8,7 @@ use serde_json::Value;
 use shared::licence::{amman_today, ExpiryDate, Whitelist};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::app::{license, sign_in, test_app, test_licence};
+use support::app::{sign_in, test_app, test_licence};
 
 fn handler(dir: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_handler"))
@@ -278,5 +278,4 @@ async fn a_cached_whitelist_is_used_until_it_is_due() {
     assert_eq!(me_licence(&ta, &m.cookie).await["state"], "valid", "cached");
     ta.app.licences.reload_soon().await;
     assert_eq!(me_licence(&ta, &m.cookie).await["state"], "unavailable", "reloaded");
-    let _ = license;
 }
