@@ -319,7 +319,9 @@ pub fn verifying_key_from_pem(text: &str, what: &str) -> Result<VerifyingKey, Ke
 }
 
 fn normalise_pem(text: &str, label: &str) -> String {
-    let t = text.trim().replace("\\n", "\n").replace("\r\n", "\n");
+    // Escaped newlines first, then the outer whitespace: exactly one newline at the end.
+    let t = text.replace("\\n", "\n").replace("\r\n", "\n");
+    let t = t.trim().to_owned();
     if t.starts_with("-----BEGIN") {
         let mut t = t;
         t.push('\n');
