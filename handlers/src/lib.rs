@@ -4,6 +4,7 @@
 pub mod functions;
 pub mod host;
 pub mod http;
+pub mod licence_cli;
 pub mod package;
 pub mod security_headers;
 pub mod serve;

@@ -40,6 +40,16 @@ enum Command {
         #[command(subcommand)]
         action: BlobAction,
     },
+    /// Licences: key pair, sign whitelist.sig, verify, publish (docs/licensing.md).
+    Licence {
+        #[command(subcommand)]
+        command: handlers::licence_cli::LicenceCommand,
+    },
+    /// Admin console accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,6 +71,15 @@ enum BlobAction {
         path: String,
         #[arg(long)]
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an admin account; the password is read from standard input (one line).
+    CreateUser {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -117,6 +136,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Blob { action } => blob_copy(action).await,
+        Command::Licence { command } => handlers::licence_cli::run(command).await,
+        Command::Admin {
+            command: AdminCommand::CreateUser { email },
+        } => {
+            let email = shared::admin::AdminEmail::parse(&email).map_err(anyhow::Error::msg)?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let source = shared::settings::Source::from_process()?;
+            let (app_url, admin_url) = shared::settings::Settings::database_urls(&source)?;
+            let db = shared::db::Database::connect(&app_url, &admin_url, 2)?;
+            let id = shared::admin::create_user(&db, &email, password).await?;
+            println!("admin {} created ({id}); sign in at /admin", email.as_str());
+            Ok(())
+        }
         Command::Serve => serve::run(shared::settings::Settings::load()?).await,
         Command::Host => {
             let settings = shared::settings::Settings::load()?;

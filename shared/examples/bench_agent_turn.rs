@@ -80,6 +80,7 @@ async fn instant_servers() -> (String, Arc<Mutex<Vec<Value>>>, SearchDocs) {
 }
 
 async fn connected(app: &App, account: &str, handle: &str) -> TenantId {
+    testkit::license(app, handle).await;
     let (tenant, _) = shared::tenants::upsert_for_instagram_account(
         &app.db,
         account,
@@ -242,6 +243,12 @@ fn values_for(t: &testkit::TestDb, base: &str) -> Vec<(String, String)> {
     values
 }
 
+/// One licence key pair and whitelist for both apps of the benchmark.
+fn licence_values() -> &'static Vec<(String, String)> {
+    static V: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    V.get_or_init(testkit::licence_env)
+}
+
 #[tokio::main]
 async fn main() {
     let turns: usize = std::env::args()
@@ -251,7 +258,9 @@ async fn main() {
     let t = testkit::TestDb::new().await;
     let (base, seen, search_docs) = instant_servers().await;
     let values = values_for(&t, &base);
-    let source = Source::from_process().unwrap().overridden(values);
+    let source = Source::from_process()
+        .unwrap()
+        .overridden(values.into_iter().chain(licence_values().clone()));
     let app = App::build(Settings::from_source(&source).unwrap()).unwrap();
 
     let setup = Instant::now();
@@ -331,7 +340,7 @@ async fn main() {
     let azure_source =
         Source::from_process()
             .unwrap()
-            .overridden(values_for(&t, &base).into_iter().chain([
+            .overridden(values_for(&t, &base).into_iter().chain(licence_values().clone()).chain([
                 ("SEARCH_BACKEND".to_string(), "azure".to_string()),
                 ("AZURE_SEARCH_ENDPOINT".to_string(), base.clone()),
                 ("AZURE_SEARCH_API_KEY".to_string(), "bench".to_string()),

@@ -81,6 +81,7 @@ async fn main() {
     // the evaluation's own.
     let mut values = t.env();
     values.push(("AGENT_QUIET_MS".into(), "0".into()));
+    values.extend(testkit::licence_env());
     let source = Source::from_process()
         .expect("settings file")
         .overridden(values);
@@ -118,6 +119,7 @@ async fn main() {
         let mut failures = Vec::new();
         for run in 0..k {
             let tenant = t.tenant(&format!("eval.{i}.{run}")).await;
+            testkit::license(&app, &format!("eval.{i}.{run}")).await;
             shop::create(&app, tenant, 0, 0).await;
             match run_scenario(&app, tenant, s).await {
                 Ok(()) => passed += 1,

@@ -109,3 +109,29 @@ pub async fn mark_read(
         .await?;
     Ok(n > 0)
 }
+
+/// A webhook arrived with a missing or wrong signature: one open platform alert says so (at
+/// most one database write a minute per instance, in the background, so a flood of forged
+/// requests costs nothing more).
+pub fn note_webhook_signature_failure(db: &crate::db::Database, reason: &str) {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = chrono::Utc::now().timestamp();
+    let last = LAST.load(Ordering::Relaxed);
+    if now - last < 60 || LAST.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+        return;
+    }
+    let db = db.clone();
+    let message = format!("Instagram webhook requests were refused for a bad signature (last: {reason}); check META_APP_SECRET / INSTAGRAM_APP_SECRET, or someone is forging requests");
+    tokio::spawn(async move {
+        let result = async {
+            let c = db.platform().await?;
+            raise(&c, None, "webhook_signature", Severity::Warning, &message, Some("webhook_signature_failures")).await?;
+            Ok::<_, crate::db::DbError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not record the webhook signature alert");
+        }
+    });
+}

@@ -30,6 +30,8 @@ pub struct App {
     pub search: Arc<dyn Search>,
     /// The platform's model provider; `None` until one is configured.
     pub llm: Option<LlmClient>,
+    /// whitelist.sig, verified and cached (reloaded within a minute).
+    pub licences: Arc<crate::licence::book::LicenceBook>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,14 +138,21 @@ impl App {
             .map_err(|e| StartError::Search(e.to_string()))?;
         let llm =
             LlmClient::from_settings(&settings.llm).map_err(|e| StartError::Llm(e.to_string()))?;
+        let blobs: Arc<dyn BlobStore> = Arc::new(blobs);
+        let licences = Arc::new(crate::licence::book::LicenceBook::new(
+            settings.licence.clone(),
+            blobs.clone(),
+            db.clone(),
+        ));
         Ok(App {
+            licences,
             search,
             llm,
             settings: Arc::new(settings),
             db,
             queue,
             local_queue,
-            blobs: Arc::new(blobs),
+            blobs,
             keys,
             graph,
             send_rate: Arc::new(SendRate::per_second(ig.send_rate_per_second)),

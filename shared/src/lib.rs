@@ -1,6 +1,7 @@
 //! Domain and adapters of IG-Shop-Agent. No HTTP server lives here: the `handlers` crate
 //! turns host invocations into calls of the plain async functions below.
 
+pub mod admin;
 pub mod agent;
 pub mod alerts;
 pub mod api_schema;
@@ -19,6 +20,7 @@ pub mod health;
 pub mod instagram;
 pub mod jobs;
 pub mod knowledge;
+pub mod licence;
 pub mod llm;
 pub mod model_settings;
 pub mod money;

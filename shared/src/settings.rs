@@ -65,6 +65,10 @@ pub struct Settings {
     /// The platform's model provider (a tenant's own key overrides it).
     pub llm: LlmSettings,
     pub agent: AgentSettings,
+    /// whitelist.sig: where it is, the key that verifies it, and optionally the key that signs it.
+    pub licence: crate::licence::book::LicenceSettings,
+    /// Admin console session lifetime (shorter than a merchant's).
+    pub admin_session_ttl_hours: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,7 +231,7 @@ impl Source {
         }
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.values
             .get(name)
             .map(|v| v.trim())
@@ -293,6 +297,35 @@ impl Settings {
         Ok((auth, src.get("AZURE_CLIENT_ID").map(str::to_owned)))
     }
 
+    /// Only the blob store's settings, for `handler licence publish` (needs nothing else).
+    pub fn blob_settings(src: &Source) -> Result<BlobSettings, SettingsError> {
+        let blob = BlobSettings {
+            connection_string: src.get("AZURE_STORAGE_CONNECTION_STRING").map(secret),
+            account_url: src.get("AZURE_STORAGE_BLOB_ENDPOINT").map(str::to_owned),
+            container: src.get("BLOB_CONTAINER").unwrap_or("igshop").to_owned(),
+            managed_identity_client_id: src.get("AZURE_CLIENT_ID").map(str::to_owned),
+        };
+        if blob.connection_string.is_none() && blob.account_url.is_none() {
+            return Err(SettingsError::Missing {
+                name: "AZURE_STORAGE_CONNECTION_STRING",
+                hint: "set AZURE_STORAGE_CONNECTION_STRING (Azurite locally; ./scripts/dev sets it) or AZURE_STORAGE_BLOB_ENDPOINT (managed identity)",
+            });
+        }
+        if let Some(url) = &blob.account_url {
+            url::Url::parse(url).map_err(|e| SettingsError::Malformed {
+                name: "AZURE_STORAGE_BLOB_ENDPOINT",
+                reason: format!("not a URL: {e}"),
+            })?;
+        }
+        if !valid_container_name(&blob.container) {
+            return Err(SettingsError::Malformed {
+                name: "BLOB_CONTAINER",
+                reason: "3-63 characters: lower-case letters, digits and single hyphens".into(),
+            });
+        }
+        Ok(blob)
+    }
+
     pub fn from_source(src: &Source) -> Result<Self, SettingsError> {
         let environment = match src.get("IGSHOP_ENV").unwrap_or("local") {
             "local" => Environment::Local,
@@ -346,30 +379,7 @@ impl Settings {
             servicebus_connection_string,
         };
 
-        let blob = BlobSettings {
-            connection_string: src.get("AZURE_STORAGE_CONNECTION_STRING").map(secret),
-            account_url: src.get("AZURE_STORAGE_BLOB_ENDPOINT").map(str::to_owned),
-            container: src.get("BLOB_CONTAINER").unwrap_or("igshop").to_owned(),
-            managed_identity_client_id: src.get("AZURE_CLIENT_ID").map(str::to_owned),
-        };
-        if blob.connection_string.is_none() && blob.account_url.is_none() {
-            return Err(SettingsError::Missing {
-                name: "AZURE_STORAGE_CONNECTION_STRING",
-                hint: "set AZURE_STORAGE_CONNECTION_STRING (Azurite locally; ./scripts/dev sets it) or AZURE_STORAGE_BLOB_ENDPOINT (managed identity)",
-            });
-        }
-        if let Some(url) = &blob.account_url {
-            url::Url::parse(url).map_err(|e| SettingsError::Malformed {
-                name: "AZURE_STORAGE_BLOB_ENDPOINT",
-                reason: format!("not a URL: {e}"),
-            })?;
-        }
-        if !valid_container_name(&blob.container) {
-            return Err(SettingsError::Malformed {
-                name: "BLOB_CONTAINER",
-                reason: "3-63 characters: lower-case letters, digits and single hyphens".into(),
-            });
-        }
+        let blob = Settings::blob_settings(src)?;
 
         let nightly_schedule = src
             .get("NIGHTLY_SCHEDULE")
@@ -610,6 +620,8 @@ impl Settings {
                     256,
                 )?,
             },
+            licence: licence_settings(src)?,
+            admin_session_ttl_hours: number(src, "ADMIN_SESSION_TTL_HOURS", 8u64, 1, 72)?,
         })
     }
 }
@@ -619,6 +631,66 @@ impl Settings {
 fn default_concurrency(pool_size: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     (cores * 4).clamp(2, 16).min((pool_size / 2).max(1))
+}
+
+fn licence_settings(src: &Source) -> Result<crate::licence::book::LicenceSettings, SettingsError> {
+    use crate::licence::book::WhitelistSource;
+    let source = match (src.get("LICENCE_WHITELIST_BLOB"), src.get("LICENCE_WHITELIST_PATH")) {
+        (Some(_), Some(_)) => {
+            return Err(SettingsError::Malformed {
+                name: "LICENCE_WHITELIST_BLOB",
+                reason: "set either LICENCE_WHITELIST_BLOB or LICENCE_WHITELIST_PATH, not both".into(),
+            })
+        }
+        (Some(blob), None) => {
+            if blob.starts_with('/') || blob.contains("..") {
+                return Err(SettingsError::Malformed {
+                    name: "LICENCE_WHITELIST_BLOB",
+                    reason: format!("expected a blob name inside BLOB_CONTAINER such as licence/whitelist.sig, got {blob:?}"),
+                });
+            }
+            Some(WhitelistSource::Blob(blob.to_owned()))
+        }
+        (None, Some(path)) => Some(WhitelistSource::File(PathBuf::from(path))),
+        (None, None) => None,
+    };
+    let public_key = match src.get("LICENCE_PUBLIC_KEY") {
+        None => None,
+        Some(raw) => Some(
+            crate::licence::verifying_key_from_pem(raw, "LICENCE_PUBLIC_KEY").map_err(|e| {
+                SettingsError::Malformed {
+                    name: "LICENCE_PUBLIC_KEY",
+                    reason: e.to_string(),
+                }
+            })?,
+        ),
+    };
+    let signing_key = match src.get("LICENCE_SIGNING_KEY") {
+        None => None,
+        Some(raw) => Some(
+            crate::licence::signing_key_from_pem(raw, "LICENCE_SIGNING_KEY").map_err(|_| {
+                // Never echo a private key's parse error (it may quote the value).
+                SettingsError::Malformed {
+                    name: "LICENCE_SIGNING_KEY",
+                    reason: "not an Ed25519 private key in PEM (PKCS#8, -----BEGIN PRIVATE KEY-----)".into(),
+                }
+            })?,
+        ),
+    };
+    if let (Some(p), Some(s)) = (&public_key, &signing_key) {
+        if *p != s.verifying_key() {
+            return Err(SettingsError::Malformed {
+                name: "LICENCE_SIGNING_KEY",
+                reason: "it is not the private key of LICENCE_PUBLIC_KEY".into(),
+            });
+        }
+    }
+    Ok(crate::licence::book::LicenceSettings {
+        source,
+        public_key,
+        signing_key,
+        reload: std::time::Duration::from_secs(number(src, "LICENCE_RELOAD_SECS", 30u64, 0, 60)?),
+    })
 }
 
 /// A model or deployment name; `none` switches the feature off.
@@ -715,6 +787,8 @@ impl fmt::Debug for Settings {
             .field("search", &self.search)
             .field("llm", &self.llm)
             .field("agent", &self.agent)
+            .field("licence", &self.licence)
+            .field("admin_session_ttl_hours", &self.admin_session_ttl_hours)
             .finish()
     }
 }

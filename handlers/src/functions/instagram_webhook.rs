@@ -74,6 +74,7 @@ async fn receive(
     let secrets = app.settings.instagram.signing_secrets();
     if let Err(e) = verify_webhook_signature(body, signature, &secrets) {
         tracing::warn!(reason = %e, "webhook refused: bad signature");
+        shared::alerts::note_webhook_signature_failure(&app.db, &e.to_string());
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_signature",

@@ -20,10 +20,41 @@ pub struct TestApp {
     pub service: BoxedFilter<(warp::reply::Response,)>,
 }
 
+/// The test's own licence key pair and whitelist file (empty at first): the app verifies
+/// with the public key and may sign with the private one, as `./scripts/dev` sets it up.
+pub struct TestLicence {
+    pub key: shared::licence::SigningKey,
+    pub private_pem: String,
+    pub public_pem: String,
+    pub whitelist: std::path::PathBuf,
+}
+
+pub fn test_licence() -> TestLicence {
+    let key = shared::licence::generate_key();
+    let dir = std::env::temp_dir().join(format!("igshop-licence-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let whitelist = dir.join("whitelist.sig");
+    std::fs::write(&whitelist, shared::licence::Whitelist::empty().next(chrono::Utc::now()).sign(&key)).unwrap();
+    TestLicence {
+        private_pem: shared::licence::private_key_pem(&key),
+        public_pem: shared::licence::public_key_pem(&key.verifying_key()),
+        key,
+        whitelist,
+    }
+}
+
 pub async fn test_app(extra: &[(&str, &str)]) -> TestApp {
     let t = TestDb::new().await;
     let fake = FakeInstagram::start().await;
     let mut env = t.env();
+    let licence = test_licence();
+    for (k, v) in [
+        ("LICENCE_PUBLIC_KEY", licence.public_pem.as_str()),
+        ("LICENCE_SIGNING_KEY", licence.private_pem.as_str()),
+        ("LICENCE_WHITELIST_PATH", licence.whitelist.to_str().unwrap()),
+    ] {
+        env.push((k.into(), v.into()));
+    }
     for (k, v) in [
         ("AZURE_STORAGE_CONNECTION_STRING", super::azurite().as_str()),
         ("INSTAGRAM_APP_ID", "1234567890"),
@@ -115,5 +146,19 @@ pub async fn connect_shop(ta: &TestApp, expires_in_days: i64) -> shared::tenants
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    license(ta, super::fake_instagram::HANDLE, 30).await;
     tenant
+}
+
+/// Licenses a handle for `days` more days through the app's own signing key.
+pub async fn license(ta: &TestApp, handle: &str, days: i64) {
+    let handle = shared::tenants::InstagramHandle::parse(handle).unwrap();
+    let expiry = shared::licence::ExpiryDate::from_date(
+        shared::licence::amman_today(chrono::Utc::now()) + chrono::Duration::days(days),
+    );
+    ta.app
+        .licences
+        .publish_change(|w| w.set(&handle, expiry))
+        .await
+        .unwrap();
 }

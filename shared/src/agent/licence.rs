@@ -1,7 +1,9 @@
-//! Whether the shop may get AI replies. Until licences (signed `whitelist.sig`) land with
-//! their own issue, this is the one function that decides: every shop is licensed unless the
-//! platform disabled it. The licensing issue replaces the body of [`check`].
+//! Whether the shop may get AI replies: not disabled by the platform, its Instagram handle on
+//! the verified `whitelist.sig` and not expired (inclusive, Asia/Amman), and not paused by its
+//! monthly model budget. Anything else is a refusal with the reason the merchant sees;
+//! messages are still stored and the merchant can answer by hand.
 
+use crate::app::App;
 use crate::tenants::TenantId;
 use deadpool_postgres::GenericClient;
 
@@ -14,22 +16,47 @@ pub enum Licence {
 
 pub async fn check(
     tx: &impl GenericClient,
+    app: &App,
     tenant: TenantId,
 ) -> Result<Licence, tokio_postgres::Error> {
-    let status: Option<String> = tx
+    let row = tx
         .query_opt(
-            &tx.prepare_cached("SELECT status FROM tenants WHERE id = $1")
-                .await?,
+            &tx.prepare_cached(
+                "SELECT t.status, t.ig_handle,
+                        b.pause_at_limit AND (SELECT coalesce(sum(u.cost_usd), 0) FROM usage_events u
+                             WHERE u.tenant_id = t.id AND u.billed_to = 'platform'
+                               AND u.created_at >= date_trunc('month', now() AT TIME ZONE 'Asia/Amman') AT TIME ZONE 'Asia/Amman')
+                           >= b.monthly_usd
+                   FROM tenants t LEFT JOIN tenant_budgets b ON b.tenant_id = t.id
+                  WHERE t.id = $1",
+            )
+            .await?,
             &[&tenant.as_uuid()],
         )
-        .await?
-        .map(|r| r.get(0));
-    Ok(match status.as_deref() {
-        None => Licence::Refused("the shop does not exist".into()),
-        Some("disabled") => Licence::Refused(
-            "the shop is disabled on this platform; AI replies are off until it is enabled again"
-                .into(),
-        ),
-        Some(_) => Licence::Valid,
+        .await?;
+    let Some(row) = row else {
+        return Ok(Licence::Refused("the shop does not exist".into()));
+    };
+    let (status, handle, paused): (String, Option<String>, Option<bool>) =
+        (row.get(0), row.get(1), row.get(2));
+    let paused = paused.unwrap_or(false);
+    if status == "disabled" {
+        return Ok(Licence::Refused(
+            crate::licence::book::LicenceStatus::disabled().message,
+        ));
+    }
+    if paused {
+        return Ok(Licence::Refused(
+            "the shop's monthly AI budget is used up; AI replies resume next month or when the budget is raised".into(),
+        ));
+    }
+    let state = app
+        .licences
+        .status(handle.as_deref(), chrono::Utc::now())
+        .await;
+    Ok(if state.allows_ai() {
+        Licence::Valid
+    } else {
+        Licence::Refused(state.message)
     })
 }

@@ -364,7 +364,7 @@ async fn start_turn(
     let mut started = started;
     if started.recorded_reply.is_none() {
         // Licence, and what the model will need, in the same transaction.
-        started.licence = licence::check(&tx, tenant).await?;
+        started.licence = licence::check(&tx, app, tenant).await?;
         if let licence::Licence::Refused(reason) = &started.licence {
             alerts::raise(
                 &tx,

@@ -1,5 +1,7 @@
 //! Timer-triggered jobs. Each is idempotent: running it twice, or late, does no harm.
 
+pub mod nightly;
+
 use crate::app::App;
 
 /// What a job did, in words for the invocation's `Logs`.
@@ -8,8 +10,29 @@ pub struct JobReport {
     pub lines: Vec<String>,
 }
 
-/// 02:00 UTC: GDPR purge, token refresh and expiry warnings, usage roll-up.
+/// 02:00 UTC: GDPR purge, token refresh and expiry warnings, licence and budget warnings,
+/// usage roll-up. Holds an advisory lock for the whole run: a second run that starts while
+/// one is going (the host's timer and a late retry, two instances) does nothing.
 pub async fn nightly(app: &App) -> Result<JobReport, String> {
+    let lock = app.db.platform().await.map_err(|e| e.to_string())?;
+    let got: bool = lock
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&nightly::NIGHTLY_LOCK_KEY])
+        .await
+        .map_err(|e| e.to_string())?
+        .get(0);
+    if !got {
+        return Ok(JobReport {
+            lines: vec!["another nightly run is in progress; this one did nothing".into()],
+        });
+    }
+    let report = nightly_locked(app).await;
+    let _ = lock
+        .execute("SELECT pg_advisory_unlock($1)", &[&nightly::NIGHTLY_LOCK_KEY])
+        .await;
+    report
+}
+
+async fn nightly_locked(app: &App) -> Result<JobReport, String> {
     let mut lines = Vec::new();
     match &app.graph {
         Some(graph) => {
@@ -23,7 +46,26 @@ pub async fn nightly(app: &App) -> Result<JobReport, String> {
         }
         None => lines.push("Instagram tokens: not refreshed (Instagram is not configured)".into()),
     }
-    lines.push("GDPR purge and usage roll-up: not built yet (they land with the licences/admin/timers issue)".into());
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(nightly::RETENTION_DAYS);
+    let p = nightly::purge_message_text(app, cutoff, nightly::PURGE_BATCH)
+        .await
+        .map_err(|e| e.to_string())?;
+    lines.push(format!(
+        "GDPR purge (older than {} days): text of {} messages, {} recorded replies, {} sent payloads removed in {} batches",
+        nightly::RETENTION_DAYS, p.messages, p.turns, p.sends, p.batches
+    ));
+    let days = nightly::roll_up_usage(app).await.map_err(|e| e.to_string())?;
+    lines.push(format!(
+        "usage roll-up: {days} shop-days of the last {} days written to usage_daily",
+        nightly::ROLLUP_DAYS
+    ));
+    let w = nightly::raise_warnings(app).await.map_err(|e| e.to_string())?;
+    lines.push(format!(
+        "warnings: {} licence expiry, {} budget",
+        w.licence, w.budget
+    ));
+    let tidied = nightly::tidy(app).await.map_err(|e| e.to_string())?;
+    lines.push(format!("tidy: {tidied} old sign-in attempts and sessions removed"));
     Ok(JobReport { lines })
 }
 

@@ -58,6 +58,13 @@ impl PriceTable {
         Ok(PriceTable(map))
     }
 
+    /// Every priced model, sorted by name (the admin console's price table).
+    pub fn entries(&self) -> Vec<(String, Price)> {
+        let mut v: Vec<(String, Price)> = self.0.iter().map(|(k, p)| (k.clone(), *p)).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
     pub fn get(&self, model: &str) -> Option<Price> {
         self.0.get(&model.trim().to_ascii_lowercase()).copied()
     }

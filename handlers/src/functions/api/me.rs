@@ -35,6 +35,8 @@ pub(crate) struct Me {
     csrf_token: String,
     local_environment: bool,
     alerts: Vec<OpenAlert>,
+    /// Whether the shop gets AI replies under its licence, and until when.
+    licence: shared::licence::book::LicenceStatus,
 }
 
 async fn me(app: App, session: MerchantSession) -> Result<warp::reply::Response, ApiError> {
@@ -74,6 +76,13 @@ async fn me(app: App, session: MerchantSession) -> Result<warp::reply::Response,
         .map(|r| OpenAlert { kind: r.get(0), severity: r.get(1), message: r.get(2), created_at: r.get(3) })
         .collect();
     tx.commit().await.map_err(|e| internal(&e))?;
+    let licence = if tenant.status == "disabled" {
+        shared::licence::book::LicenceStatus::disabled()
+    } else {
+        app.licences
+            .status(tenant.ig_handle.as_deref(), chrono::Utc::now())
+            .await
+    };
     let is_local_shop = tenant
         .ig_user_id
         .as_deref()
@@ -95,6 +104,7 @@ async fn me(app: App, session: MerchantSession) -> Result<warp::reply::Response,
         csrf_token: session.csrf_token(&app.keys),
         local_environment: app.settings.environment == Environment::Local,
         alerts,
+        licence,
         tenant,
     };
     Ok(warp::reply::json(&body).into_response())
@@ -166,6 +176,13 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
                             InstagramHandle::parse(&req.handle).map_err(ApiError::bad_request)?;
                         let signed_in =
                             local_sign_in(&app, &handle).await.map_err(sign_in_error)?;
+                        // Local development: a local shop is licensed when this server holds
+                        // the local signing key (./scripts/dev makes one in .data/).
+                        if app.licences.can_sign() {
+                            if let Err(e) = app.licences.license_local_shop(&handle).await {
+                                tracing::warn!(error = %e, "could not license the local shop");
+                            }
+                        }
                         let max_age =
                             (signed_in.session.expires_at - chrono::Utc::now()).num_seconds();
                         let reply = warp::reply::json(&serde_json::json!({

@@ -5,6 +5,7 @@
 //! Adding an endpoint to the document is one line in [`endpoints`], e.g.
 //! `post("/api/v1/test-chat", "test chat", "Send a test message").csrf().body::<T>().ok::<R>(),`
 
+use super::admin;
 use super::catalog::{Bulk, ImportOptions};
 use super::conversations::{AlertFilter, TextInput};
 use super::me::{LocalSignIn, Me, SignInOptions};
@@ -521,6 +522,23 @@ pub fn endpoints() -> Vec<Endpoint> {
             "Liveness (?probe=live) and readiness of the database, queue and blob store",
         )
         .ok::<Acknowledged>(),
+        // Admin console (/api/admin): admin sessions only; writes need the admin csrf_token.
+        post("/api/admin/auth/sign-in", "admin", "Admin sign-in (rate limited; locked for 15 minutes after 5 failures): sets the igshop_admin cookie").body::<admin::auth::SignIn>().ok::<admin::auth::AdminMe>(),
+        post("/api/admin/auth/sign-out", "admin", "Admin sign-out").admin_csrf().no_content(),
+        get("/api/admin/me", "admin", "The signed-in admin and the CSRF token").admin().ok::<admin::auth::AdminMe>(),
+        get("/api/admin/licences", "admin", "Licences with expiry, days left and the matching shop; read-only (with CLI commands) without LICENCE_SIGNING_KEY").admin().ok::<admin::licences::LicencesView>(),
+        put("/api/admin/licences/{handle}", "admin", "Add or extend a licence: signed and published as the new whitelist.sig (409 read_only with `cli` without a signing key)").admin_csrf().body::<admin::licences::LicenceInput>().ok::<admin::licences::LicenceRow>(),
+        delete("/api/admin/licences/{handle}", "admin", "Remove a licence (signed and published)").admin_csrf().no_content(),
+        get("/api/admin/tenants", "admin", "A tile per shop (?sort=cost|problems|name)").admin().query::<admin::tenants::TileQuery>().ok::<admin::tenants::TenantTiles>(),
+        post("/api/admin/tenants/{id}/disable", "admin", "Disable a shop (no AI replies)").admin_csrf().ok::<admin::tenants::TenantTile>(),
+        post("/api/admin/tenants/{id}/enable", "admin", "Enable a disabled shop").admin_csrf().ok::<admin::tenants::TenantTile>(),
+        get("/api/admin/tenants/{id}/conversations", "admin", "A shop's conversations, 50 a page (?page=)").admin().query::<admin::tenants::PageQuery>().ok::<admin::tenants::ConversationList>(),
+        get("/api/admin/tenants/{id}/conversations/{conversation_id}", "admin", "One conversation, read-only; every view is audited").admin().ok::<admin::tenants::ConversationView>(),
+        put("/api/admin/tenants/{id}/budget", "admin", "Set a shop's monthly model budget (warning at 80 %, optional AI pause at 100 %)").admin_csrf().body::<admin::costs::BudgetInput>().ok::<admin::tenants::Budget>(),
+        delete("/api/admin/tenants/{id}/budget", "admin", "Remove a shop's budget").admin_csrf().no_content(),
+        get("/api/admin/costs", "admin", "Cost per shop per day, totals per model and the price table (?from=&to=, Asia/Amman days)").admin().query::<shared::dashboard::RangeQuery>().ok::<admin::costs::Costs>(),
+        get("/api/admin/alerts", "admin", "Platform alerts: stored (acknowledgeable) and computed now").admin().ok::<admin::alerts::PlatformAlerts>(),
+        post("/api/admin/alerts/{id}/acknowledge", "admin", "Close a stored alert").admin_csrf().no_content(),
     ]
 }
 
@@ -620,6 +638,10 @@ pub enum Access {
     Session,
     /// The session cookie and the `X-CSRF-Token` header.
     SessionAndCsrf,
+    /// The admin console's cookie (`igshop_admin`).
+    Admin,
+    /// The admin cookie and the admin session's `X-CSRF-Token`.
+    AdminAndCsrf,
 }
 
 #[derive(Clone, Copy)]
@@ -711,6 +733,14 @@ impl Endpoint {
     }
     fn csrf(mut self) -> Self {
         self.access = Access::SessionAndCsrf;
+        self
+    }
+    fn admin(mut self) -> Self {
+        self.access = Access::Admin;
+        self
+    }
+    fn admin_csrf(mut self) -> Self {
+        self.access = Access::AdminAndCsrf;
         self
     }
     fn query<T: IntoParams>(mut self) -> Self {
@@ -912,6 +942,15 @@ impl Endpoint {
                         .add("csrf", Vec::<String>::new()),
                 )
             }
+            Access::Admin => {
+                op = op.security(SecurityRequirement::new("admin_session", Vec::<String>::new()))
+            }
+            Access::AdminAndCsrf => {
+                op = op.security(
+                    SecurityRequirement::new("admin_session", Vec::<String>::new())
+                        .add("csrf", Vec::<String>::new()),
+                )
+            }
         }
         op.build()
     }
@@ -940,6 +979,7 @@ pub fn document() -> OpenApi {
     }
     let mut components = ComponentsBuilder::new()
         .security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(shared::sessions::COOKIE_NAME, "The session cookie set by sign-in (HttpOnly)"))))
+        .security_scheme("admin_session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(shared::admin::COOKIE_NAME, "The admin console's session cookie set by POST /api/admin/auth/sign-in (HttpOnly, Path=/api/admin)"))))
         .security_scheme("csrf", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description("X-CSRF-Token", "Required on every state-changing request: the csrf_token from GET /api/v1/me or sign-in"))));
     schemas.sort_by(|a, b| a.0.cmp(&b.0));
     // Two Rust types with one name would silently share one component (the second one's

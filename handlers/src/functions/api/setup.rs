@@ -221,7 +221,7 @@ async fn run(app: App, op: Op) -> Result<Resp, ApiError> {
 /// The wizard's steps, each computed from what the shop really has.
 async fn onboarding(app: &App, s: MerchantSession, finish: bool) -> Result<Resp, ApiError> {
     let t = s.tenant;
-    in_shop(app, t, |tx| {
+    let v = in_shop(app, t, |tx| {
         Box::pin(async move {
             let r = tx
                 .query_one(
@@ -267,6 +267,10 @@ async fn onboarding(app: &App, s: MerchantSession, finish: bool) -> Result<Resp,
             }))
         })
     })
-    .await
-    .map(|v| warp::reply::json(&v).into_response())
+    .await?;
+    // Whether the AI will really answer once live: the shop's licence.
+    let mut v = v;
+    let licence = shared::licence::for_shop(app, t).await.map_err(internal)?;
+    v["licence"] = json!(licence);
+    Ok(warp::reply::json(&v).into_response())
 }
