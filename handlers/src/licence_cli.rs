@@ -92,8 +92,12 @@ fn verifying_key(paths: &Paths) -> anyhow::Result<shared::licence::VerifyingKey>
 
 fn signing_key(paths: &Paths) -> anyhow::Result<shared::licence::SigningKey> {
     let text = read_text(&paths.private_key, "private key")?;
-    signing_key_from_pem(&text, &paths.private_key.display().to_string())
-        .map_err(|_| anyhow::anyhow!("{} is not an Ed25519 private key in PEM (PKCS#8, -----BEGIN PRIVATE KEY-----)", paths.private_key.display()))
+    signing_key_from_pem(&text, &paths.private_key.display().to_string()).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not an Ed25519 private key in PEM (PKCS#8, -----BEGIN PRIVATE KEY-----)",
+            paths.private_key.display()
+        )
+    })
 }
 
 /// The verified whitelist at `paths.whitelist`, or why it is refused.
@@ -105,12 +109,20 @@ fn verified(paths: &Paths) -> anyhow::Result<Whitelist> {
         .map_err(|e| anyhow::anyhow!("{} does not verify: {e}", paths.whitelist.display()))
 }
 
-fn change(paths: &Paths, edit: impl FnOnce(&mut Whitelist) -> anyhow::Result<bool>) -> anyhow::Result<()> {
+fn change(
+    paths: &Paths,
+    edit: impl FnOnce(&mut Whitelist) -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
     let key = signing_key(paths)?;
     if let Some(p) = &paths.public_key {
-        let public = verifying_key_from_pem(&read_text(p, "public key")?, &p.display().to_string())?;
+        let public =
+            verifying_key_from_pem(&read_text(p, "public key")?, &p.display().to_string())?;
         if public != key.verifying_key() {
-            bail!("{} is not the public key of {}", p.display(), paths.private_key.display());
+            bail!(
+                "{} is not the public key of {}",
+                p.display(),
+                paths.private_key.display()
+            );
         }
     }
     let current = if paths.whitelist.exists() {
@@ -126,7 +138,11 @@ fn change(paths: &Paths, edit: impl FnOnce(&mut Whitelist) -> anyhow::Result<boo
     };
     let mut next = current.next(chrono::Utc::now());
     if !edit(&mut next)? {
-        println!("{} unchanged (version {})", paths.whitelist.display(), current.version);
+        println!(
+            "{} unchanged (version {})",
+            paths.whitelist.display(),
+            current.version
+        );
         return Ok(());
     }
     let bytes = next.sign(&key);
@@ -170,17 +186,27 @@ pub async fn run(command: LicenceCommand) -> anyhow::Result<()> {
             let public = out.join(PUBLIC_KEY_FILE);
             for p in [&private, &public] {
                 if p.exists() {
-                    bail!("{} already exists; refusing to overwrite a key (move it away first)", p.display());
+                    bail!(
+                        "{} already exists; refusing to overwrite a key (move it away first)",
+                        p.display()
+                    );
                 }
             }
             let key = generate_key();
             write_private(&private, &private_key_pem(&key))?;
             std::fs::write(&public, public_key_pem(&key.verifying_key()))?;
-            println!("private key: {} (keep it secret; never commit it)", private.display());
+            println!(
+                "private key: {} (keep it secret; never commit it)",
+                private.display()
+            );
             println!("public key:  {} (LICENCE_PUBLIC_KEY)", public.display());
             Ok(())
         }
-        LicenceCommand::Add { handle, expiry, paths } => {
+        LicenceCommand::Add {
+            handle,
+            expiry,
+            paths,
+        } => {
             let handle = InstagramHandle::parse(&handle).map_err(anyhow::Error::msg)?;
             let expiry = ExpiryDate::parse(&expiry).map_err(anyhow::Error::msg)?;
             change(&paths, |w| Ok(w.set(&handle, expiry)))
@@ -227,7 +253,11 @@ pub async fn run(command: LicenceCommand) -> anyhow::Result<()> {
             use shared::blob::BlobStore;
             store.ensure_container().await?;
             store
-                .put(&name, bytes::Bytes::from(bytes), "text/plain; charset=utf-8")
+                .put(
+                    &name,
+                    bytes::Bytes::from(bytes),
+                    "text/plain; charset=utf-8",
+                )
                 .await?;
             println!(
                 "published {} (version {}, {} licence(s)) to blob {}/{}",

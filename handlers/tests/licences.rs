@@ -45,8 +45,15 @@ async fn the_cli_signs_verifies_refuses_and_publishes() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(d.join("k/licence-private.pem")).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077, 0, "the private key is readable by its owner only");
+        let mode = std::fs::metadata(d.join("k/licence-private.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the private key is readable by its owner only"
+        );
     }
 
     let add = |h: &str, e: &str| {
@@ -60,8 +67,14 @@ async fn the_cli_signs_verifies_refuses_and_publishes() {
     assert!(ok, "{out}");
     let signed = std::fs::read(d.join("whitelist.sig")).unwrap();
     let text = String::from_utf8(signed.clone()).unwrap();
-    assert!(text.starts_with("igshop-whitelist 1\nversion 2\n"), "{text}");
-    assert!(text.contains("licence jo.shop 2027-01-31\nlicence second_shop 2026-12-31\nsignature "), "{text}");
+    assert!(
+        text.starts_with("igshop-whitelist 1\nversion 2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("licence jo.shop 2027-01-31\nlicence second_shop 2026-12-31\nsignature "),
+        "{text}"
+    );
 
     // Same input, same bytes: an add that changes nothing leaves the file as it was, and
     // signing the same content again gives the same signature.
@@ -82,11 +95,17 @@ async fn the_cli_signs_verifies_refuses_and_publishes() {
         handler(&d, &a)
     };
     let (ok, out) = verify();
-    assert!(ok && out.contains("valid signature, version 2") && out.contains("2 licence(s)"), "{out}");
+    assert!(
+        ok && out.contains("valid signature, version 2") && out.contains("2 licence(s)"),
+        "{out}"
+    );
     let mut a = vec!["licence", "list"];
     a.extend(PUB);
     let (ok, out) = handler(&d, &a);
-    assert!(ok && out.contains("jo.shop\t2027-01-31") && out.contains("second_shop\t2026-12-31"), "{out}");
+    assert!(
+        ok && out.contains("jo.shop\t2027-01-31") && out.contains("second_shop\t2026-12-31"),
+        "{out}"
+    );
 
     // Malformed input is refused, and the file is not touched.
     for (h, e, says) in [
@@ -107,15 +126,29 @@ async fn the_cli_signs_verifies_refuses_and_publishes() {
     let (ok, out) = verify();
     assert!(!ok && out.contains("signature does not match"), "{out}");
     let (ok, out) = add("third", "2027-03-01");
-    assert!(!ok && out.contains("not changed"), "a tampered file is not re-signed: {out}");
+    assert!(
+        !ok && out.contains("not changed"),
+        "a tampered file is not re-signed: {out}"
+    );
     std::fs::write(d.join("whitelist.sig"), &signed[..signed.len() - 20]).unwrap();
     let (ok, out) = verify();
     assert!(!ok && out.contains("truncated"), "{out}");
     let other = temp_dir();
     handler(&other, &["licence", "keygen", "--out", "k"]);
     std::fs::write(d.join("whitelist.sig"), &signed).unwrap();
-    let (ok, out) = handler(&d, &["licence", "verify", "--public-key", other.join("k/licence-public.pem").to_str().unwrap()]);
-    assert!(!ok && out.contains("signature does not match"), "another key: {out}");
+    let (ok, out) = handler(
+        &d,
+        &[
+            "licence",
+            "verify",
+            "--public-key",
+            other.join("k/licence-public.pem").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !ok && out.contains("signature does not match"),
+        "another key: {out}"
+    );
 
     // Remove, then publish to the licence blob (Azurite).
     let mut a = vec!["licence", "remove", "--handle", "second_shop"];
@@ -124,14 +157,20 @@ async fn the_cli_signs_verifies_refuses_and_publishes() {
     assert!(ok && out.contains("version 3"), "{out}");
     let (ok, out) = handler(&d, &a);
     assert!(!ok && out.contains("has no licence"), "{out}");
-    let blob = format!("licence-test/{}/whitelist.sig", uuid::Uuid::new_v4().simple());
+    let blob = format!(
+        "licence-test/{}/whitelist.sig",
+        uuid::Uuid::new_v4().simple()
+    );
     let mut a = vec!["licence", "publish", "--blob", blob.as_str()];
     a.extend(PUB);
     let (ok, out) = handler(&d, &a);
     assert!(ok && out.contains("version 3"), "{out}");
     let ta = test_app(&[]).await;
     let stored = ta.app.blobs.get(&blob).await.unwrap().expect("published");
-    assert_eq!(stored.to_vec(), std::fs::read(d.join("whitelist.sig")).unwrap());
+    assert_eq!(
+        stored.to_vec(),
+        std::fs::read(d.join("whitelist.sig")).unwrap()
+    );
 }
 
 fn today_plus(days: i64) -> ExpiryDate {
@@ -151,7 +190,10 @@ async fn me_licence(ta: &support::app::TestApp, cookie: &str) -> Value {
 #[tokio::test]
 async fn valid_expired_absent_and_hot_reloaded_licences() {
     let licence = test_licence();
-    let (public, path) = (licence.public_pem.clone(), licence.whitelist.to_str().unwrap().to_owned());
+    let (public, path) = (
+        licence.public_pem.clone(),
+        licence.whitelist.to_str().unwrap().to_owned(),
+    );
     // Verify only (no signing key here, so local sign-in does not license anyone), reload
     // at every use so the test sees the new file at once.
     let ta = test_app(&[
@@ -164,18 +206,27 @@ async fn valid_expired_absent_and_hot_reloaded_licences() {
     let m = sign_in(&ta, "jo.shop").await;
     let check = || async {
         let mut c = ta.app.db.app().await.unwrap();
-        let tx = shared::db::begin_for_tenant(&mut c, m.tenant).await.unwrap();
-        shared::agent::licence::check(&tx, &ta.app, m.tenant).await.unwrap()
+        let tx = shared::db::begin_for_tenant(&mut c, m.tenant)
+            .await
+            .unwrap();
+        shared::agent::licence::check(&tx, &ta.app, m.tenant)
+            .await
+            .unwrap()
     };
     let write = |w: Whitelist| std::fs::write(&licence.whitelist, w.sign(&licence.key)).unwrap();
 
     // Not on the (empty) whitelist.
     assert_eq!(me_licence(&ta, &m.cookie).await["state"], "unlicensed");
-    assert!(matches!(check().await, shared::agent::licence::Licence::Refused(r) if r.contains("@jo.shop has no licence")));
+    assert!(
+        matches!(check().await, shared::agent::licence::Licence::Refused(r) if r.contains("@jo.shop has no licence"))
+    );
 
     // A new version with the handle: picked up without a restart; valid on its last day.
     let mut w = Whitelist::empty().next(chrono::Utc::now());
-    w.set(&shared::tenants::InstagramHandle::parse("jo.shop").unwrap(), today_plus(0));
+    w.set(
+        &shared::tenants::InstagramHandle::parse("jo.shop").unwrap(),
+        today_plus(0),
+    );
     write(w.clone());
     let me = me_licence(&ta, &m.cookie).await;
     assert_eq!(me["state"], "valid", "{me}");
@@ -185,11 +236,19 @@ async fn valid_expired_absent_and_hot_reloaded_licences() {
 
     // Expired yesterday: refused for this shop only.
     let mut w2 = w.next(chrono::Utc::now());
-    w2.set(&shared::tenants::InstagramHandle::parse("jo.shop").unwrap(), today_plus(-1));
-    w2.set(&shared::tenants::InstagramHandle::parse("other.shop").unwrap(), today_plus(30));
+    w2.set(
+        &shared::tenants::InstagramHandle::parse("jo.shop").unwrap(),
+        today_plus(-1),
+    );
+    w2.set(
+        &shared::tenants::InstagramHandle::parse("other.shop").unwrap(),
+        today_plus(30),
+    );
     write(w2.clone());
     assert_eq!(me_licence(&ta, &m.cookie).await["state"], "expired");
-    assert!(matches!(check().await, shared::agent::licence::Licence::Refused(r) if r.contains("expired")));
+    assert!(
+        matches!(check().await, shared::agent::licence::Licence::Refused(r) if r.contains("expired"))
+    );
     let other = sign_in(&ta, "other.shop").await;
     assert_eq!(me_licence(&ta, &other.cookie).await["state"], "valid");
 
@@ -210,7 +269,10 @@ async fn valid_expired_absent_and_hot_reloaded_licences() {
 #[tokio::test]
 async fn a_tampered_or_missing_whitelist_fails_closed_with_an_alert() {
     let licence = test_licence();
-    let (public, path) = (licence.public_pem.clone(), licence.whitelist.to_str().unwrap().to_owned());
+    let (public, path) = (
+        licence.public_pem.clone(),
+        licence.whitelist.to_str().unwrap().to_owned(),
+    );
     let ta = test_app(&[
         ("LICENCE_PUBLIC_KEY", &public),
         ("LICENCE_SIGNING_KEY", ""),
@@ -220,7 +282,10 @@ async fn a_tampered_or_missing_whitelist_fails_closed_with_an_alert() {
     .await;
     let m = sign_in(&ta, "jo.shop").await;
     let mut w = Whitelist::empty().next(chrono::Utc::now());
-    w.set(&shared::tenants::InstagramHandle::parse("jo.shop").unwrap(), today_plus(10));
+    w.set(
+        &shared::tenants::InstagramHandle::parse("jo.shop").unwrap(),
+        today_plus(10),
+    );
     let good = w.sign(&licence.key);
     std::fs::write(&licence.whitelist, &good).unwrap();
     assert_eq!(me_licence(&ta, &m.cookie).await["state"], "valid");
@@ -241,7 +306,13 @@ async fn a_tampered_or_missing_whitelist_fails_closed_with_an_alert() {
     std::fs::write(&licence.whitelist, tampered).unwrap();
     let me = me_licence(&ta, &m.cookie).await;
     assert_eq!(me["state"], "unavailable", "{me}");
-    assert!(me["message"].as_str().unwrap().contains("signature does not match"), "{me}");
+    assert!(
+        me["message"]
+            .as_str()
+            .unwrap()
+            .contains("signature does not match"),
+        "{me}"
+    );
     assert_eq!(platform_alerts().await, (1, 1));
     // Back to the good file: the alert is closed.
     std::fs::write(&licence.whitelist, &good).unwrap();
@@ -259,7 +330,12 @@ async fn a_tampered_or_missing_whitelist_fails_closed_with_an_alert() {
     assert_eq!(me_licence(&ta, &m.cookie).await["state"], "unavailable");
 
     // No key configured at all: closed as well.
-    let bare = test_app(&[("LICENCE_PUBLIC_KEY", ""), ("LICENCE_SIGNING_KEY", ""), ("LICENCE_WHITELIST_PATH", "")]).await;
+    let bare = test_app(&[
+        ("LICENCE_PUBLIC_KEY", ""),
+        ("LICENCE_SIGNING_KEY", ""),
+        ("LICENCE_WHITELIST_PATH", ""),
+    ])
+    .await;
     let m = sign_in(&bare, "jo.shop").await;
     assert_eq!(me_licence(&bare, &m.cookie).await["state"], "unavailable");
 }
@@ -269,7 +345,11 @@ async fn a_cached_whitelist_is_used_until_it_is_due() {
     // The default reload interval (30 s): a change on disk is not read at every turn.
     let ta = test_app(&[]).await;
     let m = sign_in(&ta, "cached.shop").await;
-    assert_eq!(me_licence(&ta, &m.cookie).await["state"], "valid", "local sign-in licensed the shop");
+    assert_eq!(
+        me_licence(&ta, &m.cookie).await["state"],
+        "valid",
+        "local sign-in licensed the shop"
+    );
     let path = match ta.app.licences.source() {
         Some(shared::licence::book::WhitelistSource::File(p)) => p.clone(),
         other => panic!("{other:?}"),
@@ -277,5 +357,9 @@ async fn a_cached_whitelist_is_used_until_it_is_due() {
     std::fs::write(&path, b"garbage").unwrap();
     assert_eq!(me_licence(&ta, &m.cookie).await["state"], "valid", "cached");
     ta.app.licences.reload_soon().await;
-    assert_eq!(me_licence(&ta, &m.cookie).await["state"], "unavailable", "reloaded");
+    assert_eq!(
+        me_licence(&ta, &m.cookie).await["state"],
+        "unavailable",
+        "reloaded"
+    );
 }

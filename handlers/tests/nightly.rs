@@ -12,10 +12,15 @@ async fn snapshot(ta: &TestApp) -> Value {
     let q = |sql: &'static str| {
         let c = &c;
         async move {
-            c.query_one(&format!("SELECT coalesce(json_agg(x ORDER BY x::text), '[]')::text FROM ({sql}) x"), &[])
-                .await
-                .unwrap()
-                .get::<_, String>(0)
+            c.query_one(
+                &format!(
+                    "SELECT coalesce(json_agg(x ORDER BY x::text), '[]')::text FROM ({sql}) x"
+                ),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, String>(0)
         }
     };
     serde_json::json!({
@@ -64,7 +69,10 @@ async fn the_purge_removes_exactly_the_old_text_and_a_second_run_changes_nothing
 
     let report = shared::jobs::nightly(&ta.app).await.unwrap();
     let text = report.lines.join("\n");
-    assert!(text.contains("text of 2 messages, 1 recorded replies, 1 sent payloads"), "{text}");
+    assert!(
+        text.contains("text of 2 messages, 1 recorded replies, 1 sent payloads"),
+        "{text}"
+    );
     let after = snapshot(&ta).await;
 
     // Exactly the two old messages lost their text and attachments; the rows stay.
@@ -78,39 +86,115 @@ async fn the_purge_removes_exactly_the_old_text_and_a_second_run_changes_nothing
             assert_eq!(m["attachments"], serde_json::json!([]));
         }
     }
-    let before_texts: Vec<&Value> = before["messages"].as_array().unwrap().iter().filter(|m| m["mid"] == "edge" || m["mid"] == "new").collect();
-    let after_texts: Vec<&Value> = msgs.iter().filter(|m| m["mid"] == "edge" || m["mid"] == "new").collect();
+    let before_texts: Vec<&Value> = before["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["mid"] == "edge" || m["mid"] == "new")
+        .collect();
+    let after_texts: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["mid"] == "edge" || m["mid"] == "new")
+        .collect();
     assert_eq!(before_texts, after_texts, "newer text untouched");
-    assert!(after["turns"].as_array().unwrap().iter().any(|t| t["reply_text"] == "أهلا"));
-    assert_eq!(after["turns"].as_array().unwrap().iter().filter(|t| t["reply_text"].is_null()).count(), 1);
-    assert!(after["sends"].as_array().unwrap().iter().any(|s| s["idempotency_key"] == "old" && s["payload"] == serde_json::json!({})));
-    assert!(after["sends"].as_array().unwrap().iter().any(|s| s["idempotency_key"] == "new" && s["payload"]["text"] == "أهلا"));
+    assert!(after["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["reply_text"] == "أهلا"));
+    assert_eq!(
+        after["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["reply_text"].is_null())
+            .count(),
+        1
+    );
+    assert!(after["sends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["idempotency_key"] == "old" && s["payload"] == serde_json::json!({})));
+    assert!(after["sends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["idempotency_key"] == "new" && s["payload"]["text"] == "أهلا"));
     // Orders and conversation metadata stay as they were.
     assert_eq!(before["orders"], after["orders"]);
     assert_eq!(before["conversations"], after["conversations"]);
     // The roll-up: two usage events on one day, messages and orders on theirs.
     let days = after["usage_daily"].as_array().unwrap();
-    assert!(days.iter().any(|d| d["prompt_tokens"] == 400 && d["cost_usd"] == "2.000000"), "{days:?}");
-    assert_eq!(days.iter().map(|d| d["messages_in"].as_i64().unwrap()).sum::<i64>(), 3);
-    assert_eq!(days.iter().map(|d| d["orders"].as_i64().unwrap()).sum::<i64>(), 1);
+    assert!(
+        days.iter()
+            .any(|d| d["prompt_tokens"] == 400 && d["cost_usd"] == "2.000000"),
+        "{days:?}"
+    );
+    assert_eq!(
+        days.iter()
+            .map(|d| d["messages_in"].as_i64().unwrap())
+            .sum::<i64>(),
+        3
+    );
+    assert_eq!(
+        days.iter()
+            .map(|d| d["orders"].as_i64().unwrap())
+            .sum::<i64>(),
+        1
+    );
     // The licence ends tomorrow: one critical warning for the merchant.
     let alerts = after["alerts"].as_array().unwrap();
-    assert_eq!(alerts.iter().filter(|a| a["kind"] == "licence_expiring").count(), 1, "{alerts:?}");
+    assert_eq!(
+        alerts
+            .iter()
+            .filter(|a| a["kind"] == "licence_expiring")
+            .count(),
+        1,
+        "{alerts:?}"
+    );
 
     // Twice: the same result.
     let again = shared::jobs::nightly(&ta.app).await.unwrap();
-    assert!(again.lines.join("\n").contains("text of 0 messages, 0 recorded replies, 0 sent payloads"), "{:?}", again.lines);
+    assert!(
+        again
+            .lines
+            .join("\n")
+            .contains("text of 0 messages, 0 recorded replies, 0 sent payloads"),
+        "{:?}",
+        again.lines
+    );
     assert_eq!(snapshot(&ta).await, after);
 
     // Overlapping: while another run holds the lock, this one does nothing.
     let other = ta.t.db.platform().await.unwrap();
-    other.execute("SELECT pg_advisory_lock($1)", &[&shared::jobs::nightly::NIGHTLY_LOCK_KEY]).await.unwrap();
+    other
+        .execute(
+            "SELECT pg_advisory_lock($1)",
+            &[&shared::jobs::nightly::NIGHTLY_LOCK_KEY],
+        )
+        .await
+        .unwrap();
     c.execute("INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at) VALUES ($1, $2, 'inbound', 'customer', 'late', 'x', now() - interval '40 days')", &[&tenant.as_uuid(), &conv]).await.unwrap();
     let skipped = shared::jobs::nightly(&ta.app).await.unwrap();
-    assert!(skipped.lines[0].contains("in progress"), "{:?}", skipped.lines);
-    let late: Option<String> = c.query_one("SELECT text FROM messages WHERE mid = 'late'", &[]).await.unwrap().get(0);
+    assert!(
+        skipped.lines[0].contains("in progress"),
+        "{:?}",
+        skipped.lines
+    );
+    let late: Option<String> = c
+        .query_one("SELECT text FROM messages WHERE mid = 'late'", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(late.as_deref(), Some("x"));
-    other.execute("SELECT pg_advisory_unlock($1)", &[&shared::jobs::nightly::NIGHTLY_LOCK_KEY]).await.unwrap();
+    other
+        .execute(
+            "SELECT pg_advisory_unlock($1)",
+            &[&shared::jobs::nightly::NIGHTLY_LOCK_KEY],
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -131,8 +215,14 @@ async fn the_purge_works_in_bounded_batches() {
     .await
     .unwrap();
     let cutoff = chrono::Utc::now() - chrono::Duration::days(30);
-    let r = shared::jobs::nightly::purge_message_text(&ta.app, cutoff, 10).await.unwrap();
+    let r = shared::jobs::nightly::purge_message_text(&ta.app, cutoff, 10)
+        .await
+        .unwrap();
     assert_eq!((r.messages, r.batches), (25, 3));
-    let left: i64 = c.query_one("SELECT count(*) FROM messages WHERE text IS NOT NULL", &[]).await.unwrap().get(0);
+    let left: i64 = c
+        .query_one("SELECT count(*) FROM messages WHERE text IS NOT NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(left, 0);
 }

@@ -6,7 +6,10 @@ use handlers::security_headers::{ALWAYS, HSTS};
 use serde_json::Value;
 
 fn config() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../frontend/public/staticwebapp.config.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../frontend/public/staticwebapp.config.json"
+    );
     let text = std::fs::read_to_string(path).expect("the Static Web Apps config exists");
     serde_json::from_str(&text).expect("the Static Web Apps config is JSON")
 }
@@ -42,7 +45,13 @@ fn static_web_apps_falls_back_to_the_app_but_not_for_the_api_or_assets() {
         .collect();
     assert!(excluded.contains(&"/api/*"), "{excluded:?}");
     assert!(excluded.contains(&"/assets/*"), "{excluded:?}");
-    assert!(config.get("responseOverrides").and_then(|o| o.get("404")).is_none(), "a missing file must stay a 404");
+    assert!(
+        config
+            .get("responseOverrides")
+            .and_then(|o| o.get("404"))
+            .is_none(),
+        "a missing file must stay a 404"
+    );
 }
 
 #[test]
@@ -56,6 +65,9 @@ fn static_web_apps_caches_hashed_assets_forever_and_index_never() {
             .and_then(|r| header(&r["headers"], "cache-control"))
             .map(str::to_owned)
     };
-    assert_eq!(cache_of("/assets/*").as_deref(), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        cache_of("/assets/*").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
     assert_eq!(cache_of("/index.html").as_deref(), Some("no-cache"));
 }

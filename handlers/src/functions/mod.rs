@@ -1,8 +1,9 @@
-//! The eight functions of the app. Each module is one function: its `function.json` lives in
+//! The nine functions of the app. Each module is one function: its `function.json` lives in
 //! `handlers/functions/<name>/` (embedded here for `handler package`), and its route is
 //! the path the host uses to reach it — `/api/<route>` for forwarded HTTP triggers,
 //! `POST /<name>` for queue and timer invocations.
 
+pub mod admin;
 pub mod agent;
 pub mod api;
 pub mod health;
@@ -32,8 +33,9 @@ macro_rules! function {
     };
 }
 
-pub const FUNCTIONS: [FunctionDef; 8] = [
+pub const FUNCTIONS: [FunctionDef; 9] = [
     function!("api"),
+    function!("admin"),
     function!("instagram-webhook"),
     function!("instagram-oauth"),
     function!("meta-callbacks"),
@@ -43,10 +45,12 @@ pub const FUNCTIONS: [FunctionDef; 8] = [
     function!("sweeper"),
 ];
 
-/// Every route of the eight functions.
+/// Every route of the nine functions.
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     health::route(app.clone())
         .or(api::route(app.clone()))
+        .unify()
+        .or(admin::route(app.clone()))
         .unify()
         .or(instagram_webhook::route(app.clone()))
         .unify()

@@ -31,10 +31,17 @@ pub struct TestLicence {
 
 pub fn test_licence() -> TestLicence {
     let key = shared::licence::generate_key();
-    let dir = std::env::temp_dir().join(format!("igshop-licence-{}", uuid::Uuid::new_v4().simple()));
+    let dir =
+        std::env::temp_dir().join(format!("igshop-licence-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let whitelist = dir.join("whitelist.sig");
-    std::fs::write(&whitelist, shared::licence::Whitelist::empty().next(chrono::Utc::now()).sign(&key)).unwrap();
+    std::fs::write(
+        &whitelist,
+        shared::licence::Whitelist::empty()
+            .next(chrono::Utc::now())
+            .sign(&key),
+    )
+    .unwrap();
     TestLicence {
         private_pem: shared::licence::private_key_pem(&key),
         public_pem: shared::licence::public_key_pem(&key.verifying_key()),
@@ -51,7 +58,10 @@ pub async fn test_app(extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in [
         ("LICENCE_PUBLIC_KEY", licence.public_pem.as_str()),
         ("LICENCE_SIGNING_KEY", licence.private_pem.as_str()),
-        ("LICENCE_WHITELIST_PATH", licence.whitelist.to_str().unwrap()),
+        (
+            "LICENCE_WHITELIST_PATH",
+            licence.whitelist.to_str().unwrap(),
+        ),
     ] {
         env.push((k.into(), v.into()));
     }

@@ -4,7 +4,7 @@
 //! document (`openapi.rs` lists every endpoint). Paths not built
 //! answer 501 with a message saying so.
 
-mod admin;
+pub(crate) mod admin;
 mod auth;
 mod catalog;
 mod conversations;
@@ -52,9 +52,7 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .unify()
         .or(conversations::routes(app.clone()))
         .unify()
-        .or(my_data::routes(app.clone()))
-        .unify()
-        .or(admin::routes(app))
+        .or(my_data::routes(app))
         .unify()
         .or(not_built)
         .unify()

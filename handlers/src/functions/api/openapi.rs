@@ -943,7 +943,10 @@ impl Endpoint {
                 )
             }
             Access::Admin => {
-                op = op.security(SecurityRequirement::new("admin_session", Vec::<String>::new()))
+                op = op.security(SecurityRequirement::new(
+                    "admin_session",
+                    Vec::<String>::new(),
+                ))
             }
             Access::AdminAndCsrf => {
                 op = op.security(

@@ -4,7 +4,9 @@
 //! messages. Acknowledging one closes it.
 
 use super::tenants::MONTH_START;
-use super::{admin, admin_write, shielded, signed_in, internal, json, no_content, not_found, uuid_of};
+use super::{
+    admin, admin_write, internal, json, no_content, not_found, shielded, signed_in, uuid_of,
+};
 use crate::http::ApiError;
 use serde::Serialize;
 use shared::admin::{audit, AdminSession};
@@ -135,7 +137,9 @@ async fn alerts(app: &App) -> Result<PlatformAlerts, ApiError> {
                         id: None,
                         kind: "licence_expiring".into(),
                         severity: if days <= 1 { "critical" } else { "warning" }.into(),
-                        message: format!("The licence of @{handle} ends on {expiry} ({days} day(s) left)"),
+                        message: format!(
+                            "The licence of @{handle} ends on {expiry} ({days} day(s) left)"
+                        ),
                         tenant_id: None,
                         ig_handle: Some(handle.clone()),
                         created_at: None,
@@ -165,9 +169,16 @@ async fn acknowledge(app: &App, s: &AdminSession, id: uuid::Uuid) -> Result<(), 
         .map_err(internal)?
         .ok_or_else(|| not_found("open alert"))?;
     let kind: String = row.get(1);
-    audit(&tx, &s.actor(), row.get::<_, Option<uuid::Uuid>>(0).map(TenantId::from_uuid), "alert.acknowledge", Some(&id.to_string()), serde_json::json!({ "kind": kind }))
-        .await
-        .map_err(internal)?;
+    audit(
+        &tx,
+        &s.actor(),
+        row.get::<_, Option<uuid::Uuid>>(0).map(TenantId::from_uuid),
+        "alert.acknowledge",
+        Some(&id.to_string()),
+        serde_json::json!({ "kind": kind }),
+    )
+    .await
+    .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     Ok(())
 }
@@ -188,13 +199,14 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let ack = warp::path!("api" / "admin" / "alerts" / String / "acknowledge")
         .and(warp::post())
         .and(shielded(admin_write(app)))
-        .then(move |id: String, s: Result<AdminSession, warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let s = signed_in!(s);
-                no_content(async { acknowledge(&app, &s, uuid_of(&id, "alert")?).await }.await)
-            }
-        });
+        .then(
+            move |id: String, s: Result<AdminSession, warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let s = signed_in!(s);
+                    no_content(async { acknowledge(&app, &s, uuid_of(&id, "alert")?).await }.await)
+                }
+            },
+        );
     list.or(ack).unify().boxed()
 }
-

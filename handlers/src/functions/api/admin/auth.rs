@@ -56,7 +56,11 @@ pub fn admin_write(app: App) -> impl Filter<Extract = (AdminSession,), Error = R
 }
 
 fn cookie(app: &App, token: &str, max_age: i64) -> String {
-    let secure = if app.settings.environment == Environment::Local { "" } else { "; Secure" };
+    let secure = if app.settings.environment == Environment::Local {
+        ""
+    } else {
+        "; Secure"
+    };
     format!("{COOKIE_NAME}={token}; Path=/api/admin; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
 }
 
@@ -129,24 +133,31 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     ));
 
     let a = app.clone();
-    let sign_out = warp::path!("api" / "admin" / "auth" / "sign-out").and(warp::post()).and(super::shielded(admin_write(app.clone()))).then(move |s: Result<AdminSession, warp::reply::Response>| {
+    let sign_out = warp::path!("api" / "admin" / "auth" / "sign-out")
+        .and(warp::post())
+        .and(super::shielded(admin_write(app.clone())))
+        .then(move |s: Result<AdminSession, warp::reply::Response>| {
             let app = a.clone();
             async move {
                 let s = super::signed_in!(s);
                 if let Err(e) = admin::sign_out(&app.db, &s).await {
                     return internal(e).into_response();
                 }
-                warp::reply::with_header(StatusCode::NO_CONTENT, "set-cookie", cookie(&app, "", 0)).into_response()
+                warp::reply::with_header(StatusCode::NO_CONTENT, "set-cookie", cookie(&app, "", 0))
+                    .into_response()
             }
         });
 
     let a = app.clone();
-    let me = warp::path!("api" / "admin" / "me").and(warp::get()).and(super::shielded(admin(app))).map(
-        move |s: Result<AdminSession, warp::reply::Response>| match s {
-            Ok(s) => json(Ok(me_of(&a, &s))),
-            Err(answer) => answer,
-        },
-    );
+    let me = warp::path!("api" / "admin" / "me")
+        .and(warp::get())
+        .and(super::shielded(admin(app)))
+        .map(
+            move |s: Result<AdminSession, warp::reply::Response>| match s {
+                Ok(s) => json(Ok(me_of(&a, &s))),
+                Err(answer) => answer,
+            },
+        );
 
     sign_in.or(sign_out).unify().or(me).unify().boxed()
 }

@@ -3,7 +3,9 @@
 //! budgets (warning at 80 %, optional AI pause at 100 %).
 
 use super::tenants::{budget_of, Budget, MONTH_START};
-use super::{admin, admin_write, shielded, signed_in, internal, json, no_content, not_found, uuid_of};
+use super::{
+    admin, admin_write, internal, json, no_content, not_found, shielded, signed_in, uuid_of,
+};
 use crate::functions::api::shop::json_body;
 use crate::http::ApiError;
 use rust_decimal::Decimal;
@@ -79,8 +81,12 @@ pub(crate) struct BudgetInput {
 
 async fn costs(app: &App, q: RangeQuery) -> Result<Costs, ApiError> {
     let c = app.db.platform().await.map_err(internal)?;
-    let today = shared::dashboard::today_in_amman(&c).await.map_err(internal)?;
-    let range = q.resolve(today).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let today = shared::dashboard::today_in_amman(&c)
+        .await
+        .map_err(internal)?;
+    let range = q
+        .resolve(today)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let rows = c
         .query(
             "WITH live AS (
@@ -151,15 +157,30 @@ async fn costs(app: &App, q: RangeQuery) -> Result<Costs, ApiError> {
             .prices
             .entries()
             .into_iter()
-            .map(|(model, p)| PriceRow { model, input: p.input, cached_input: p.cached_input, output: p.output })
+            .map(|(model, p)| PriceRow {
+                model,
+                input: p.input,
+                cached_input: p.cached_input,
+                output: p.output,
+            })
             .collect(),
     })
 }
 
-async fn set_budget(app: &App, s: &AdminSession, tenant: uuid::Uuid, input: Option<BudgetInput>) -> Result<Option<Budget>, ApiError> {
+async fn set_budget(
+    app: &App,
+    s: &AdminSession,
+    tenant: uuid::Uuid,
+    input: Option<BudgetInput>,
+) -> Result<Option<Budget>, ApiError> {
     let mut c = app.db.platform().await.map_err(internal)?;
     let tx = c.transaction().await.map_err(internal)?;
-    if tx.query_opt("SELECT 1 FROM tenants WHERE id = $1", &[&tenant]).await.map_err(internal)?.is_none() {
+    if tx
+        .query_opt("SELECT 1 FROM tenants WHERE id = $1", &[&tenant])
+        .await
+        .map_err(internal)?
+        .is_none()
+    {
         return Err(not_found("shop"));
     }
     let details;
@@ -180,16 +201,33 @@ async fn set_budget(app: &App, s: &AdminSession, tenant: uuid::Uuid, input: Opti
             details = serde_json::json!({ "monthly_usd": monthly.to_string(), "pause_at_limit": i.pause_at_limit });
         }
         None => {
-            let n = tx.execute("DELETE FROM tenant_budgets WHERE tenant_id = $1", &[&tenant]).await.map_err(internal)?;
+            let n = tx
+                .execute(
+                    "DELETE FROM tenant_budgets WHERE tenant_id = $1",
+                    &[&tenant],
+                )
+                .await
+                .map_err(internal)?;
             if n == 0 {
                 return Err(not_found("budget for this shop"));
             }
             details = serde_json::json!({});
         }
     }
-    audit(&tx, &s.actor(), Some(TenantId::from_uuid(tenant)), if input.is_some() { "budget.set" } else { "budget.remove" }, Some(&tenant.to_string()), details)
-        .await
-        .map_err(internal)?;
+    audit(
+        &tx,
+        &s.actor(),
+        Some(TenantId::from_uuid(tenant)),
+        if input.is_some() {
+            "budget.set"
+        } else {
+            "budget.remove"
+        },
+        Some(&tenant.to_string()),
+        details,
+    )
+    .await
+    .map_err(internal)?;
     let row = tx
         .query_one(
             &format!("SELECT b.monthly_usd::numeric(14,6), b.pause_at_limit,
@@ -207,35 +245,64 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let a = app.clone();
     let costs_route = warp::path!("api" / "admin" / "costs")
         .and(warp::get())
-        .and(shielded(admin(app.clone()).and(warp::query::<RangeQuery>()).map(|s, q| (s, q))))
-        .then(move |r: Result<(AdminSession, RangeQuery), warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let (_s, q) = signed_in!(r);
-                json(costs(&app, q).await)
-            }
-        });
+        .and(shielded(
+            admin(app.clone())
+                .and(warp::query::<RangeQuery>())
+                .map(|s, q| (s, q)),
+        ))
+        .then(
+            move |r: Result<(AdminSession, RangeQuery), warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let (_s, q) = signed_in!(r);
+                    json(costs(&app, q).await)
+                }
+            },
+        );
     let a = app.clone();
     let put_budget = warp::path!("api" / "admin" / "tenants" / String / "budget")
         .and(warp::put())
-        .and(shielded(admin_write(app.clone()).and(json_body::<BudgetInput>(4 * 1024)).map(|s, b| (s, b))))
-        .then(move |id: String, r: Result<(AdminSession, BudgetInput), warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let (s, input) = signed_in!(r);
-                json(async { set_budget(&app, &s, uuid_of(&id, "shop")?, Some(input)).await }.await)
-            }
-        });
+        .and(shielded(
+            admin_write(app.clone())
+                .and(json_body::<BudgetInput>(4 * 1024))
+                .map(|s, b| (s, b)),
+        ))
+        .then(
+            move |id: String, r: Result<(AdminSession, BudgetInput), warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let (s, input) = signed_in!(r);
+                    json(
+                        async { set_budget(&app, &s, uuid_of(&id, "shop")?, Some(input)).await }
+                            .await,
+                    )
+                }
+            },
+        );
     let a = app.clone();
     let delete_budget = warp::path!("api" / "admin" / "tenants" / String / "budget")
         .and(warp::delete())
         .and(shielded(admin_write(app)))
-        .then(move |id: String, s: Result<AdminSession, warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let s = signed_in!(s);
-                no_content(async { set_budget(&app, &s, uuid_of(&id, "shop")?, None).await.map(|_| ()) }.await)
-            }
-        });
-    costs_route.or(put_budget).unify().or(delete_budget).unify().boxed()
+        .then(
+            move |id: String, s: Result<AdminSession, warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let s = signed_in!(s);
+                    no_content(
+                        async {
+                            set_budget(&app, &s, uuid_of(&id, "shop")?, None)
+                                .await
+                                .map(|_| ())
+                        }
+                        .await,
+                    )
+                }
+            },
+        );
+    costs_route
+        .or(put_budget)
+        .unify()
+        .or(delete_budget)
+        .unify()
+        .boxed()
 }

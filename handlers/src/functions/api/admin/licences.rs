@@ -2,9 +2,9 @@
 //! extend and remove — signed here with LICENCE_SIGNING_KEY and published as the new
 //! whitelist.sig. Without the key the list is read-only and the answer names the CLI commands.
 
-use super::{admin, admin_write, shielded, signed_in, internal, json, no_content};
-use crate::http::ApiError;
+use super::{admin, admin_write, internal, json, no_content, shielded, signed_in};
 use crate::functions::api::shop::json_body;
+use crate::http::ApiError;
 use serde::{Deserialize, Serialize};
 use shared::admin::{audit, AdminSession};
 use shared::app::App;
@@ -88,7 +88,11 @@ async fn view(app: &App) -> Result<LicencesView, ApiError> {
             .map(|r| {
                 (
                     r.get::<_, String>(0),
-                    LicensedShop { id: TenantId::from_uuid(r.get(1)), display_name: r.get(2), status: r.get(3) },
+                    LicensedShop {
+                        id: TenantId::from_uuid(r.get(1)),
+                        display_name: r.get(2),
+                        status: r.get(3),
+                    },
                 )
             })
             .collect();
@@ -97,7 +101,11 @@ async fn view(app: &App) -> Result<LicencesView, ApiError> {
                 handle: handle.clone(),
                 expires_on: *expiry,
                 days_left: expiry.days_left(today),
-                state: if expiry.covers(today) { "valid" } else { "expired" },
+                state: if expiry.covers(today) {
+                    "valid"
+                } else {
+                    "expired"
+                },
                 tenant: shops.remove(handle),
             });
         }
@@ -109,7 +117,11 @@ async fn view(app: &App) -> Result<LicencesView, ApiError> {
         version: loaded.as_ref().ok().map(|w| w.version),
         issued_at: loaded.as_ref().ok().map(|w| w.issued_at),
         error: loaded.as_ref().err().cloned(),
-        cli: if can_sign { vec![] } else { cli_commands("<handle>", "<YYYY-MM-DD>") },
+        cli: if can_sign {
+            vec![]
+        } else {
+            cli_commands("<handle>", "<YYYY-MM-DD>")
+        },
         licences,
     })
 }
@@ -126,9 +138,12 @@ fn publish_error(e: PublishError, handle: &str, expiry: &str) -> warp::reply::Re
         )
         .into_response(),
         PublishError::NoSource | PublishError::KeyMismatch | PublishError::Unreadable(_) => {
-            ApiError::new(StatusCode::CONFLICT, "licence_unavailable", e.to_string()).into_response()
+            ApiError::new(StatusCode::CONFLICT, "licence_unavailable", e.to_string())
+                .into_response()
         }
-        PublishError::Store(_) => ApiError::new(StatusCode::BAD_GATEWAY, "publish_failed", e.to_string()).into_response(),
+        PublishError::Store(_) => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "publish_failed", e.to_string()).into_response()
+        }
     }
 }
 
@@ -139,10 +154,19 @@ async fn edit(
     handle: InstagramHandle,
     expiry: Option<ExpiryDate>,
 ) -> warp::reply::Response {
-    let expiry_text = expiry.map(|e| e.to_string()).unwrap_or_else(|| "<YYYY-MM-DD>".into());
+    let expiry_text = expiry
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| "<YYYY-MM-DD>".into());
     let result = async {
-        let mut c = app.db.platform().await.map_err(|e| internal(e).into_response())?;
-        let tx = c.transaction().await.map_err(|e| internal(e).into_response())?;
+        let mut c = app
+            .db
+            .platform()
+            .await
+            .map_err(|e| internal(e).into_response())?;
+        let tx = c
+            .transaction()
+            .await
+            .map_err(|e| internal(e).into_response())?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&EDIT_LOCK])
             .await
             .map_err(|e| internal(e).into_response())?;
@@ -162,7 +186,10 @@ async fn edit(
             return Err(super::not_found("licence").into_response());
         }
         let tenant: Option<uuid::Uuid> = tx
-            .query_opt("SELECT id FROM tenants WHERE ig_handle = $1", &[&handle.as_str()])
+            .query_opt(
+                "SELECT id FROM tenants WHERE ig_handle = $1",
+                &[&handle.as_str()],
+            )
             .await
             .map_err(|e| internal(e).into_response())?
             .map(|r| r.get(0));
@@ -170,7 +197,11 @@ async fn edit(
             &tx,
             &s.actor(),
             tenant.map(TenantId::from_uuid),
-            if expiry.is_some() { "licence.set" } else { "licence.remove" },
+            if expiry.is_some() {
+                "licence.set"
+            } else {
+                "licence.remove"
+            },
             Some(handle.as_str()),
             serde_json::json!({ "expires_on": expiry, "version": published.version }),
         )
@@ -212,36 +243,43 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let a = app.clone();
     let set = warp::path!("api" / "admin" / "licences" / String)
         .and(warp::put())
-        .and(shielded(admin_write(app.clone()).and(json_body::<LicenceInput>(4 * 1024)).map(|s, b| (s, b))))
-        .then(move |raw: String, r: Result<(AdminSession, LicenceInput), warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let (s, input) = signed_in!(r);
-                let handle = match InstagramHandle::parse(&raw) {
-                    Ok(h) => h,
-                    Err(m) => return ApiError::bad_request(m).into_response(),
-                };
-                let expiry = match ExpiryDate::parse(&input.expires_on) {
-                    Ok(e) => e,
-                    Err(m) => return ApiError::bad_request(m).into_response(),
-                };
-                edit(&app, &s, handle, Some(expiry)).await
-            }
-        });
+        .and(shielded(
+            admin_write(app.clone())
+                .and(json_body::<LicenceInput>(4 * 1024))
+                .map(|s, b| (s, b)),
+        ))
+        .then(
+            move |raw: String, r: Result<(AdminSession, LicenceInput), warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let (s, input) = signed_in!(r);
+                    let handle = match InstagramHandle::parse(&raw) {
+                        Ok(h) => h,
+                        Err(m) => return ApiError::bad_request(m).into_response(),
+                    };
+                    let expiry = match ExpiryDate::parse(&input.expires_on) {
+                        Ok(e) => e,
+                        Err(m) => return ApiError::bad_request(m).into_response(),
+                    };
+                    edit(&app, &s, handle, Some(expiry)).await
+                }
+            },
+        );
     let a = app.clone();
     let remove = warp::path!("api" / "admin" / "licences" / String)
         .and(warp::delete())
         .and(shielded(admin_write(app)))
-        .then(move |raw: String, s: Result<AdminSession, warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let s = signed_in!(s);
-                match InstagramHandle::parse(&raw) {
-                    Ok(h) => edit(&app, &s, h, None).await,
-                    Err(m) => no_content(Err(ApiError::bad_request(m))),
+        .then(
+            move |raw: String, s: Result<AdminSession, warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let s = signed_in!(s);
+                    match InstagramHandle::parse(&raw) {
+                        Ok(h) => edit(&app, &s, h, None).await,
+                        Err(m) => no_content(Err(ApiError::bad_request(m))),
+                    }
                 }
-            }
-        });
+            },
+        );
     list.or(set).unify().or(remove).unify().boxed()
 }
-

@@ -54,7 +54,9 @@ where
     inner
         .map(Ok)
         .recover(|r: warp::Rejection| async move {
-            let answer = crate::http::recover(r).await.unwrap_or_else(|never| match never {});
+            let answer = crate::http::recover(r)
+                .await
+                .unwrap_or_else(|never| match never {});
             Ok::<_, std::convert::Infallible>(Err(answer))
         })
         .unify()
@@ -62,7 +64,9 @@ where
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "admin request failed");
-    ApiError::internal("The console request failed on our side; nothing was changed. Please try again.")
+    ApiError::internal(
+        "The console request failed on our side; nothing was changed. Please try again.",
+    )
 }
 
 pub(crate) fn json<T: Serialize>(r: Result<T, ApiError>) -> warp::reply::Response {
@@ -80,7 +84,11 @@ pub(crate) fn no_content(r: Result<(), ApiError>) -> warp::reply::Response {
 }
 
 pub(crate) fn not_found(what: &str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("There is no such {what}."))
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("There is no such {what}."),
+    )
 }
 
 /// A path segment that must be a UUID.

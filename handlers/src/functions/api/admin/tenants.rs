@@ -2,7 +2,7 @@
 //! licence, budget), disable / enable, and the read-only conversation viewer (each view
 //! audited).
 
-use super::{admin, admin_write, shielded, signed_in, internal, json, not_found, uuid_of};
+use super::{admin, admin_write, internal, json, not_found, shielded, signed_in, uuid_of};
 use crate::http::ApiError;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -64,10 +64,17 @@ pub(crate) struct TileQuery {
     sort: Option<String>,
 }
 
-pub(crate) fn budget_of(monthly: Option<Decimal>, pause: Option<bool>, spent: Decimal) -> Option<Budget> {
+pub(crate) fn budget_of(
+    monthly: Option<Decimal>,
+    pause: Option<bool>,
+    spent: Decimal,
+) -> Option<Budget> {
     let monthly = monthly?;
     let percent = if monthly > Decimal::ZERO {
-        (spent * Decimal::from(100) / monthly).trunc().try_into().unwrap_or(i64::MAX)
+        (spent * Decimal::from(100) / monthly)
+            .trunc()
+            .try_into()
+            .unwrap_or(i64::MAX)
     } else {
         0
     };
@@ -76,14 +83,24 @@ pub(crate) fn budget_of(monthly: Option<Decimal>, pause: Option<bool>, spent: De
         pause_at_limit: pause.unwrap_or(false),
         spent_usd: spent,
         percent,
-        state: if percent >= 100 { "reached" } else if percent >= 80 { "warning" } else { "ok" },
+        state: if percent >= 100 {
+            "reached"
+        } else if percent >= 80 {
+            "warning"
+        } else {
+            "ok"
+        },
     })
 }
 
 /// Start of this month in Amman, as SQL.
-pub(crate) const MONTH_START: &str = "(date_trunc('month', now() AT TIME ZONE 'Asia/Amman') AT TIME ZONE 'Asia/Amman')";
+pub(crate) const MONTH_START: &str =
+    "(date_trunc('month', now() AT TIME ZONE 'Asia/Amman') AT TIME ZONE 'Asia/Amman')";
 
-pub(crate) async fn tiles(app: &App, only: Option<uuid::Uuid>) -> Result<Vec<TenantTile>, ApiError> {
+pub(crate) async fn tiles(
+    app: &App,
+    only: Option<uuid::Uuid>,
+) -> Result<Vec<TenantTile>, ApiError> {
     let whitelist = app.licences.current().await;
     let now = chrono::Utc::now();
     let c = app.db.platform().await.map_err(internal)?;
@@ -133,7 +150,8 @@ pub(crate) async fn tiles(app: &App, only: Option<uuid::Uuid>) -> Result<Vec<Ten
             let problems = errors
                 + i64::from(status == "reconnect_needed") * 10
                 + i64::from(!licence.allows_ai() && status != "disabled") * 10
-                + i64::from(token_expires_at.is_some_and(|t| t < now + chrono::Duration::days(7))) * 5
+                + i64::from(token_expires_at.is_some_and(|t| t < now + chrono::Duration::days(7)))
+                    * 5
                 + i64::from(budget.as_ref().is_some_and(|b| b.state != "ok")) * 5;
             TenantTile {
                 id: TenantId::from_uuid(r.get(0)),
@@ -207,7 +225,12 @@ pub(crate) struct ConversationView {
 
 const PER_PAGE: i64 = 50;
 
-async fn set_status(app: &App, s: &AdminSession, id: uuid::Uuid, enable: bool) -> Result<TenantTile, ApiError> {
+async fn set_status(
+    app: &App,
+    s: &AdminSession,
+    id: uuid::Uuid,
+    enable: bool,
+) -> Result<TenantTile, ApiError> {
     let mut c = app.db.platform().await.map_err(internal)?;
     let tx = c.transaction().await.map_err(internal)?;
     let n = tx
@@ -221,15 +244,32 @@ async fn set_status(app: &App, s: &AdminSession, id: uuid::Uuid, enable: bool) -
         )
         .await
         .map_err(internal)?;
-    let exists = tx.query_opt("SELECT 1 FROM tenants WHERE id = $1", &[&id]).await.map_err(internal)?;
+    let exists = tx
+        .query_opt("SELECT 1 FROM tenants WHERE id = $1", &[&id])
+        .await
+        .map_err(internal)?;
     if exists.is_none() {
         return Err(not_found("shop"));
     }
-    audit(&tx, &s.actor(), Some(TenantId::from_uuid(id)), if enable { "tenant.enable" } else { "tenant.disable" }, Some(&id.to_string()), serde_json::json!({ "changed": n == 1 }))
-        .await
-        .map_err(internal)?;
+    audit(
+        &tx,
+        &s.actor(),
+        Some(TenantId::from_uuid(id)),
+        if enable {
+            "tenant.enable"
+        } else {
+            "tenant.disable"
+        },
+        Some(&id.to_string()),
+        serde_json::json!({ "changed": n == 1 }),
+    )
+    .await
+    .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
-    tiles(app, Some(id)).await?.pop().ok_or_else(|| not_found("shop"))
+    tiles(app, Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| not_found("shop"))
 }
 
 fn conversation_row(r: &deadpool_postgres::tokio_postgres::Row) -> ConversationRow {
@@ -244,32 +284,56 @@ fn conversation_row(r: &deadpool_postgres::tokio_postgres::Row) -> ConversationR
     }
 }
 
-const CONVERSATION_COLUMNS: &str = "c.id, c.kind, c.customer_username, c.customer_name, c.mode, c.last_message_at,
+const CONVERSATION_COLUMNS: &str =
+    "c.id, c.kind, c.customer_username, c.customer_name, c.mode, c.last_message_at,
     (SELECT count(*) FROM messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id)";
 
-async fn conversations(app: &App, tenant: uuid::Uuid, page: i64) -> Result<ConversationList, ApiError> {
+async fn conversations(
+    app: &App,
+    tenant: uuid::Uuid,
+    page: i64,
+) -> Result<ConversationList, ApiError> {
     let page = page.max(1);
     let c = app.db.platform().await.map_err(internal)?;
-    if c.query_opt("SELECT 1 FROM tenants WHERE id = $1", &[&tenant]).await.map_err(internal)?.is_none() {
+    if c.query_opt("SELECT 1 FROM tenants WHERE id = $1", &[&tenant])
+        .await
+        .map_err(internal)?
+        .is_none()
+    {
         return Err(not_found("shop"));
     }
     let total: i64 = c
-        .query_one("SELECT count(*) FROM conversations WHERE tenant_id = $1", &[&tenant])
+        .query_one(
+            "SELECT count(*) FROM conversations WHERE tenant_id = $1",
+            &[&tenant],
+        )
         .await
         .map_err(internal)?
         .get(0);
     let rows = c
         .query(
-            &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.tenant_id = $1
-                      ORDER BY c.last_message_at DESC NULLS LAST, c.id LIMIT $2 OFFSET $3"),
+            &format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.tenant_id = $1
+                      ORDER BY c.last_message_at DESC NULLS LAST, c.id LIMIT $2 OFFSET $3"
+            ),
             &[&tenant, &PER_PAGE, &((page - 1) * PER_PAGE)],
         )
         .await
         .map_err(internal)?;
-    Ok(ConversationList { conversations: rows.iter().map(conversation_row).collect(), page, per_page: PER_PAGE, total })
+    Ok(ConversationList {
+        conversations: rows.iter().map(conversation_row).collect(),
+        page,
+        per_page: PER_PAGE,
+        total,
+    })
 }
 
-async fn conversation(app: &App, s: &AdminSession, tenant: uuid::Uuid, id: uuid::Uuid) -> Result<ConversationView, ApiError> {
+async fn conversation(
+    app: &App,
+    s: &AdminSession,
+    tenant: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Result<ConversationView, ApiError> {
     let mut c = app.db.platform().await.map_err(internal)?;
     let tx = c.transaction().await.map_err(internal)?;
     let row = tx
@@ -292,81 +356,133 @@ async fn conversation(app: &App, s: &AdminSession, tenant: uuid::Uuid, id: uuid:
         .map(|r| ViewedMessage { id: r.get(0), direction: r.get(1), author: r.get(2), text: r.get(3), text_purged: r.get(4), sent_at: r.get(5) })
         .collect();
     // The view is recorded before it is shown.
-    audit(&tx, &s.actor(), Some(TenantId::from_uuid(tenant)), "conversation.view", Some(&id.to_string()), serde_json::json!({}))
-        .await
-        .map_err(internal)?;
+    audit(
+        &tx,
+        &s.actor(),
+        Some(TenantId::from_uuid(tenant)),
+        "conversation.view",
+        Some(&id.to_string()),
+        serde_json::json!({}),
+    )
+    .await
+    .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
-    Ok(ConversationView { conversation: conversation_row(&row), messages })
+    Ok(ConversationView {
+        conversation: conversation_row(&row),
+        messages,
+    })
 }
 
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let a = app.clone();
     let list = warp::path!("api" / "admin" / "tenants")
         .and(warp::get())
-        .and(shielded(admin(app.clone()).and(warp::query::<TileQuery>()).map(|s, q| (s, q))))
-        .then(move |r: Result<(AdminSession, TileQuery), warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let (_s, q) = signed_in!(r);
-                json(
-                    async {
-                        let mut t = tiles(&app, None).await?;
-                        match q.sort.as_deref() {
-                            None | Some("name") => {}
-                            Some("cost") => t.sort_by(|a, b| b.cost_month_usd.cmp(&a.cost_month_usd)),
-                            Some("problems") => t.sort_by(|a, b| b.problems.cmp(&a.problems)),
-                            Some(other) => {
-                                return Err(ApiError::bad_request(format!("sort is cost, problems or name, got {other:?}")))
+        .and(shielded(
+            admin(app.clone())
+                .and(warp::query::<TileQuery>())
+                .map(|s, q| (s, q)),
+        ))
+        .then(
+            move |r: Result<(AdminSession, TileQuery), warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let (_s, q) = signed_in!(r);
+                    json(
+                        async {
+                            let mut t = tiles(&app, None).await?;
+                            match q.sort.as_deref() {
+                                None | Some("name") => {}
+                                Some("cost") => {
+                                    t.sort_by(|a, b| b.cost_month_usd.cmp(&a.cost_month_usd))
+                                }
+                                Some("problems") => t.sort_by(|a, b| b.problems.cmp(&a.problems)),
+                                Some(other) => {
+                                    return Err(ApiError::bad_request(format!(
+                                        "sort is cost, problems or name, got {other:?}"
+                                    )))
+                                }
                             }
+                            Ok(TenantTiles { tenants: t })
                         }
-                        Ok(TenantTiles { tenants: t })
-                    }
-                    .await,
-                )
-            }
-        });
+                        .await,
+                    )
+                }
+            },
+        );
     let a = app.clone();
     let status = warp::path!("api" / "admin" / "tenants" / String / String)
         .and(warp::post())
         .and(shielded(admin_write(app.clone())))
-        .then(move |id: String, action: String, s: Result<AdminSession, warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let s = signed_in!(s);
-                json(
-                    async {
-                        let id = uuid_of(&id, "shop")?;
-                        match action.as_str() {
-                            "disable" => set_status(&app, &s, id, false).await,
-                            "enable" => set_status(&app, &s, id, true).await,
-                            _ => Err(not_found("action (disable or enable)")),
+        .then(
+            move |id: String, action: String, s: Result<AdminSession, warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let s = signed_in!(s);
+                    json(
+                        async {
+                            let id = uuid_of(&id, "shop")?;
+                            match action.as_str() {
+                                "disable" => set_status(&app, &s, id, false).await,
+                                "enable" => set_status(&app, &s, id, true).await,
+                                _ => Err(not_found("action (disable or enable)")),
+                            }
                         }
-                    }
-                    .await,
-                )
-            }
-        });
+                        .await,
+                    )
+                }
+            },
+        );
     let a = app.clone();
     let list_conversations = warp::path!("api" / "admin" / "tenants" / String / "conversations")
         .and(warp::get())
-        .and(shielded(admin(app.clone()).and(warp::query::<PageQuery>()).map(|s, q| (s, q))))
-        .then(move |id: String, r: Result<(AdminSession, PageQuery), warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let (_s, q) = signed_in!(r);
-                json(async { conversations(&app, uuid_of(&id, "shop")?, q.page.unwrap_or(1)).await }.await)
-            }
-        });
+        .and(shielded(
+            admin(app.clone())
+                .and(warp::query::<PageQuery>())
+                .map(|s, q| (s, q)),
+        ))
+        .then(
+            move |id: String, r: Result<(AdminSession, PageQuery), warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let (_s, q) = signed_in!(r);
+                    json(
+                        async {
+                            conversations(&app, uuid_of(&id, "shop")?, q.page.unwrap_or(1)).await
+                        }
+                        .await,
+                    )
+                }
+            },
+        );
     let a = app.clone();
     let view = warp::path!("api" / "admin" / "tenants" / String / "conversations" / String)
         .and(warp::get())
         .and(shielded(admin(app)))
-        .then(move |tenant: String, id: String, s: Result<AdminSession, warp::reply::Response>| {
-            let app = a.clone();
-            async move {
-                let s = signed_in!(s);
-                json(async { conversation(&app, &s, uuid_of(&tenant, "shop")?, uuid_of(&id, "conversation")?).await }.await)
-            }
-        });
-    list.or(status).unify().or(list_conversations).unify().or(view).unify().boxed()
+        .then(
+            move |tenant: String, id: String, s: Result<AdminSession, warp::reply::Response>| {
+                let app = a.clone();
+                async move {
+                    let s = signed_in!(s);
+                    json(
+                        async {
+                            conversation(
+                                &app,
+                                &s,
+                                uuid_of(&tenant, "shop")?,
+                                uuid_of(&id, "conversation")?,
+                            )
+                            .await
+                        }
+                        .await,
+                    )
+                }
+            },
+        );
+    list.or(status)
+        .unify()
+        .or(list_conversations)
+        .unify()
+        .or(view)
+        .unify()
+        .boxed()
 }
