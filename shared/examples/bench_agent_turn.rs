@@ -337,14 +337,16 @@ async fn main() {
             .collect();
         *search_docs.lock().unwrap() = (products, passages);
     }
-    let azure_source =
-        Source::from_process()
-            .unwrap()
-            .overridden(values_for(&t, &base).into_iter().chain(licence_values().clone()).chain([
+    let azure_source = Source::from_process().unwrap().overridden(
+        values_for(&t, &base)
+            .into_iter()
+            .chain(licence_values().clone())
+            .chain([
                 ("SEARCH_BACKEND".to_string(), "azure".to_string()),
                 ("AZURE_SEARCH_ENDPOINT".to_string(), base.clone()),
                 ("AZURE_SEARCH_API_KEY".to_string(), "bench".to_string()),
-            ]));
+            ]),
+    );
     let azure_app = App::build(Settings::from_source(&azure_source).unwrap()).unwrap();
     measure(
         &azure_app,

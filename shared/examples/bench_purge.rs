@@ -8,9 +8,11 @@ fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
@@ -18,14 +20,18 @@ fn peak_rss_mb() -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let total: i64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let total: i64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let old = total * 3 / 10;
     let t = testkit::TestDb::new().await;
     let tenant = t.tenant("bench_shop").await;
     let mut env = t.env();
     env.push((
         "AZURE_STORAGE_CONNECTION_STRING".into(),
-        std::env::var("AZURE_STORAGE_CONNECTION_STRING").unwrap_or_else(|_| "UseDevelopmentStorage=true".into()),
+        std::env::var("AZURE_STORAGE_CONNECTION_STRING")
+            .unwrap_or_else(|_| "UseDevelopmentStorage=true".into()),
     ));
     let app = shared::app::App::build(
         shared::settings::Settings::from_source(&shared::settings::Source::from_map(env)).unwrap(),
@@ -58,9 +64,10 @@ async fn main() {
     );
     let cutoff = chrono::Utc::now() - chrono::Duration::days(30);
     let started = Instant::now();
-    let r = shared::jobs::nightly::purge_message_text(&app, cutoff, shared::jobs::nightly::PURGE_BATCH)
-        .await
-        .unwrap();
+    let r =
+        shared::jobs::nightly::purge_message_text(&app, cutoff, shared::jobs::nightly::PURGE_BATCH)
+            .await
+            .unwrap();
     let secs = started.elapsed().as_secs_f64();
     let left: i64 = c
         .query_one("SELECT count(*) FROM messages WHERE text IS NOT NULL", &[])
@@ -70,9 +77,10 @@ async fn main() {
     assert_eq!(r.messages as i64, old);
     assert_eq!(left, total - old);
     let again = Instant::now();
-    let r2 = shared::jobs::nightly::purge_message_text(&app, cutoff, shared::jobs::nightly::PURGE_BATCH)
-        .await
-        .unwrap();
+    let r2 =
+        shared::jobs::nightly::purge_message_text(&app, cutoff, shared::jobs::nightly::PURGE_BATCH)
+            .await
+            .unwrap();
     println!(
         "GDPR purge: {} messages purged in {secs:.1} s ({:.0} messages/s, {} batches of {}), {} kept; second run {} purged in {:.0} ms; peak memory of this process {:.1} MB",
         r.messages,

@@ -96,14 +96,20 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password("decoy password, never valid").unwrap_or_default())
 }
 
-pub async fn create_user(db: &Database, email: &AdminEmail, password: &str) -> Result<Uuid, AdminError> {
+pub async fn create_user(
+    db: &Database,
+    email: &AdminEmail,
+    password: &str,
+) -> Result<Uuid, AdminError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AdminError::Invalid(format!(
             "the password must have at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
     if password.chars().count() > 1024 {
-        return Err(AdminError::Invalid("the password is longer than 1024 characters".into()));
+        return Err(AdminError::Invalid(
+            "the password is longer than 1024 characters".into(),
+        ));
     }
     let hash = hash_password(password)?;
     let c = db.platform().await?;
@@ -113,8 +119,18 @@ pub async fn create_user(db: &Database, email: &AdminEmail, password: &str) -> R
             &[&email.as_str(), &hash],
         )
         .await?;
-    let id: Uuid = row.ok_or_else(|| AdminError::Exists(email.as_str().to_owned()))?.get(0);
-    audit(&c, &Actor::Cli, None, "admin.create_user", Some(email.as_str()), serde_json::json!({})).await?;
+    let id: Uuid = row
+        .ok_or_else(|| AdminError::Exists(email.as_str().to_owned()))?
+        .get(0);
+    audit(
+        &c,
+        &Actor::Cli,
+        None,
+        "admin.create_user",
+        Some(email.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -170,7 +186,10 @@ pub struct AdminSession {
 
 impl AdminSession {
     pub fn actor(&self) -> Actor {
-        Actor::Admin { id: self.admin_id, email: self.email.clone() }
+        Actor::Admin {
+            id: self.admin_id,
+            email: self.email.clone(),
+        }
     }
     pub fn csrf_token(&self, keys: &Keys) -> String {
         keys.sign("admin-csrf", &self.token_hash)
@@ -204,9 +223,17 @@ pub async fn sign_in(
             &[&email.as_str(), &client, &window],
         )
         .await?;
-    let (client_attempts, client_first, failures, last_failure): (i64, Option<DateTime<Utc>>, i64, Option<DateTime<Utc>>) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
-    let minutes_until = |t: DateTime<Utc>| ((t - Utc::now()).num_seconds() as f64 / 60.0).ceil().max(1.0) as i64;
+    let (client_attempts, client_first, failures, last_failure): (
+        i64,
+        Option<DateTime<Utc>>,
+        i64,
+        Option<DateTime<Utc>>,
+    ) = (row.get(0), row.get(1), row.get(2), row.get(3));
+    let minutes_until = |t: DateTime<Utc>| {
+        ((t - Utc::now()).num_seconds() as f64 / 60.0)
+            .ceil()
+            .max(1.0) as i64
+    };
     if client_attempts >= MAX_ATTEMPTS_PER_CLIENT {
         let until = client_first.unwrap_or_else(Utc::now) + Duration::minutes(WINDOW_MINUTES);
         return Err(AdminError::RateLimited(minutes_until(until)));
@@ -219,7 +246,15 @@ pub async fn sign_in(
                 &[&email.as_str(), &client],
             )
             .await?;
-            audit(&c, &Actor::System, None, "admin.sign_in_locked", Some(email.as_str()), serde_json::json!({ "client": client })).await?;
+            audit(
+                &c,
+                &Actor::System,
+                None,
+                "admin.sign_in_locked",
+                Some(email.as_str()),
+                serde_json::json!({ "client": client }),
+            )
+            .await?;
             return Err(AdminError::Locked(minutes_until(until)));
         }
     }
@@ -247,24 +282,58 @@ pub async fn sign_in(
     )
     .await?;
     let Some(account) = account.filter(|_| ok) else {
-        audit(&c, &Actor::System, None, "admin.sign_in_failed", Some(email.as_str()), serde_json::json!({ "client": client })).await?;
+        audit(
+            &c,
+            &Actor::System,
+            None,
+            "admin.sign_in_failed",
+            Some(email.as_str()),
+            serde_json::json!({ "client": client }),
+        )
+        .await?;
         return Err(AdminError::WrongCredentials);
     };
     let admin_id: Uuid = account.get(0);
     let token = random_token();
     let token_hash = sha256(token.as_bytes());
     let expires_at = Utc::now() + Duration::hours(ttl_hours as i64);
-    let session = AdminSession { admin_id, email: email.as_str().to_owned(), expires_at, token_hash: token_hash.clone() };
+    let session = AdminSession {
+        admin_id,
+        email: email.as_str().to_owned(),
+        expires_at,
+        token_hash: token_hash.clone(),
+    };
     let csrf_token = session.csrf_token(keys);
     c.execute(
         "INSERT INTO sessions (token_hash, kind, admin_user_id, csrf_token_hash, expires_at) VALUES ($1, 'admin', $2, $3, $4)",
         &[&token_hash, &admin_id, &sha256(csrf_token.as_bytes()), &expires_at],
     )
     .await?;
-    c.execute("UPDATE admin_users SET last_login_at = now() WHERE id = $1", &[&admin_id]).await?;
-    c.execute("DELETE FROM sessions WHERE kind = 'admin' AND expires_at < now()", &[]).await?;
-    audit(&c, &session.actor(), None, "admin.sign_in", None, serde_json::json!({ "client": client })).await?;
-    Ok(NewAdminSession { token, csrf_token, expires_at, admin: session })
+    c.execute(
+        "UPDATE admin_users SET last_login_at = now() WHERE id = $1",
+        &[&admin_id],
+    )
+    .await?;
+    c.execute(
+        "DELETE FROM sessions WHERE kind = 'admin' AND expires_at < now()",
+        &[],
+    )
+    .await?;
+    audit(
+        &c,
+        &session.actor(),
+        None,
+        "admin.sign_in",
+        None,
+        serde_json::json!({ "client": client }),
+    )
+    .await?;
+    Ok(NewAdminSession {
+        token,
+        csrf_token,
+        expires_at,
+        admin: session,
+    })
 }
 
 /// The live admin session named by a cookie value (never a merchant's).
@@ -281,13 +350,30 @@ pub async fn find_session(db: &Database, token: &str) -> Result<Option<AdminSess
             &[&token_hash],
         )
         .await?;
-    Ok(row.map(|r| AdminSession { admin_id: r.get(0), email: r.get(1), expires_at: r.get(2), token_hash }))
+    Ok(row.map(|r| AdminSession {
+        admin_id: r.get(0),
+        email: r.get(1),
+        expires_at: r.get(2),
+        token_hash,
+    }))
 }
 
 pub async fn sign_out(db: &Database, session: &AdminSession) -> Result<(), DbError> {
     let c = db.platform().await?;
-    c.execute("DELETE FROM sessions WHERE token_hash = $1 AND kind = 'admin'", &[&session.token_hash]).await?;
-    audit(&c, &session.actor(), None, "admin.sign_out", None, serde_json::json!({})).await?;
+    c.execute(
+        "DELETE FROM sessions WHERE token_hash = $1 AND kind = 'admin'",
+        &[&session.token_hash],
+    )
+    .await?;
+    audit(
+        &c,
+        &session.actor(),
+        None,
+        "admin.sign_out",
+        None,
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(())
 }
 
@@ -306,8 +392,18 @@ mod tests {
 
     #[test]
     fn emails_are_checked_and_lower_cased() {
-        assert_eq!(AdminEmail::parse(" Owner@Example.COM ").unwrap().as_str(), "owner@example.com");
-        for bad in ["", "owner", "@example.com", "a@b", "a b@example.com", "a@.com"] {
+        assert_eq!(
+            AdminEmail::parse(" Owner@Example.COM ").unwrap().as_str(),
+            "owner@example.com"
+        );
+        for bad in [
+            "",
+            "owner",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@.com",
+        ] {
             assert!(AdminEmail::parse(bad).is_err(), "{bad}");
         }
     }

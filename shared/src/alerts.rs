@@ -118,7 +118,11 @@ pub fn note_webhook_signature_failure(db: &crate::db::Database, reason: &str) {
     static LAST: AtomicI64 = AtomicI64::new(0);
     let now = chrono::Utc::now().timestamp();
     let last = LAST.load(Ordering::Relaxed);
-    if now - last < 60 || LAST.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+    if now - last < 60
+        || LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
         return;
     }
     let db = db.clone();
@@ -126,7 +130,15 @@ pub fn note_webhook_signature_failure(db: &crate::db::Database, reason: &str) {
     tokio::spawn(async move {
         let result = async {
             let c = db.platform().await?;
-            raise(&c, None, "webhook_signature", Severity::Warning, &message, Some("webhook_signature_failures")).await?;
+            raise(
+                &c,
+                None,
+                "webhook_signature",
+                Severity::Warning,
+                &message,
+                Some("webhook_signature_failures"),
+            )
+            .await?;
             Ok::<_, crate::db::DbError>(())
         }
         .await;

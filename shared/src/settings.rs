@@ -635,11 +635,15 @@ fn default_concurrency(pool_size: usize) -> usize {
 
 fn licence_settings(src: &Source) -> Result<crate::licence::book::LicenceSettings, SettingsError> {
     use crate::licence::book::WhitelistSource;
-    let source = match (src.get("LICENCE_WHITELIST_BLOB"), src.get("LICENCE_WHITELIST_PATH")) {
+    let source = match (
+        src.get("LICENCE_WHITELIST_BLOB"),
+        src.get("LICENCE_WHITELIST_PATH"),
+    ) {
         (Some(_), Some(_)) => {
             return Err(SettingsError::Malformed {
                 name: "LICENCE_WHITELIST_BLOB",
-                reason: "set either LICENCE_WHITELIST_BLOB or LICENCE_WHITELIST_PATH, not both".into(),
+                reason: "set either LICENCE_WHITELIST_BLOB or LICENCE_WHITELIST_PATH, not both"
+                    .into(),
             })
         }
         (Some(blob), None) => {
@@ -672,7 +676,9 @@ fn licence_settings(src: &Source) -> Result<crate::licence::book::LicenceSetting
                 // Never echo a private key's parse error (it may quote the value).
                 SettingsError::Malformed {
                     name: "LICENCE_SIGNING_KEY",
-                    reason: "not an Ed25519 private key in PEM (PKCS#8, -----BEGIN PRIVATE KEY-----)".into(),
+                    reason:
+                        "not an Ed25519 private key in PEM (PKCS#8, -----BEGIN PRIVATE KEY-----)"
+                            .into(),
                 }
             })?,
         ),

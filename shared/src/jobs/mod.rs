@@ -16,7 +16,10 @@ pub struct JobReport {
 pub async fn nightly(app: &App) -> Result<JobReport, String> {
     let lock = app.db.platform().await.map_err(|e| e.to_string())?;
     let got: bool = lock
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&nightly::NIGHTLY_LOCK_KEY])
+        .query_one(
+            "SELECT pg_try_advisory_lock($1)",
+            &[&nightly::NIGHTLY_LOCK_KEY],
+        )
         .await
         .map_err(|e| e.to_string())?
         .get(0);
@@ -27,7 +30,10 @@ pub async fn nightly(app: &App) -> Result<JobReport, String> {
     }
     let report = nightly_locked(app).await;
     let _ = lock
-        .execute("SELECT pg_advisory_unlock($1)", &[&nightly::NIGHTLY_LOCK_KEY])
+        .execute(
+            "SELECT pg_advisory_unlock($1)",
+            &[&nightly::NIGHTLY_LOCK_KEY],
+        )
         .await;
     report
 }
@@ -54,18 +60,24 @@ async fn nightly_locked(app: &App) -> Result<JobReport, String> {
         "GDPR purge (older than {} days): text of {} messages, {} recorded replies, {} sent payloads removed in {} batches",
         nightly::RETENTION_DAYS, p.messages, p.turns, p.sends, p.batches
     ));
-    let days = nightly::roll_up_usage(app).await.map_err(|e| e.to_string())?;
+    let days = nightly::roll_up_usage(app)
+        .await
+        .map_err(|e| e.to_string())?;
     lines.push(format!(
         "usage roll-up: {days} shop-days of the last {} days written to usage_daily",
         nightly::ROLLUP_DAYS
     ));
-    let w = nightly::raise_warnings(app).await.map_err(|e| e.to_string())?;
+    let w = nightly::raise_warnings(app)
+        .await
+        .map_err(|e| e.to_string())?;
     lines.push(format!(
         "warnings: {} licence expiry, {} budget",
         w.licence, w.budget
     ));
     let tidied = nightly::tidy(app).await.map_err(|e| e.to_string())?;
-    lines.push(format!("tidy: {tidied} old sign-in attempts and sessions removed"));
+    lines.push(format!(
+        "tidy: {tidied} old sign-in attempts and sessions removed"
+    ));
     Ok(JobReport { lines })
 }
 

@@ -133,11 +133,21 @@ pub async fn raise_warnings(app: &App) -> Result<WarningReport, DbError> {
             .await?;
         for r in shops {
             let handle: String = r.get(1);
-            let Some(expiry) = w.entries.get(&handle) else { continue };
+            let Some(expiry) = w.entries.get(&handle) else {
+                continue;
+            };
             let days = expiry.days_left(today);
             let (key, severity, when) = match days {
-                0..=1 => ("1d", crate::alerts::Severity::Critical, if days == 0 { "today" } else { "tomorrow" }),
-                2..=14 => ("14d", crate::alerts::Severity::Warning, "in two weeks or less"),
+                0..=1 => (
+                    "1d",
+                    crate::alerts::Severity::Critical,
+                    if days == 0 { "today" } else { "tomorrow" },
+                ),
+                2..=14 => (
+                    "14d",
+                    crate::alerts::Severity::Warning,
+                    "in two weeks or less",
+                ),
                 _ => continue,
             };
             let dedupe = format!("licence_expiry_{key}_{expiry}");
@@ -183,7 +193,10 @@ pub async fn raise_warnings(app: &App) -> Result<WarningReport, DbError> {
         let message = if reached && r.get::<_, bool>(2) {
             format!("The monthly AI budget is used up ({spent:.2} of {budget:.2} USD): AI replies are paused until next month.")
         } else {
-            format!("The monthly AI budget is {}% used ({spent:.2} of {budget:.2} USD).", (spent * rust_decimal::Decimal::from(100) / budget).trunc())
+            format!(
+                "The monthly AI budget is {}% used ({spent:.2} of {budget:.2} USD).",
+                (spent * rust_decimal::Decimal::from(100) / budget).trunc()
+            )
         };
         let n = c
             .execute(
@@ -205,8 +218,16 @@ pub async fn raise_warnings(app: &App) -> Result<WarningReport, DbError> {
 pub async fn tidy(app: &App) -> Result<u64, DbError> {
     let c = app.db.platform().await?;
     let a = c
-        .execute("DELETE FROM admin_sign_in_attempts WHERE attempted_at < now() - interval '30 days'", &[])
+        .execute(
+            "DELETE FROM admin_sign_in_attempts WHERE attempted_at < now() - interval '30 days'",
+            &[],
+        )
         .await?;
-    let s = c.execute("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'", &[]).await?;
+    let s = c
+        .execute(
+            "DELETE FROM sessions WHERE expires_at < now() - interval '1 day'",
+            &[],
+        )
+        .await?;
     Ok(a + s)
 }

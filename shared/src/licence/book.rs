@@ -56,7 +56,10 @@ impl std::fmt::Debug for LicenceSettings {
         f.debug_struct("LicenceSettings")
             .field("source", &self.source)
             .field("public_key", &self.public_key.is_some())
-            .field("signing_key", &self.signing_key.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("reload", &self.reload)
             .finish()
     }
@@ -94,7 +97,9 @@ impl LicenceStatus {
 pub enum PublishError {
     #[error("this server has no LICENCE_SIGNING_KEY, so licences are read-only here; sign with the CLI (handler licence add …, then handler licence publish)")]
     NoSigningKey,
-    #[error("no whitelist location is configured (LICENCE_WHITELIST_BLOB or LICENCE_WHITELIST_PATH)")]
+    #[error(
+        "no whitelist location is configured (LICENCE_WHITELIST_BLOB or LICENCE_WHITELIST_PATH)"
+    )]
     NoSource,
     #[error("LICENCE_SIGNING_KEY does not belong to LICENCE_PUBLIC_KEY; the app would refuse what it signs")]
     KeyMismatch,
@@ -145,14 +150,20 @@ impl LicenceBook {
     }
 
     fn public_key(&self) -> Option<VerifyingKey> {
-        self.settings
-            .public_key
-            .or_else(|| self.settings.signing_key.as_ref().map(|k| k.verifying_key()))
+        self.settings.public_key.or_else(|| {
+            self.settings
+                .signing_key
+                .as_ref()
+                .map(|k| k.verifying_key())
+        })
     }
 
     async fn fetch(&self) -> Result<Fetched, String> {
         match &self.settings.source {
-            None => Err("no whitelist is configured (LICENCE_WHITELIST_BLOB or LICENCE_WHITELIST_PATH)".into()),
+            None => Err(
+                "no whitelist is configured (LICENCE_WHITELIST_BLOB or LICENCE_WHITELIST_PATH)"
+                    .into(),
+            ),
             Some(WhitelistSource::Blob(path)) => Ok(match self.blobs.get(path).await {
                 Ok(Some(b)) => Fetched::Bytes(b.to_vec()),
                 Ok(None) => Fetched::Missing,
@@ -190,7 +201,12 @@ impl LicenceBook {
         &self,
         previous: &Result<Arc<Whitelist>, String>,
     ) -> Result<Arc<Whitelist>, String> {
-        let source = self.settings.source.as_ref().map(|s| s.to_string()).unwrap_or_default();
+        let source = self
+            .settings
+            .source
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
         let Some(key) = self.public_key() else {
             return Err("LICENCE_PUBLIC_KEY is not set, so no whitelist can be trusted".into());
         };
@@ -211,7 +227,11 @@ impl LicenceBook {
             Ok(w) => {
                 if let Ok(prev) = previous {
                     if w.version < prev.version {
-                        tracing::error!(loaded = prev.version, found = w.version, "an older whitelist was published; keeping the newer one");
+                        tracing::error!(
+                            loaded = prev.version,
+                            found = w.version,
+                            "an older whitelist was published; keeping the newer one"
+                        );
                         return Ok(prev.clone());
                     }
                 }
@@ -269,14 +289,20 @@ impl LicenceBook {
                     state: "unavailable",
                     expires_on: None,
                     days_left: None,
-                    message: format!("licences cannot be checked right now, so AI replies are off: {reason}"),
+                    message: format!(
+                        "licences cannot be checked right now, so AI replies are off: {reason}"
+                    ),
                 }
             }
         };
         Self::status_in(&whitelist, handle, now)
     }
 
-    pub fn status_in(whitelist: &Whitelist, handle: Option<&str>, now: DateTime<Utc>) -> LicenceStatus {
+    pub fn status_in(
+        whitelist: &Whitelist,
+        handle: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> LicenceStatus {
         let unlicensed = |message: String| LicenceStatus {
             state: "unlicensed",
             expires_on: None,
@@ -315,7 +341,11 @@ impl LicenceBook {
         &self,
         change: impl FnOnce(&mut Whitelist) -> bool,
     ) -> Result<Arc<Whitelist>, PublishError> {
-        let key = self.settings.signing_key.clone().ok_or(PublishError::NoSigningKey)?;
+        let key = self
+            .settings
+            .signing_key
+            .clone()
+            .ok_or(PublishError::NoSigningKey)?;
         if self.public_key() != Some(key.verifying_key()) {
             return Err(PublishError::KeyMismatch);
         }

@@ -209,7 +209,11 @@ impl Whitelist {
         let split = body.iter().rposition(|&b| b == b'\n').map(|i| i + 1);
         let (payload, last) = match split {
             Some(i) => (&body[..i], &body[i..]),
-            None => return Err(WhitelistError::Truncated("there is no signature line".into())),
+            None => {
+                return Err(WhitelistError::Truncated(
+                    "there is no signature line".into(),
+                ))
+            }
         };
         let Some(sig_b64) = last.strip_prefix(SIGNATURE_PREFIX.as_bytes()) else {
             return Err(WhitelistError::Truncated(
@@ -357,7 +361,10 @@ pub async fn for_shop(
     let mut c = app.db.app().await?;
     let tx = crate::db::begin_for_tenant(&mut c, tenant).await?;
     let row = tx
-        .query_opt("SELECT status, ig_handle FROM tenants WHERE id = $1", &[&tenant.as_uuid()])
+        .query_opt(
+            "SELECT status, ig_handle FROM tenants WHERE id = $1",
+            &[&tenant.as_uuid()],
+        )
         .await?;
     tx.commit().await?;
     let (status, handle): (String, Option<String>) = match row {
@@ -415,10 +422,16 @@ mod tests {
         for i in 0..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x01;
-            assert!(Whitelist::verify(&b, &key.verifying_key()).is_err(), "byte {i}");
+            assert!(
+                Whitelist::verify(&b, &key.verifying_key()).is_err(),
+                "byte {i}"
+            );
         }
         for n in 0..bytes.len() {
-            assert!(Whitelist::verify(&bytes[..n], &key.verifying_key()).is_err(), "{n} bytes");
+            assert!(
+                Whitelist::verify(&bytes[..n], &key.verifying_key()).is_err(),
+                "{n} bytes"
+            );
         }
         let other = generate_key();
         assert_eq!(
@@ -429,7 +442,14 @@ mod tests {
 
     #[test]
     fn dates_and_expiry_are_inclusive() {
-        for bad in ["2027-1-31", "31-01-2027", "2027-02-30", "", "2027-01-31x", "1999-12-31"] {
+        for bad in [
+            "2027-1-31",
+            "31-01-2027",
+            "2027-02-30",
+            "",
+            "2027-01-31x",
+            "1999-12-31",
+        ] {
             assert!(ExpiryDate::parse(bad).is_err(), "{bad}");
         }
         let e = ExpiryDate::parse("2026-12-31").unwrap();

@@ -100,14 +100,21 @@ pub fn test_key() -> String {
 /// pair (the app may sign) and an empty whitelist file. Shops get licences with [`license`].
 pub fn licence_env() -> Vec<(String, String)> {
     let key = shared::licence::generate_key();
-    let dir = std::env::temp_dir().join(format!("igshop-licence-{}", uuid::Uuid::new_v4().simple()));
+    let dir =
+        std::env::temp_dir().join(format!("igshop-licence-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     let path = dir.join("whitelist.sig");
     let empty = shared::licence::Whitelist::empty().next(chrono::Utc::now());
     std::fs::write(&path, empty.sign(&key)).expect("the whitelist is written");
     vec![
-        ("LICENCE_PUBLIC_KEY".into(), shared::licence::public_key_pem(&key.verifying_key())),
-        ("LICENCE_SIGNING_KEY".into(), shared::licence::private_key_pem(&key)),
+        (
+            "LICENCE_PUBLIC_KEY".into(),
+            shared::licence::public_key_pem(&key.verifying_key()),
+        ),
+        (
+            "LICENCE_SIGNING_KEY".into(),
+            shared::licence::private_key_pem(&key),
+        ),
         ("LICENCE_WHITELIST_PATH".into(), path.display().to_string()),
         ("LICENCE_WHITELIST_BLOB".into(), String::new()),
     ]
