@@ -21,7 +21,7 @@ describe('replyAllowance', () => {
   it('allows nothing after 7 days or when the customer never wrote', () => {
     expect(replyAllowance({ state: 'closed', closes_at: null }, now).kind).toBe('blocked');
     expect(replyAllowance(null, now).kind).toBe('blocked');
-    expect(allowanceMessageKey(replyAllowance({ state: 'closed' }, now))).toBe('reply.window.blocked');
+    expect(allowanceMessageKey(replyAllowance({ state: 'closed', closes_at: null }, now))).toBe('reply.window.blocked');
   });
 
   it('moves to the stricter state when the window ends while the page is open', () => {
