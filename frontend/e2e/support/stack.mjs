@@ -5,7 +5,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,22 @@ async function start(stack, name) {
     META_VERIFY_TOKEN: secret(),
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   };
+  // Licences: a key pair of this run and a signed whitelist naming both shops (the AI
+  // answers only licensed shops; Instagram sign-in licenses nothing by itself).
+  const licenceDir = await mkdtemp(join(tmpdir(), 'igshop-e2e-licence-'));
+  cleanups.push(() => rm(licenceDir, { recursive: true, force: true }));
+  const whitelist = join(licenceDir, 'whitelist.sig');
+  const privateKey = join(licenceDir, 'licence-private.pem');
+  await run(HANDLER, ['licence', 'keygen', '--out', licenceDir]);
+  const expiry = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+  for (const shop of [SHOP_A, SHOP_B]) {
+    await run(HANDLER, ['licence', 'add', '--handle', shop.username, '--expiry', expiry, '--private-key', privateKey, '--whitelist', whitelist]);
+  }
+  const licenceEnv = {
+    LICENCE_PUBLIC_KEY: await readFile(join(licenceDir, 'licence-public.pem'), 'utf8'),
+    LICENCE_WHITELIST_PATH: whitelist,
+  };
+
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = {
@@ -119,6 +135,7 @@ async function start(stack, name) {
     AZURE_STORAGE_CONNECTION_STRING: process.env.AZURE_STORAGE_CONNECTION_STRING,
     ...dbEnv,
     ...secrets,
+    ...licenceEnv,
     IGSHOP_SETTINGS_FILE: '/nonexistent',
     IGSHOP_ENV: 'local',
     PORT: String(port),
