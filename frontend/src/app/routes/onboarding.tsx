@@ -13,6 +13,8 @@ import { LoadingSkeleton } from '@/components/loading-skeleton';
 import { INSTAGRAM_OAUTH_START, paths } from '@/config/paths';
 import { $api } from '@/lib/api-client';
 import { useMe } from '@/lib/auth';
+import { formatDay } from '@/lib/format';
+import { useLanguage } from '@/lib/i18n';
 import { CsvImport } from '@/features/catalog/components/csv-import';
 import { DocumentList } from '@/features/knowledge/components/document-list';
 import { KnowledgeUpload } from '@/features/knowledge/components/knowledge-upload';
@@ -47,6 +49,7 @@ function writeSaved(key: string, step: Step) {
 
 export function OnboardingPage() {
   const { t } = useTranslation('onboarding');
+  const language = useLanguage();
   const [params, setParams] = useSearchParams();
   const qc = useQueryClient();
   const me = useMe();
@@ -195,6 +198,16 @@ export function OnboardingPage() {
                   <Text>
                     {t('licence')}: <Badge>{t(`tenantStatus.${me.data?.tenant.status ?? 'active'}`, { defaultValue: me.data?.tenant.status })}</Badge>
                   </Text>
+                  {me.data?.licence && (
+                    <Text data-testid="onboarding-licence">
+                      {t('licenceState.label')}:{' '}
+                      <Badge colorPalette={me.data.licence.state === 'valid' ? 'green' : 'orange'}>
+                        {t(`licenceState.${me.data.licence.state}`, { defaultValue: me.data.licence.state })}
+                      </Badge>{' '}
+                      {me.data.licence.expires_on &&
+                        t('licenceState.until', { date: formatDay(me.data.licence.expires_on, language) })}
+                    </Text>
+                  )}
                   {licenceAlerts.map((a) => (
                     <Alert.Root key={a.created_at + a.kind} status="warning">
                       <Alert.Indicator />
