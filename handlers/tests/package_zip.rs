@@ -39,7 +39,7 @@ fn the_zip_has_the_layout_the_host_runs() {
         expected.insert(format!("{}/function.json", f.name));
     }
     assert_eq!(names, expected);
-    assert_eq!(FUNCTIONS.len(), 8);
+    assert_eq!(FUNCTIONS.len(), 9);
 
     let host: serde_json::Value = {
         let mut text = String::new();

@@ -40,6 +40,10 @@ async fn stack(extra: &[(&str, &str)]) -> Stack {
     let llm = FakeOpenAi::start().await;
     let port = free_port();
     let mut env = t.env();
+    // The test's own licence keys; `shop` licenses each shop, and the server re-reads the
+    // whitelist at every turn so a shop licensed after start-up is answered at once.
+    env.extend(testkit::licence_env());
+    env.push(("LICENCE_RELOAD_SECS".into(), "0".into()));
     let settings: Vec<(&str, String)> = vec![
         ("PORT", port.to_string()),
         ("AZURE_STORAGE_CONNECTION_STRING", azurite()),
@@ -112,6 +116,7 @@ impl Stack {
         .await
         .unwrap();
         tx.commit().await.unwrap();
+        testkit::license(&self.app, handle).await;
         tenant
     }
 
