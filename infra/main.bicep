@@ -104,6 +104,9 @@ param instagramAppId string
 @description('Graph API version the app calls.')
 param instagramGraphVersion string = 'v23.0'
 
+@description('The licence public key (SPKI PEM from `handler licence keygen`). Empty: no shop gets AI replies (licences fail closed) until it is set.')
+param licencePublicKey string = ''
+
 @secure()
 @description('Instagram app secret.')
 param instagramAppSecret string
@@ -630,6 +633,9 @@ var appSettings = [
   { name: 'SERVICEBUS_NAMESPACE', value: '${serviceBus.name}.servicebus.windows.net' }
   { name: 'AZURE_STORAGE_BLOB_ENDPOINT', value: 'https://${storage.name}.blob.${environment().suffixes.storage}' }
   { name: 'BLOB_CONTAINER', value: knowledgeContainerName }
+  // whitelist.sig, published by `handler licence publish` or the admin console (docs/licensing.md)
+  { name: 'LICENCE_WHITELIST_BLOB', value: 'licence/whitelist.sig' }
+  { name: 'LICENCE_PUBLIC_KEY', value: licencePublicKey }
   { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
   { name: 'INSTAGRAM_APP_ID', value: instagramAppId }
   { name: 'INSTAGRAM_APP_SECRET', value: '@Microsoft.KeyVault(VaultName=${keyVault.name};SecretName=instagram-app-secret)' }

@@ -67,6 +67,10 @@ LEFT_TO_DEFAULT = {
     "LLM_MAX_RETRIES": "default",
     "AGENT_QUIET_MS": "default",
     "AGENT_MAX_TOOL_ROUNDS": "default",
+    "LICENCE_WHITELIST_PATH": "the whitelist is a blob in Azure (LICENCE_WHITELIST_BLOB)",
+    "LICENCE_SIGNING_KEY": "optional: a Key Vault reference added by the operator for signing in the admin console (docs/deploy.md); without it the console's licence page is read-only",
+    "LICENCE_RELOAD_SECS": "default",
+    "ADMIN_SESSION_TTL_HOURS": "default",
     "AGENT_CONCURRENCY": "handler serve only; in Azure host.json serviceBus.maxConcurrentCalls (checked against DATABASE_POOL_SIZE)",
     "INSTAGRAM_TIMEOUT_SECS": "default",
     "INSTAGRAM_ECHO_WAIT_MS": "default",
@@ -97,6 +101,7 @@ SECRET_SETTINGS = {
     "AZURE_SEARCH_API_KEY",
     "SERVICEBUS_CONNECTION_STRING",
     "AZURE_STORAGE_CONNECTION_STRING",
+    "LICENCE_SIGNING_KEY",
 }
 
 # Fixed values production needs.

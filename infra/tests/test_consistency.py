@@ -86,9 +86,9 @@ def test_a_removed_setting_is_caught(project):
 
 
 def test_a_new_setting_of_the_binary_is_caught(project):
-    settings = dict(project.example_settings, LICENCE_PUBLIC_KEY="")
+    settings = dict(project.example_settings, SHOP_FEATURE_FLAG="")
     problems = c.check_app_settings(broken(project, example_settings=settings))
-    assert any("LICENCE_PUBLIC_KEY" in p for p in problems), problems
+    assert any("SHOP_FEATURE_FLAG" in p for p in problems), problems
 
 
 def test_a_setting_missing_from_the_example_file_is_caught(project):
