@@ -3,9 +3,8 @@
 //! offset).
 
 use super::{
-    detail_from_row, ConversationError, ConversationSummary, Mode, State, ACTIVITY, COLUMNS,
+    cursor, detail_from_row, ConversationError, ConversationSummary, Mode, State, ACTIVITY, COLUMNS,
 };
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -51,49 +50,32 @@ struct Position {
 }
 
 fn encode(p: Position) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
-        "c1|{}|{}|{}",
-        u8::from(p.needs_human),
-        p.activity.timestamp_micros(),
-        p.id
-    ))
+    cursor::encode(
+        "c1",
+        &[
+            u8::from(p.needs_human).to_string(),
+            cursor::time(p.activity),
+            p.id.to_string(),
+        ],
+    )
 }
 
-fn decode(cursor: &str) -> Result<Position, ConversationError> {
-    let bad = || {
+fn decode(raw: &str) -> Result<Position, ConversationError> {
+    let position = cursor::fields(raw, "c1", 3).and_then(|f| {
+        Some(Position {
+            needs_human: match f[0].as_str() {
+                "1" => true,
+                "0" => false,
+                _ => return None,
+            },
+            activity: cursor::parse_time(&f[1])?,
+            id: cursor::parse_id(&f[2])?,
+        })
+    });
+    position.ok_or_else(|| {
         ConversationError::BadCursor(
             "This cursor is not one the conversation list gave out; load the list again.".into(),
         )
-    };
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor.trim())
-        .map_err(|_| bad())?;
-    let raw = String::from_utf8(raw).map_err(|_| bad())?;
-    let mut parts = raw.split('|');
-    if parts.next() != Some("c1") {
-        return Err(bad());
-    }
-    let needs_human = match parts.next() {
-        Some("1") => true,
-        Some("0") => false,
-        _ => return Err(bad()),
-    };
-    let activity = parts
-        .next()
-        .and_then(|m| m.parse::<i64>().ok())
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    let id = parts
-        .next()
-        .and_then(|i| Uuid::parse_str(i).ok())
-        .ok_or_else(bad)?;
-    if parts.next().is_some() {
-        return Err(bad());
-    }
-    Ok(Position {
-        needs_human,
-        activity,
-        id,
     })
 }
 
@@ -235,23 +217,18 @@ pub struct ConversationChanges {
 }
 
 fn encode_since(at: DateTime<Utc>) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("s1|{}", at.timestamp_micros()))
+    cursor::encode("s1", &[cursor::time(at)])
 }
 
-fn decode_since(cursor: &str) -> Result<DateTime<Utc>, ConversationError> {
-    let bad = || {
-        ConversationError::BadCursor(
-            "This cursor is not one the conversation changes gave out; load the list again.".into(),
-        )
-    };
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor.trim())
-        .map_err(|_| bad())?;
-    let raw = String::from_utf8(raw).map_err(|_| bad())?;
-    raw.strip_prefix("s1|")
-        .and_then(|m| m.parse::<i64>().ok())
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)
+fn decode_since(raw: &str) -> Result<DateTime<Utc>, ConversationError> {
+    cursor::fields(raw, "s1", 1)
+        .and_then(|f| cursor::parse_time(&f[0]))
+        .ok_or_else(|| {
+            ConversationError::BadCursor(
+                "This cursor is not one the conversation changes gave out; load the list again."
+                    .into(),
+            )
+        })
 }
 
 /// For polling: the conversations whose activity changed since the cursor (new messages,

@@ -5,6 +5,7 @@
 //! Every function here runs inside the caller's tenant transaction (row-level security
 //! applies), except [`human_reply::reply`], which sends through the outbound path.
 
+mod cursor;
 pub mod events;
 pub mod human_reply;
 pub mod list;

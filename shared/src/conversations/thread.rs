@@ -4,10 +4,9 @@
 //! around them — notes, handoffs, mode changes, orders placed, the AI's tool actions,
 //! closing and reopening. Newest page first, each page oldest first.
 
-use super::{detail, Author, ConversationDetail, ConversationError};
+use super::{cursor, detail, Author, ConversationDetail, ConversationError};
 use crate::money::Jod;
 use crate::orders::OrderStatus;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -138,37 +137,18 @@ pub struct Thread {
 }
 
 fn encode(at: DateTime<Utc>, id: Uuid) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("t1|{}|{id}", at.timestamp_micros()))
+    cursor::encode("t1", &[cursor::time(at), id.to_string()])
 }
 
-fn decode(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ConversationError> {
-    let bad = || {
-        ConversationError::BadCursor(
-            "This cursor is not one the conversation gave out; open the conversation again.".into(),
-        )
-    };
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor.trim())
-        .map_err(|_| bad())?;
-    let raw = String::from_utf8(raw).map_err(|_| bad())?;
-    let mut parts = raw.split('|');
-    if parts.next() != Some("t1") {
-        return Err(bad());
-    }
-    let at = parts
-        .next()
-        .and_then(|m| m.parse::<i64>().ok())
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    let id = parts
-        .next()
-        .and_then(|i| Uuid::parse_str(i).ok())
-        .ok_or_else(bad)?;
-    if parts.next().is_some() {
-        return Err(bad());
-    }
-    Ok((at, id))
+fn decode(raw: &str) -> Result<(DateTime<Utc>, Uuid), ConversationError> {
+    cursor::fields(raw, "t1", 2)
+        .and_then(|f| Some((cursor::parse_time(&f[0])?, cursor::parse_id(&f[1])?)))
+        .ok_or_else(|| {
+            ConversationError::BadCursor(
+                "This cursor is not one the conversation gave out; open the conversation again."
+                    .into(),
+            )
+        })
 }
 
 /// Every event of conversation `$1`, in one shape. Our sends are keyed by their
