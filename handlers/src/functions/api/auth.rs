@@ -51,14 +51,19 @@ pub fn merchant_write(
                 if session.csrf_matches(&keys, csrf.as_deref()) {
                     Ok(session)
                 } else {
-                    Err(warp::reject::custom(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "csrf",
-                    "This request is missing its security token. Reload the page and try again.",
-                )))
+                    Err(warp::reject::custom(csrf_refused()))
                 }
             }
         })
+}
+
+/// The answer to a write without the session's `X-CSRF-Token` (merchant and admin alike).
+pub fn csrf_refused() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "csrf",
+        "This request is missing its security token. Reload the page and try again.",
+    )
 }
 
 pub fn session_cookie(app: &App, token: &str, max_age_secs: i64) -> String {

@@ -45,11 +45,7 @@ pub fn admin_write(app: App) -> impl Filter<Extract = (AdminSession,), Error = R
                 if s.csrf_matches(&keys, csrf.as_deref()) {
                     Ok(s)
                 } else {
-                    Err(warp::reject::custom(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "csrf",
-                        "This request is missing its security token. Reload the page and try again.",
-                    )))
+                    Err(warp::reject::custom(super::super::auth::csrf_refused()))
                 }
             }
         })
