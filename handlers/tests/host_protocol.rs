@@ -114,6 +114,9 @@ async fn the_host_protocol_end_to_end() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    // The unread rest of the body makes the connection unusable: the answer closes it, so
+    // the client's next request goes on a fresh connection instead of failing.
+    assert_eq!(r.headers()["connection"], "close");
 
     // Forwarded HTTP keeps its /api prefix; health is ready against real Postgres and Azurite
     // (the container is created in the background at start, so allow it a moment).
