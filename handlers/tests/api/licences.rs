@@ -2,18 +2,17 @@
 //! flipped byte or a cut file refused with the reason, publish to Azurite), and enforcement in
 //! the app: valid, expired, absent, tampered and missing whitelists, hot reload, `/api/v1/me`.
 
-mod support;
 
 use serde_json::Value;
 use shared::licence::{amman_today, ExpiryDate, Whitelist};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::app::{sign_in, test_app, test_licence};
+use crate::support::app::{sign_in, test_app, test_licence};
 
 fn handler(dir: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_handler"))
         .current_dir(dir)
-        .env("AZURE_STORAGE_CONNECTION_STRING", support::azurite())
+        .env("AZURE_STORAGE_CONNECTION_STRING", crate::support::azurite())
         .env("RUST_LOG", "off")
         .args(args)
         .output()
@@ -177,7 +176,7 @@ fn today_plus(days: i64) -> ExpiryDate {
     ExpiryDate::from_date(amman_today(chrono::Utc::now()) + chrono::Duration::days(days))
 }
 
-async fn me_licence(ta: &support::app::TestApp, cookie: &str) -> Value {
+async fn me_licence(ta: &crate::support::app::TestApp, cookie: &str) -> Value {
     let r = warp::test::request()
         .path("/api/v1/me")
         .header("cookie", format!("igshop_session={cookie}"))

@@ -3,11 +3,10 @@
 //! with SEARCH_BACKEND=azure, every write reaching a recording Azure AI Search (after the
 //! commit, or through the sweeper when the service was down).
 
-mod support;
 
 use serde_json::{json, Value};
-use support::app::{sign_in, test_app, Merchant, TestApp};
-use support::fake_search::{Action, FakeSearch};
+use crate::support::app::{sign_in, test_app, Merchant, TestApp};
+use crate::support::fake_search::{Action, FakeSearch};
 
 async fn call(
     ta: &TestApp,

@@ -1,11 +1,10 @@
 //! The shop's own model settings (key sealed, never shown) and "test connection" against real
 //! local HTTP servers speaking OpenAI's Chat Completions.
 
-mod support;
 
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use support::app::{session_cookie_of, test_app, TestApp};
+use crate::support::app::{session_cookie_of, test_app, TestApp};
 use warp::Filter;
 
 async fn sign_in(ta: &TestApp, handle: &str) -> (String, String) {
@@ -292,7 +291,7 @@ async fn test_connection_reports_success_wrong_key_and_unreachable() {
     assert!(why.contains("API key") && why.contains("401"), "{why}");
 
     // An address nobody answers at.
-    let dead = support::free_port();
+    let dead = crate::support::free_port();
     let (s, down) = call(
         &ta,
         &m,

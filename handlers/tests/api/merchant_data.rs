@@ -2,11 +2,10 @@
 //! deleting the shop needs its handle typed, removes its rows and blobs, ends the session and
 //! leaves every other shop as it was.
 
-mod support;
 
 use serde_json::{json, Value};
 use std::io::Read;
-use support::app::{sign_in, test_app, Merchant, TestApp};
+use crate::support::app::{sign_in, test_app, Merchant, TestApp};
 use uuid::Uuid;
 
 async fn call(

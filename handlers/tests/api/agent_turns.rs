@@ -1,7 +1,6 @@
 //! The AI agent's turn, end to end: signed webhook → queue → turn (real Postgres, search and
 //! Graph client) against a scripted OpenAI-compatible server and the fake Instagram.
 
-mod support;
 
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -9,9 +8,9 @@ use shared::agent::crash::{self, CrashPoint};
 use shared::instagram::signature::sign_webhook_body;
 use shared::tenants::TenantId;
 use std::time::Duration;
-use support::app::{connect_shop, test_app, TestApp, IG_SECRET};
-use support::fake_instagram::ACCOUNT_ID;
-use support::fake_openai::{text, tool, FakeOpenAi, Step};
+use crate::support::app::{connect_shop, test_app, TestApp, IG_SECRET};
+use crate::support::fake_instagram::ACCOUNT_ID;
+use crate::support::fake_openai::{text, tool, FakeOpenAi, Step};
 use uuid::Uuid;
 
 const CUSTOMER: &str = "998877665544";

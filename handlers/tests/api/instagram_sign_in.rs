@@ -1,10 +1,9 @@
 //! Sign-in with Instagram, sessions, CSRF, logout and the local-only sign-in.
 
-mod support;
 
 use serde_json::{json, Value};
-use support::app::{session_cookie_of, test_app, TestApp};
-use support::fake_instagram::{ACCOUNT_ID, HANDLE};
+use crate::support::app::{session_cookie_of, test_app, TestApp};
+use crate::support::fake_instagram::{ACCOUNT_ID, HANDLE};
 
 async fn start(ta: &TestApp) -> String {
     let r = warp::test::request()

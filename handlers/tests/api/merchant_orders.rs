@@ -1,9 +1,8 @@
 //! Orders, returns and the delivery hook through the API.
 
-mod support;
 
 use serde_json::{json, Value};
-use support::app::{sign_in, test_app, Merchant, TestApp};
+use crate::support::app::{sign_in, test_app, Merchant, TestApp};
 
 async fn call(
     ta: &TestApp,

@@ -3,7 +3,6 @@
 //! OpenAI-compatible server, web pages fetched under the SSRF policy, bad input, deletion and
 //! another shop's documents. Real Postgres, Azurite and loopback HTTP servers only.
 
-mod support;
 
 use serde_json::{json, Value};
 use shared::knowledge::documents::ingest_message;
@@ -14,13 +13,13 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::app::{test_app, Merchant, TestApp};
+use crate::support::app::{test_app, Merchant, TestApp};
 use uuid::Uuid;
 use warp::{Filter, Reply};
 
 async fn sign_in(ta: &TestApp, handle: &str) -> Merchant {
     ta.app.blobs.ensure_container().await.unwrap();
-    support::app::sign_in(ta, handle).await
+    crate::support::app::sign_in(ta, handle).await
 }
 
 fn parse(body: &[u8]) -> Value {

@@ -2,10 +2,9 @@
 //! recorded replies, finished sends) and nothing else; the usage roll-up; licence-expiry
 //! warnings; a second run gives the same result; an overlapping run does nothing.
 
-mod support;
 
 use serde_json::Value;
-use support::app::{license, test_app, TestApp};
+use crate::support::app::{license, test_app, TestApp};
 
 async fn snapshot(ta: &TestApp) -> Value {
     let c = ta.t.db.platform().await.unwrap();

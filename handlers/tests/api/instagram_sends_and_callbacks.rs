@@ -1,6 +1,5 @@
 //! Sending exactly once with error classes, the token lifecycle, Meta's callbacks and resync.
 
-mod support;
 
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -8,8 +7,8 @@ use shared::instagram::graph::ErrorClass;
 use shared::instagram::outbound::{send_text, Recipient, SendOutcome};
 use shared::instagram::signed_request::make_signed_request;
 use shared::tenants::{InstagramHandle, TenantId};
-use support::app::{test_app, TestApp, IG_SECRET};
-use support::fake_instagram::ACCOUNT_ID;
+use crate::support::app::{test_app, TestApp, IG_SECRET};
+use crate::support::fake_instagram::ACCOUNT_ID;
 
 async fn shop_with_customer(
     ta: &TestApp,

@@ -2,11 +2,10 @@
 //! refusing anonymous callers and merchant sessions, licences signed on the server (and
 //! read-only without a key), tiles, the audited conversation viewer, costs and budgets.
 
-mod support;
 
 use handlers::functions::api::openapi;
 use serde_json::{json, Value};
-use support::app::{connect_shop, sign_in, test_app, TestApp};
+use crate::support::app::{connect_shop, sign_in, test_app, TestApp};
 
 const PASSWORD: &str = "a long admin password";
 

@@ -1,9 +1,8 @@
 //! Business profile (YAML or JSON), AI instructions, business rules and onboarding progress.
 
-mod support;
 
 use serde_json::{json, Value};
-use support::app::{session_cookie_of, test_app, TestApp};
+use crate::support::app::{session_cookie_of, test_app, TestApp};
 
 async fn sign_in(ta: &TestApp) -> (String, String) {
     let r = warp::test::request()

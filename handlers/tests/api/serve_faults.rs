@@ -7,7 +7,6 @@
 //!   every part delivered exactly once, nothing left pending. Every wait is a poll of a
 //!   condition with a deadline.
 
-mod support;
 
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -17,10 +16,10 @@ use shared::settings::{Settings, Source};
 use shared::tenants::{InstagramHandle, TenantId};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-use support::app::IG_SECRET;
-use support::fake_instagram::{FakeInstagram, Faults, ACCOUNT_ID};
-use support::fake_openai::{text, FakeOpenAi, Step};
-use support::{azurite, free_port, Running};
+use crate::support::app::IG_SECRET;
+use crate::support::fake_instagram::{FakeInstagram, Faults, ACCOUNT_ID};
+use crate::support::fake_openai::{text, FakeOpenAi, Step};
+use crate::support::{azurite, free_port, Running};
 use testkit::TestDb;
 
 const SHOP_B_ACCOUNT: &str = "17841400000000002";
@@ -296,7 +295,7 @@ async fn kills_restarts_and_a_flaky_instagram_lose_nothing_and_send_nothing_twic
                     .is_some_and(|t| t.contains("بدي اطلب"))
         });
         if wants && !new.iter().any(|m| m["role"] == "tool") {
-            support::fake_openai::tool(
+            crate::support::fake_openai::tool(
                 "create_order",
                 json!({
                     "items": [{ "sku": "DRESS-BLUE", "quantity": 1 }],
