@@ -134,7 +134,7 @@ test('admin journey: sign in → license a shop → its AI replies → its cost 
     await unlicensed.getByRole('button', { name: en('admin', 'licences.licenseLabel', { handle: SHOP_A.username }) }).click();
     const dialog = admin.getByRole('dialog');
     await dialog.getByRole('button', { name: en('admin', 'licences.signAndPublish') }).click();
-    await dialog.waitFor({ state: 'detached' });
+    await dialog.waitFor({ state: 'hidden' });
     const row = admin.locator(`[data-testid=licence-row][data-handle="${SHOP_A.username}"]`);
     await row.waitFor();
     assert.equal(await row.getByTestId('days-left').getAttribute('data-tone'), 'ok');
@@ -187,7 +187,7 @@ test('admin journey: sign in → license a shop → its AI replies → its cost 
     await dialog.getByLabel(en('admin', 'budget.amount')).fill('25');
     await dialog.getByText(en('admin', 'budget.pause')).click();
     await dialog.getByRole('button', { name: en('common', 'actions.save') }).click();
-    await dialog.waitFor({ state: 'detached' });
+    await dialog.waitFor({ state: 'hidden' });
     await item.getByText(en('admin', 'budget.pauses')).waitFor();
     await item.getByText(en('admin', 'budget.state.ok')).waitFor();
     const tiles = await adminApi(adminContext, stack.baseUrl, 'GET', '/api/admin/tenants');
@@ -196,7 +196,8 @@ test('admin journey: sign in → license a shop → its AI replies → its cost 
     assert.equal(Number(budget.monthly_usd), 25);
     await item.getByRole('button', { name: en('admin', 'budget.removeLabel', { name: `@${SHOP_A.username}` }) }).click();
     await admin.getByRole('alertdialog').getByRole('button', { name: en('admin', 'budget.remove') }).click();
-    await item.getByRole('button', { name: en('admin', 'budget.set') }).waitFor();
+    await item.getByRole('button', { name: en('admin', 'budget.setLabel', { name: `@${SHOP_A.username}` }) }).waitFor();
+    assert.equal((await adminApi(adminContext, stack.baseUrl, 'GET', '/api/admin/tenants')).body.tenants.find((x) => x.id === shopId).budget, null);
   });
 });
 

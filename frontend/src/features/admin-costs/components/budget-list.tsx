@@ -75,7 +75,7 @@ export function BudgetList() {
                   )}
                 </Stack>
                 <Flex gap="2">
-                  <Button size="xs" variant="outline" onClick={() => setEditing(shop)} aria-label={t('budget.setLabel', { name: nameOf(shop) })}>
+                  <Button size="xs" variant="outline" onClick={() => setEditing(shop)} aria-label={t(b ? 'budget.changeLabel' : 'budget.setLabel', { name: nameOf(shop) })}>
                     {b ? t('budget.change') : t('budget.set')}
                   </Button>
                   {b && (
