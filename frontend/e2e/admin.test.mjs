@@ -287,6 +287,12 @@ const SCREENS = [
 
 for (const lang of ['en', 'ar']) {
   test(`${lang}: every console screen passes axe and is photographed`, { timeout: 5 * 60_000 }, async (t) => {
+    if (lang === 'en') {
+      // A licence ending in 5 days: an orange badge on Licences and a live alert on Alerts.
+      const soon = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+      const set = await adminApi(adminContext, stack.baseUrl, 'PUT', '/api/admin/licences/ending.soon', { expires_on: soon });
+      assert.equal(set.status, 200, JSON.stringify(set.body));
+    }
     await t.test(`${lang} admin sign-in`, async () => {
       const signedOut = await stack.newContext({ viewport: DESKTOP });
       const p = await signedOut.newPage();
@@ -309,6 +315,7 @@ for (const lang of ['en', 'ar']) {
         }
         await setLanguage(admin, lang);
         await settled(admin);
+        if (name === 'alerts') await admin.locator('[data-kind=licence_expiring]').filter({ hasText: '@ending.soon' }).waitFor();
         await shoot(admin, `admin-${lang}-${name}`);
         const bad = await audit(admin, `${lang} ${name}`);
         assert.ok(bad.length === 0, `${lang} ${name}:\n  ${bad.join('\n  ')}`);

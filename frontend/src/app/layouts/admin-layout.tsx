@@ -60,14 +60,15 @@ function AdminNavList({ onNavigate }: { onNavigate?: () => void }) {
   );
 }
 
-function ConsoleName() {
+/** The console's name; `stacked` puts the badge under it (the side bar), else beside it. */
+function ConsoleName({ stacked = false }: { stacked?: boolean }) {
   const { t } = useTranslation('admin');
   return (
-    <Flex align="center" gap="2" minW="0">
-      <Text fontWeight="semibold" truncate>
+    <Flex direction={stacked ? 'column' : 'row'} align={stacked ? 'start' : 'center'} gap={stacked ? '1' : '2'} minW="0">
+      <Text fontWeight="semibold" truncate maxW="full">
         {t('console')}
       </Text>
-      <Badge colorPalette="purple" size="sm">
+      <Badge colorPalette="purple" size="sm" display={stacked ? 'inline-flex' : { base: 'none', sm: 'inline-flex' }}>
         {t('badge')}
       </Badge>
     </Flex>
@@ -155,7 +156,7 @@ export function AdminLayout() {
           <Text fontSize="xs" color="fg.muted">
             {t('common:appName')}
           </Text>
-          <ConsoleName />
+          <ConsoleName stacked />
         </Box>
         <AdminNavList />
       </Box>
@@ -167,7 +168,7 @@ export function AdminLayout() {
             <Drawer.Content maxW="18rem">
               <Drawer.Header>
                 <Drawer.Title>
-                  <ConsoleName />
+                  <ConsoleName stacked />
                 </Drawer.Title>
               </Drawer.Header>
               <Drawer.Body as="nav" aria-label={t('nav.label')}>

@@ -15,7 +15,8 @@ export function ConversationThread({ messages }: { messages: ViewedMessage[] }) 
     );
   }
   return (
-    <Stack as="ol" listStyleType="none" m="0" p="0" gap="3" role="log" aria-label={t('conversations.thread')} data-testid="admin-thread">
+    <Box role="log" aria-label={t('conversations.thread')} data-testid="admin-thread">
+    <Stack as="ol" listStyleType="none" m="0" p="0" gap="3">
       {messages.map((message) => {
         const inbound = message.direction === 'inbound';
         return (
@@ -54,5 +55,6 @@ export function ConversationThread({ messages }: { messages: ViewedMessage[] }) 
         );
       })}
     </Stack>
+    </Box>
   );
 }

@@ -17,6 +17,11 @@ import { useLanguage } from '@/lib/i18n';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** The table reads from today backwards; the costliest shop first within a day. */
+function newestFirst<T extends { day: string; cost_usd: string }>(days: T[]): T[] {
+  return [...days].sort((a, b) => b.day.localeCompare(a.day) || Number(b.cost_usd) - Number(a.cost_usd));
+}
+
 function Section({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
   return (
     <Box as="section" aria-labelledby={id}>
@@ -94,7 +99,7 @@ export function CostsPage() {
                       </Table.Row>
                     </Table.Header>
                     <Table.Body>
-                      {costs.data.days.map((d) => (
+                      {newestFirst(costs.data.days).map((d) => (
                         <Table.Row key={`${d.day}-${d.tenant_id}`} data-testid="cost-day" data-handle={d.ig_handle ?? ''} data-day={d.day}>
                           <Table.Cell whiteSpace="nowrap">{formatDay(d.day, language)}</Table.Cell>
                           <Table.Cell>

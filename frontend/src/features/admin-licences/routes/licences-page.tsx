@@ -1,7 +1,7 @@
 // Licences: every handle of the verified whitelist with its last day, days left and the shop
 // it matches; the shops that have none; add / extend / remove, signed and published by the
 // server. Without a signing key the page is read-only and shows the CLI commands instead.
-import { Alert, Badge, Box, Button, Heading, Stack, Table, Text } from '@chakra-ui/react';
+import { Alert, Badge, Box, Button, Flex, Heading, Stack, Table, Text } from '@chakra-ui/react';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LuKeyRound, LuPlus } from 'react-icons/lu';
@@ -145,8 +145,8 @@ export function LicencesPage() {
               <Table.Header>
                 <Table.Row>
                   <Table.ColumnHeader>{t('licences.handle')}</Table.ColumnHeader>
-                  <Table.ColumnHeader>{t('licences.shop')}</Table.ColumnHeader>
-                  <Table.ColumnHeader>{t('licences.lastDay')}</Table.ColumnHeader>
+                  <Table.ColumnHeader display={{ base: 'none', md: 'table-cell' }}>{t('licences.shop')}</Table.ColumnHeader>
+                  <Table.ColumnHeader display={{ base: 'none', md: 'table-cell' }}>{t('licences.lastDay')}</Table.ColumnHeader>
                   <Table.ColumnHeader>{t('licences.left')}</Table.ColumnHeader>
                   {canSign && (
                     <Table.ColumnHeader textAlign="end">{t('licences.actions')}</Table.ColumnHeader>
@@ -158,8 +158,13 @@ export function LicencesPage() {
                   <Table.Row key={row.handle} data-testid="licence-row" data-handle={row.handle}>
                     <Table.Cell>
                       <bdi dir="ltr">@{row.handle}</bdi>
+                      {/* At phone width the shop and the last day sit under the handle. */}
+                      <Text display={{ base: 'block', md: 'none' }} textStyle="xs" color="fg.muted">
+                        {row.tenant ? (row.tenant.display_name ?? `@${row.handle}`) : t('licences.noShop')} ·{' '}
+                        {formatDay(row.expires_on, language)}
+                      </Text>
                     </Table.Cell>
-                    <Table.Cell>
+                    <Table.Cell display={{ base: 'none', md: 'table-cell' }}>
                       {row.tenant ? (
                         <Stack gap="0">
                           <Text>{row.tenant.display_name ?? `@${row.handle}`}</Text>
@@ -173,16 +178,18 @@ export function LicencesPage() {
                         <Text color="fg.muted">{t('licences.noShop')}</Text>
                       )}
                     </Table.Cell>
-                    <Table.Cell whiteSpace="nowrap">{formatDay(row.expires_on, language)}</Table.Cell>
+                    <Table.Cell whiteSpace="nowrap" display={{ base: 'none', md: 'table-cell' }}>
+                      {formatDay(row.expires_on, language)}
+                    </Table.Cell>
                     <Table.Cell>
                       <DaysLeft days={row.days_left} />
                     </Table.Cell>
                     {canSign && (
-                      <Table.Cell textAlign="end" whiteSpace="nowrap">
+                      <Table.Cell textAlign="end">
+                        <Flex gap="2" justify="end" wrap="wrap">
                         <Button
                           size="xs"
                           variant="outline"
-                          me="2"
                           aria-label={t('licences.extendLabel', { handle: row.handle })}
                           onClick={() =>
                             setDraft({ handle: row.handle, expiresOn: extendedExpiry(row.expires_on, today), fixedHandle: true })
@@ -202,6 +209,7 @@ export function LicencesPage() {
                         >
                           {t('licences.remove')}
                         </Button>
+                        </Flex>
                       </Table.Cell>
                     )}
                   </Table.Row>
