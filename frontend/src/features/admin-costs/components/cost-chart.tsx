@@ -20,7 +20,8 @@ export function CostChart({ days, from, to }: { days: ShopDayCost[]; from: strin
     series: series.shops.map((shop, index) => ({
       name: shop.key,
       color: shop.key === OTHERS ? 'gray.solid' : (COLORS[index % COLORS.length] ?? 'purple.solid'),
-      label: shop.key === OTHERS ? t('costs.others') : shop.label,
+      // A handle stays left-to-right inside Arabic text (an isolate: U+2066 … U+2069).
+      label: shop.key === OTHERS ? t('costs.others') : `\u2066${shop.label}\u2069`,
       stackId: 'cost',
     })),
   });

@@ -74,13 +74,45 @@ export function LicencesPage() {
     ? unlicensedShops(shops.data.tenants, view.licences.map((l) => l.handle))
     : [];
 
+  /** Extend / remove for one licence (in its row at desktop width, under the handle on a phone). */
+  const actionsOf = (row: LicenceRow, justify: 'start' | 'end') => (
+    <Flex gap="2" justify={justify} wrap="wrap">
+      <Button
+        size="xs"
+        variant="outline"
+        aria-label={t('licences.extendLabel', { handle: row.handle })}
+        onClick={() =>
+          setDraft({ handle: row.handle, expiresOn: extendedExpiry(row.expires_on, today), fixedHandle: true })
+        }
+      >
+        {t('licences.extend')}
+      </Button>
+      <Button
+        size="xs"
+        variant="outline"
+        colorPalette="red"
+        aria-label={t('licences.removeLabel', { handle: row.handle })}
+        onClick={() => {
+          remove.reset();
+          setRemoving(row);
+        }}
+      >
+        {t('licences.remove')}
+      </Button>
+    </Flex>
+  );
+
   return (
     <Stack gap="6">
       <PageHeader
         title={t('licences.title')}
         description={
           view.version != null
-            ? t('licences.version', { version: view.version, source: view.source ?? '—' })
+            ? (
+                <>
+                  {t('licences.version', { version: view.version })} <bdi dir="ltr">{view.source ?? '—'}</bdi>
+                </>
+              )
             : t('licences.description')
         }
         actions={
@@ -149,7 +181,9 @@ export function LicencesPage() {
                   <Table.ColumnHeader display={{ base: 'none', md: 'table-cell' }}>{t('licences.lastDay')}</Table.ColumnHeader>
                   <Table.ColumnHeader>{t('licences.left')}</Table.ColumnHeader>
                   {canSign && (
-                    <Table.ColumnHeader textAlign="end">{t('licences.actions')}</Table.ColumnHeader>
+                    <Table.ColumnHeader textAlign="end" display={{ base: 'none', md: 'table-cell' }}>
+                      {t('licences.actions')}
+                    </Table.ColumnHeader>
                   )}
                 </Table.Row>
               </Table.Header>
@@ -159,10 +193,13 @@ export function LicencesPage() {
                     <Table.Cell>
                       <bdi dir="ltr">@{row.handle}</bdi>
                       {/* At phone width the shop and the last day sit under the handle. */}
-                      <Text display={{ base: 'block', md: 'none' }} textStyle="xs" color="fg.muted">
-                        {row.tenant ? (row.tenant.display_name ?? `@${row.handle}`) : t('licences.noShop')} ·{' '}
-                        {formatDay(row.expires_on, language)}
-                      </Text>
+                      <Stack display={{ base: 'flex', md: 'none' }} gap="2" mt="1">
+                        <Text textStyle="xs" color="fg.muted" whiteSpace="normal">
+                          {row.tenant ? (row.tenant.display_name ?? `@${row.handle}`) : t('licences.noShop')} ·{' '}
+                          {formatDay(row.expires_on, language)}
+                        </Text>
+                        {canSign && actionsOf(row, 'start')}
+                      </Stack>
                     </Table.Cell>
                     <Table.Cell display={{ base: 'none', md: 'table-cell' }}>
                       {row.tenant ? (
@@ -181,35 +218,12 @@ export function LicencesPage() {
                     <Table.Cell whiteSpace="nowrap" display={{ base: 'none', md: 'table-cell' }}>
                       {formatDay(row.expires_on, language)}
                     </Table.Cell>
-                    <Table.Cell>
+                    <Table.Cell whiteSpace="nowrap" verticalAlign="top">
                       <DaysLeft days={row.days_left} />
                     </Table.Cell>
                     {canSign && (
-                      <Table.Cell textAlign="end">
-                        <Flex gap="2" justify="end" wrap="wrap">
-                        <Button
-                          size="xs"
-                          variant="outline"
-                          aria-label={t('licences.extendLabel', { handle: row.handle })}
-                          onClick={() =>
-                            setDraft({ handle: row.handle, expiresOn: extendedExpiry(row.expires_on, today), fixedHandle: true })
-                          }
-                        >
-                          {t('licences.extend')}
-                        </Button>
-                        <Button
-                          size="xs"
-                          variant="outline"
-                          colorPalette="red"
-                          aria-label={t('licences.removeLabel', { handle: row.handle })}
-                          onClick={() => {
-                            remove.reset();
-                            setRemoving(row);
-                          }}
-                        >
-                          {t('licences.remove')}
-                        </Button>
-                        </Flex>
+                      <Table.Cell textAlign="end" display={{ base: 'none', md: 'table-cell' }}>
+                        {actionsOf(row, 'end')}
                       </Table.Cell>
                     )}
                   </Table.Row>
