@@ -285,6 +285,7 @@ const SCREENS = [
   ['alerts', '/admin/alerts'],
 ];
 
+let signedOut;
 for (const lang of ['en', 'ar']) {
   test(`${lang}: every console screen passes axe and is photographed`, { timeout: 5 * 60_000 }, async (t) => {
     if (lang === 'en') {
@@ -294,14 +295,15 @@ for (const lang of ['en', 'ar']) {
       assert.equal(set.status, 200, JSON.stringify(set.body));
     }
     await t.test(`${lang} admin sign-in`, async () => {
-      const signedOut = await stack.newContext({ viewport: DESKTOP });
+      // One signed-out browser for both languages (a cold Chromium start is slow on a busy machine).
+      signedOut ??= await stack.newContext({ viewport: DESKTOP });
       const p = await signedOut.newPage();
-      await p.goto(`${stack.baseUrl}/admin/signin`);
+      await p.goto(`${stack.baseUrl}/admin/signin`, { timeout: 45_000 });
       await setLanguage(p, lang);
       await p.getByRole('heading', { level: 1 }).waitFor();
       await shoot(p, `admin-${lang}-signin`);
       const bad = await audit(p, `${lang} admin sign-in`);
-      await signedOut.close();
+      await p.close();
       assert.ok(bad.length === 0, bad.join('\n  '));
     });
     for (const [name, path] of SCREENS) {

@@ -1,6 +1,6 @@
 // The admin console's sign-in (e-mail + password). Wrong password, lock-out (with its time)
 // and rate limit show the server's own message; a signed-in admin goes on to the console.
-import { Alert, Badge, Box, Button, Center, Field, Flex, Heading, Input, Stack, Text } from '@chakra-ui/react';
+import { Alert, Badge, Box, Button, Center, Code, Field, Flex, Heading, Input, Stack, Text } from '@chakra-ui/react';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useEffect } from 'react';
 import { useForm } from 'react-hook-form';
@@ -98,9 +98,13 @@ export function AdminSignInPage() {
                 </Button>
               </form>
             </Stack>
-            <Text textStyle="xs" color="fg.muted" textAlign="center">
-              {t('signin.explain')}
-            </Text>
+            <Stack gap="1" textStyle="xs" color="fg.muted" textAlign="center" align="center">
+              <Text>{t('signin.explain')}</Text>
+              <Code dir="ltr" size="sm" whiteSpace="normal">
+                handler admin create-user --email you@example.com
+              </Code>
+              <Text>{t('signin.merchantNote')}</Text>
+            </Stack>
           </Stack>
         </Box>
       </Center>
