@@ -201,6 +201,29 @@ test('admin journey: sign in → license a shop → its AI replies → its cost 
   });
 });
 
+test('after 5 wrong passwords the account is locked: the sign-in says so, with the time', { timeout: 60_000 }, async () => {
+  const other = { email: 'second.owner@example.com', password: `another long one ${Date.now()}` };
+  await stack.createAdmin(other.email, other.password);
+  const context = await stack.newContext();
+  for (let i = 0; i < 5; i++) {
+    const r = await context.request.post(`${stack.baseUrl}/api/admin/auth/sign-in`, { data: { email: other.email, password: `wrong ${i}` } });
+    assert.equal(r.status(), 401);
+  }
+  const page = await context.newPage();
+  await page.goto(`${stack.baseUrl}/admin/signin`, { timeout: 45_000 });
+  await page.getByLabel(en('admin', 'signin.email')).fill(other.email);
+  // Even the right password is refused while locked.
+  await page.getByLabel(en('admin', 'signin.password')).fill(other.password);
+  await page.getByRole('button', { name: en('admin', 'signin.submit') }).click();
+  const error = page.getByTestId('admin-signin-error');
+  await error.waitFor();
+  const text = await error.innerText();
+  assert.ok(text.includes(en('admin', 'signin.locked')), text);
+  assert.match(text, /Too many failed sign-ins for this account; try again in 1[45] minute\(s\)\./);
+  assert.equal(new URL(page.url()).pathname, '/admin/signin');
+  await context.close();
+});
+
 test('a merchant session cannot reach the console: the admin sign-in is shown', { timeout: 60_000 }, async () => {
   const page = await merchantContext.newPage();
   await page.goto(`${stack.baseUrl}/admin/costs`);
