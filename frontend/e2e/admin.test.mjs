@@ -389,3 +389,15 @@ async function setLanguage(p, lang) {
     (await p.evaluate(() => `${document.documentElement.lang} ${document.documentElement.dir}`)) === `${lang} ${lang === 'ar' ? 'rtl' : 'ltr'}`,
   );
 }
+
+test('signing out ends the admin session: the console asks to sign in again', { timeout: 60_000 }, async () => {
+  await go('/admin/costs');
+  await admin.getByRole('heading', { level: 1 }).waitFor();
+  const lang = (await admin.evaluate(() => document.documentElement.lang)) === 'ar' ? 'ar' : 'en';
+  await admin.getByRole('button', { name: tr(lang, 'common', 'actions.signOut') }).click();
+  await admin.waitForURL((u) => u.pathname === '/admin/signin');
+  const me = await adminContext.request.get(`${stack.baseUrl}/api/admin/me`);
+  assert.equal(me.status(), 401);
+  await go('/admin/licences');
+  await admin.waitForURL((u) => u.pathname === '/admin/signin' && u.searchParams.get('next') === '/admin/licences');
+});

@@ -22,7 +22,7 @@ const LICENCE_PALETTE: Record<string, string> = {
 function Figure({ label, value, testId }: { label: string; value: React.ReactNode; testId?: string }) {
   return (
     <Stack gap="0" minW="0">
-      <Text textStyle="xs" color="fg.muted" truncate>
+      <Text textStyle="xs" color="fg.muted" lineClamp={2}>
         {label}
       </Text>
       <Text fontWeight="semibold" fontVariantNumeric="tabular-nums" data-testid={testId}>
