@@ -46,9 +46,11 @@ async function psql(url, sql) {
 
 /**
  * Starts everything. `name` names the log file. Call `stop()` in an `after` hook (it is
- * safe to call after a failed start).
+ * safe to call after a failed start). Options: `licensed` — the shops the first whitelist
+ * names (default both); `signing` — the server holds LICENCE_SIGNING_KEY (the admin console
+ * can then change licences); `env` — more settings.
  */
-export async function startStack(name) {
+export async function startStack(name, options = {}) {
   const cleanups = [];
   const stack = { cleanups };
   stack.stop = async () => {
@@ -72,7 +74,7 @@ export async function startStack(name) {
     process.off('SIGTERM', onSignal);
   });
   try {
-    await start(stack, name);
+    await start(stack, name, options);
   } catch (e) {
     await stack.stop();
     throw e;
@@ -80,7 +82,7 @@ export async function startStack(name) {
   return stack;
 }
 
-async function start(stack, name) {
+async function start(stack, name, { licensed = [SHOP_A, SHOP_B], signing = false, env: extraEnv = {} } = {}) {
   const { cleanups } = stack;
   const admin = process.env.DATABASE_ADMIN_URL;
   const app = process.env.DATABASE_URL;
@@ -119,12 +121,13 @@ async function start(stack, name) {
   const privateKey = join(licenceDir, 'licence-private.pem');
   await run(HANDLER, ['licence', 'keygen', '--out', licenceDir]);
   const expiry = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
-  for (const shop of [SHOP_A, SHOP_B]) {
+  for (const shop of licensed) {
     await run(HANDLER, ['licence', 'add', '--handle', shop.username, '--expiry', expiry, '--private-key', privateKey, '--whitelist', whitelist]);
   }
   const licenceEnv = {
     LICENCE_PUBLIC_KEY: await readFile(join(licenceDir, 'licence-public.pem'), 'utf8'),
     LICENCE_WHITELIST_PATH: whitelist,
+    ...(signing ? { LICENCE_SIGNING_KEY: await readFile(privateKey, 'utf8') } : {}),
   };
 
   const port = await freePort();
@@ -153,6 +156,7 @@ async function start(stack, name) {
     AGENT_QUIET_MS: '100',
     SEARCH_BACKEND: 'postgres',
     RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    ...extraEnv,
   };
 
   await run(HANDLER, ['migrate'], { env, cwd: ROOT }).catch((e) => {
@@ -160,31 +164,62 @@ async function start(stack, name) {
   });
 
   mkdirSync(LOGS, { recursive: true });
+  /** `handler serve` with `serveEnv` on `port`, logging to `logPath`; stopped by stop(). */
+  const serve = async (serveEnv, port, logPath) => {
+    const log = createWriteStream(logPath);
+    const child = spawn(HANDLER, ['serve'], { env: serveEnv, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    let exited = null;
+    const exit = new Promise((r) => child.once('exit', (code, signal) => r((exited = { code, signal }))));
+    const stopServer = async () => {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exit;
+        clearTimeout(timer);
+      }
+      log.end();
+    };
+    cleanups.push(stopServer);
+    await until(
+      'handler serve to answer /api/v1/auth/options',
+      async () => {
+        if (exited) throw new Error(`handler exited (${JSON.stringify(exited)}), see ${logPath}`);
+        const r = await fetch(`http://127.0.0.1:${port}/api/v1/auth/options`).catch(() => null);
+        return r?.ok;
+      },
+      { timeoutMs: 20_000 },
+    );
+    return stopServer;
+  };
   const logPath = join(LOGS, `${name}-handler.log`);
-  const log = createWriteStream(logPath);
-  const child = spawn(HANDLER, ['serve'], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  let exited = null;
-  const exit = new Promise((r) => child.once('exit', (code, signal) => r((exited = { code, signal }))));
-  cleanups.push(async () => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exit;
-      clearTimeout(timer);
-    }
-    log.end();
-  });
-  await until(
-    'handler serve to answer /api/v1/auth/options',
-    async () => {
-      if (exited) throw new Error(`handler exited (${JSON.stringify(exited)}), see ${logPath}`);
-      const r = await fetch(`${baseUrl}/api/v1/auth/options`).catch(() => null);
-      return r?.ok;
-    },
-    { timeoutMs: 20_000 },
-  );
+  await serve(env, port, logPath);
+
+  /**
+   * A second `handler serve` on the same database with some settings changed (e.g. without
+   * LICENCE_SIGNING_KEY), polling a queue of its own so it never takes the first one's work.
+   * Resolves with { baseUrl, stop }.
+   */
+  stack.startSecondServer = async (label, overrides) => {
+    const secondPort = await freePort();
+    const secondEnv = { ...env, QUEUE_NAME: `second-${label}`, ...overrides, PORT: String(secondPort) };
+    for (const [k, v] of Object.entries(secondEnv)) if (v === undefined) delete secondEnv[k];
+    const stopSecond = await serve(secondEnv, secondPort, join(LOGS, `${name}-${label}-handler.log`));
+    return { baseUrl: `http://127.0.0.1:${secondPort}`, stop: stopSecond };
+  };
+
+  /** An admin account made as the README says: `handler admin create-user`, password on stdin. */
+  stack.createAdmin = (email, password) =>
+    new Promise((resolvePromise, reject) => {
+      const child = execFile(HANDLER, ['admin', 'create-user', '--email', email], { env, cwd: ROOT }, (e, stdout, stderr) =>
+        e ? reject(new Error(`handler admin create-user failed: ${stderr || e.message}`)) : resolvePromise(stdout),
+      );
+      child.stdin.end(`${password}\n`);
+    });
+
+  /** One SQL query's first column as text (psql -tA), on this stack's database as its admin. */
+  stack.sql = async (query) => (await run('psql', ['-X', '-tA', '-v', 'ON_ERROR_STOP=1', dbEnv.DATABASE_ADMIN_URL, '-c', query])).stdout.trim();
 
   Object.assign(stack, { baseUrl, ig, model, secrets, env, logPath, db });
 

@@ -5,8 +5,9 @@ import { RootLayout, RouteError } from '@/app/layouts/root-layout';
 import { FullPageLoading } from '@/app/layouts/full-page-loading';
 import { SignedInGuard } from '@/app/layouts/signed-in-guard';
 import { DashboardLayout } from '@/app/layouts/dashboard-layout';
+import { AdminLayout } from '@/app/layouts/admin-layout';
 import { paths } from '@/config/paths';
-import { setUnauthorizedHandler } from '@/lib/api-client';
+import { setAdminUnauthorizedHandler, setUnauthorizedHandler } from '@/lib/api-client';
 
 const tab = (path: string, lazy: RouteObject['lazy']): RouteObject => ({ path, lazy });
 
@@ -18,6 +19,22 @@ export const routes: RouteObject[] = [
     ErrorBoundary: RouteError,
     children: [
       { path: paths.signin.path, lazy: () => import('@/features/auth/routes/signin-page') },
+      // The admin console: its own sign-in and shell (admin session, not a merchant's).
+      { path: paths.adminSignin.path, lazy: () => import('@/features/admin-auth/routes/admin-signin-page') },
+      {
+        path: paths.adminTenants.path,
+        Component: AdminLayout,
+        ErrorBoundary: RouteError,
+        children: [
+          { index: true, lazy: () => import('@/features/admin-tenants/routes/tenants-page') },
+          tab(paths.adminLicences.path, () => import('@/features/admin-licences/routes/licences-page')),
+          tab(paths.adminConversations.path, () => import('@/features/admin-conversations/routes/conversations-page')),
+          tab(paths.adminConversation.path, () => import('@/features/admin-conversations/routes/conversations-page')),
+          tab(paths.adminCosts.path, () => import('@/features/admin-costs/routes/costs-page')),
+          tab(paths.adminAlerts.path, () => import('@/features/admin-alerts/routes/alerts-page')),
+          { path: '*', lazy: () => import('@/app/routes/not-found') },
+        ],
+      },
       {
         Component: SignedInGuard,
         children: [
@@ -55,6 +72,9 @@ export function createAppRouter() {
   const router = createBrowserRouter(routes);
   setUnauthorizedHandler((returnPath) => {
     void router.navigate(paths.signin.getHref(returnPath), { replace: true });
+  });
+  setAdminUnauthorizedHandler((returnPath) => {
+    void router.navigate(paths.adminSignin.getHref(returnPath), { replace: true });
   });
   return router;
 }

@@ -31,10 +31,44 @@ export const paths = {
   profile: { path: '/profile', getHref: () => '/profile' },
   instructions: { path: '/instructions', getHref: () => '/instructions' },
   settings: { path: '/settings', getHref: () => '/settings' },
+
+  // The product owner's console: its own sign-in, shell and session.
+  adminSignin: {
+    path: '/admin/signin',
+    getHref: (next?: string) =>
+      next && next !== '/admin' ? `/admin/signin?next=${encodeURIComponent(next)}` : '/admin/signin',
+  },
+  adminTenants: { path: '/admin', getHref: () => '/admin' },
+  adminLicences: { path: '/admin/licences', getHref: () => '/admin/licences' },
+  adminConversations: {
+    path: '/admin/conversations',
+    getHref: (tenantId?: string, page?: number) => {
+      const query = new URLSearchParams();
+      if (tenantId) query.set('shop', tenantId);
+      if (page && page > 1) query.set('page', String(page));
+      const q = query.toString();
+      return q ? `/admin/conversations?${q}` : '/admin/conversations';
+    },
+  },
+  adminConversation: {
+    path: '/admin/conversations/:tenantId/:conversationId',
+    getHref: (tenantId: string, conversationId: string) =>
+      `/admin/conversations/${encodeURIComponent(tenantId)}/${encodeURIComponent(conversationId)}`,
+  },
+  adminCosts: { path: '/admin/costs', getHref: () => '/admin/costs' },
+  adminAlerts: { path: '/admin/alerts', getHref: () => '/admin/alerts' },
 } as const;
 
 /** Where Instagram sign-in starts (a server route, so a full page load, not a router link). */
 export const INSTAGRAM_OAUTH_START = '/api/instagram/oauth/start';
+
+/** Only console paths are accepted as a return path after the admin sign-in. */
+export function safeAdminReturnPath(next: string | null | undefined): string | null {
+  if (!next || !(next === '/admin' || next.startsWith('/admin/')) || next.startsWith('/admin/signin')) {
+    return null;
+  }
+  return next;
+}
 
 /** Only same-site paths are accepted as a return path after sign-in. */
 export function safeReturnPath(next: string | null | undefined): string | null {

@@ -1,7 +1,9 @@
 // The one client of our API: openapi-fetch over the types generated from /api/v1/openapi.json.
 // Same-origin cookies; X-CSRF-Token on every write; an error body `{error, message}` becomes a
 // thrown ApiError carrying the server's message (screens show it, mutations also toast it);
-// 401 sends the merchant to the sign-in page with a return path.
+// 401 sends the merchant to the sign-in page with a return path. The admin console's calls
+// (/api/admin/…) carry the admin session's own CSRF token and a 401 there leads to the admin
+// sign-in instead.
 import createFetchClient, { type Middleware } from 'openapi-fetch';
 import createQueryClient from 'openapi-react-query';
 import type { paths } from '@/lib/api/schema';
@@ -12,13 +14,16 @@ export class ApiError extends Error {
   readonly code: string;
   /** Each refused field a 422 names (`field` is a path like `returns.window_days` or `line 7`). */
   readonly problems: Problem[];
+  /** The whole error body as the server sent it (e.g. the `cli` commands of a 409 `read_only`). */
+  readonly body: unknown;
 
-  constructor(status: number, code: string, message: string, problems: Problem[] = []) {
+  constructor(status: number, code: string, message: string, problems: Problem[] = [], body: unknown = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.problems = problems;
+    this.body = body;
   }
 
   /** The server's message for one field, to show at that field. */
@@ -66,6 +71,32 @@ async function loadCsrfToken(): Promise<string | null> {
   return csrfLoading;
 }
 
+let adminCsrfToken: string | null = null;
+let adminCsrfLoading: Promise<string | null> | null = null;
+
+/** The admin session's token, from /api/admin/me or the admin sign-in; `null` forgets it. */
+export function setAdminCsrfToken(token: string | null) {
+  adminCsrfToken = token;
+}
+
+async function loadAdminCsrfToken(): Promise<string | null> {
+  if (adminCsrfToken) return adminCsrfToken;
+  adminCsrfLoading ??= fetch('/api/admin/me', { credentials: 'same-origin' })
+    .then(async (response) => {
+      if (!response.ok) return null;
+      const me = (await response.json()) as { csrf_token?: string };
+      adminCsrfToken = me.csrf_token ?? null;
+      return adminCsrfToken;
+    })
+    .catch(() => null)
+    .finally(() => {
+      adminCsrfLoading = null;
+    });
+  return adminCsrfLoading;
+}
+
+const isAdminPath = (path: string) => path.startsWith('/api/admin/');
+
 type UnauthorizedHandler = (returnPath: string) => void;
 let onUnauthorized: UnauthorizedHandler = (returnPath) => {
   window.location.assign(`/signin?next=${encodeURIComponent(returnPath)}`);
@@ -76,15 +107,32 @@ export function setUnauthorizedHandler(handler: UnauthorizedHandler) {
   onUnauthorized = handler;
 }
 
+let onAdminUnauthorized: UnauthorizedHandler = (returnPath) => {
+  window.location.assign(`/admin/signin?next=${encodeURIComponent(returnPath)}`);
+};
+
+/** Where a 401 of the admin API leads (the admin sign-in; the router registers a navigation). */
+export function setAdminUnauthorizedHandler(handler: UnauthorizedHandler) {
+  onAdminUnauthorized = handler;
+}
+
 /** Endpoints whose 401 is an answer ("not signed in"), not a reason to leave the page. */
-const QUIET_401 = new Set(['/api/v1/me', '/api/v1/auth/local', '/api/v1/session/logout']);
+const QUIET_401 = new Set([
+  '/api/v1/me',
+  '/api/v1/auth/local',
+  '/api/v1/session/logout',
+  '/api/admin/me',
+  '/api/admin/auth/sign-in',
+  '/api/admin/auth/sign-out',
+]);
 
 async function readError(response: Response): Promise<ApiError> {
   let code = `http_${response.status}`;
   let message = '';
   let problems: Problem[] = [];
+  let raw: unknown = null;
   try {
-    const body = (await response.clone().json()) as {
+    const body = (raw = await response.clone().json()) as {
       error?: unknown;
       message?: unknown;
       problems?: unknown;
@@ -106,19 +154,37 @@ async function readError(response: Response): Promise<ApiError> {
         ? i18n.t('common:errors.server', { status: response.status })
         : i18n.t('common:errors.refused', { status: response.status });
   }
-  return new ApiError(response.status, code, message, problems);
+  return new ApiError(response.status, code, message, problems, raw);
 }
 
 const middleware: Middleware = {
   async onRequest({ request }) {
     if (WRITE_METHODS.has(request.method.toUpperCase())) {
-      const token = await loadCsrfToken();
+      const admin = isAdminPath(new URL(request.url).pathname);
+      const token = admin ? await loadAdminCsrfToken() : await loadCsrfToken();
       if (token) request.headers.set('X-CSRF-Token', token);
     }
     return request;
   },
   async onResponse({ request, response }) {
     const path = new URL(request.url).pathname;
+    if (isAdminPath(path)) {
+      if (response.ok) {
+        if (path === '/api/admin/me' || path === '/api/admin/auth/sign-in') {
+          const me = (await response.clone().json()) as { csrf_token?: string };
+          if (me.csrf_token) adminCsrfToken = me.csrf_token;
+        }
+        return response;
+      }
+      if (response.status === 401) {
+        adminCsrfToken = null;
+        if (!QUIET_401.has(path) && !window.location.pathname.startsWith('/admin/signin')) {
+          onAdminUnauthorized(window.location.pathname + window.location.search);
+        }
+      }
+      if (response.status === 403 && adminCsrfToken) adminCsrfToken = null;
+      throw await readError(response);
+    }
     if (response.ok) {
       if (path === '/api/v1/me') {
         const me = (await response.clone().json()) as { csrf_token?: string };

@@ -290,6 +290,9 @@ async fn licences_are_signed_on_the_server_and_read_only_without_a_key() {
     )
     .await;
     assert_eq!((s, row["state"].as_str()), (200, Some("expired")), "{row}");
+    // The answer names the matching shop, as the list does.
+    assert_eq!(row["tenant"]["id"], m.tenant.to_string(), "{row}");
+    assert_eq!(row["tenant"]["status"], "active", "{row}");
     assert!(!shared::licence::for_shop(&ta.app, m.tenant)
         .await
         .unwrap()

@@ -185,18 +185,22 @@ async fn edit(
         if !found {
             return Err(super::not_found("licence").into_response());
         }
-        let tenant: Option<uuid::Uuid> = tx
+        let shop: Option<LicensedShop> = tx
             .query_opt(
-                "SELECT id FROM tenants WHERE ig_handle = $1",
+                "SELECT id, display_name, status FROM tenants WHERE ig_handle = $1",
                 &[&handle.as_str()],
             )
             .await
             .map_err(|e| internal(e).into_response())?
-            .map(|r| r.get(0));
+            .map(|r| LicensedShop {
+                id: TenantId::from_uuid(r.get(0)),
+                display_name: r.get(1),
+                status: r.get(2),
+            });
         audit(
             &tx,
             &s.actor(),
-            tenant.map(TenantId::from_uuid),
+            shop.as_ref().map(|t| t.id),
             if expiry.is_some() {
                 "licence.set"
             } else {
@@ -208,13 +212,13 @@ async fn edit(
         .await
         .map_err(|e| internal(e).into_response())?;
         tx.commit().await.map_err(|e| internal(e).into_response())?;
-        Ok(published)
+        Ok((published, shop))
     }
     .await;
     match (result, expiry) {
         (Err(r), _) => r,
         (Ok(_), None) => StatusCode::NO_CONTENT.into_response(),
-        (Ok(w), Some(_)) => {
+        (Ok((w, shop)), Some(_)) => {
             let today = amman_today(chrono::Utc::now());
             let e = w.expiry(&handle).expect("just set");
             json(Ok(LicenceRow {
@@ -222,7 +226,8 @@ async fn edit(
                 expires_on: e,
                 days_left: e.days_left(today),
                 state: if e.covers(today) { "valid" } else { "expired" },
-                tenant: None,
+                // The answer names the shop like the list does.
+                tenant: shop,
             }))
         }
     }
