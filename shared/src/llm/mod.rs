@@ -826,6 +826,32 @@ mod tests {
     }
 
     #[test]
+    fn reasoning_models_get_completion_tokens_and_no_sampling() {
+        for m in ["gpt-5.4-mini", "GPT-5", "o3-mini", "o4-mini", "azure/gpt-5.4-mini"] {
+            assert_eq!(
+                Capabilities::of(m, false),
+                Capabilities { completion_tokens_name: true, sampling: false },
+                "{m}"
+            );
+        }
+        assert_eq!(
+            Capabilities::of("gpt-4o-mini", true),
+            Capabilities { completion_tokens_name: true, sampling: true }
+        );
+        // A compatible server (Ollama, vLLM) keeps the older name.
+        assert_eq!(
+            Capabilities::of("llama3.1", false),
+            Capabilities { completion_tokens_name: false, sampling: true }
+        );
+        assert!(is_official_openai("https://api.openai.com/v1"));
+        assert!(!is_official_openai("http://127.0.0.1:11434/v1"));
+        assert_eq!(
+            error_param(r#"{"error":{"message":"Unsupported parameter","param":"max_tokens","code":"unsupported_parameter"}}"#).as_deref(),
+            Some("max_tokens")
+        );
+    }
+
+    #[test]
     fn retry_after_reads_seconds_and_milliseconds() {
         let mut h = reqwest::header::HeaderMap::new();
         assert_eq!(retry_after(&h), None);
