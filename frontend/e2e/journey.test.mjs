@@ -231,7 +231,7 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     await go('/orders');
     // Test-chat orders are left out by default (issue 13 §5).
     await page.getByRole('main').getByText(en('orders', 'empty.title')).first().waitFor();
-    await page.getByRole('main').getByText(en('orders', 'filter.includeTests')).click();
+    await page.getByRole('main').getByText(en('orders', 'filter.includeTests'), { exact: true }).click();
     const table = page.getByRole('table', { name: en('orders', 'title') });
     await table.getByText('ليلى حداد').first().waitFor();
     await table.getByText(en('orders', 'test'), { exact: true }).first().waitFor();
