@@ -649,6 +649,7 @@ var appSettings = [
   { name: 'LLM_PROVIDER', value: 'azure' }
   { name: 'AZURE_OPENAI_ENDPOINT', value: openAi.properties.endpoint }
   { name: 'AZURE_OPENAI_CHAT_DEPLOYMENT', value: chatDeploymentName }
+  { name: 'AZURE_OPENAI_CHAT_MODEL', value: chatModelName }
   { name: 'AZURE_OPENAI_EMBEDDING_DEPLOYMENT', value: embeddingDeploymentName }
   { name: 'AZURE_OPENAI_API_VERSION', value: openAiApiVersion }
   { name: 'LLM_PRICES', value: llmPrices }

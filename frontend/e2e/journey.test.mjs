@@ -226,21 +226,27 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     await log.getByText(en('instructions', 'chat.toolOk'), { exact: true }).first().waitFor();
   });
 
-  await step(t, 'orders: the order placed in test chat is listed', async () => {
+  await step(t, 'orders: the order placed in test chat is listed under "Show test-chat orders", marked as a test', async () => {
     await ensureOrder();
     await go('/orders');
-    await page.getByRole('table', { name: en('orders', 'title') }).getByText('ليلى حداد').first().waitFor();
-    const orders = await api(context, stack.baseUrl, 'GET', '/api/v1/orders');
+    // Test-chat orders are left out by default (issue 13 §5).
+    await page.getByRole('main').getByText(en('orders', 'empty.title')).first().waitFor();
+    await page.getByRole('main').getByText(en('orders', 'filter.includeTests'), { exact: true }).click();
+    const table = page.getByRole('table', { name: en('orders', 'title') });
+    await table.getByText('ليلى حداد').first().waitFor();
+    await table.getByText(en('orders', 'test'), { exact: true }).first().waitFor();
+    const orders = await api(context, stack.baseUrl, 'GET', '/api/v1/orders?include_tests=true');
     const placed = orders.body?.items?.filter((o) => o.customer_name === 'ليلى حداد') ?? [];
+    assert.equal(placed[0]?.is_test, true, JSON.stringify(orders.body));
     // One message, one order (the tool call is not repeated when the model answers after it).
     assert.equal(placed.length, 1, JSON.stringify(orders.body));
     const order = placed[0];
     orderNumber = order.order_number;
   });
 
-  await step(t, 'orders: the CSV export downloads and contains the order', async () => {
+  await step(t, 'orders: the CSV export of the list with test-chat orders contains the order', async () => {
     await ensureOrder();
-    await go('/orders');
+    await go('/orders?include_tests=true');
     const download = page.waitForEvent('download');
     await page.getByRole('main').getByRole('button', { name: en('orders', 'export') }).click();
     const file = await download;
@@ -332,7 +338,7 @@ async function ensureCatalog() {
 
 /** Later steps need the order; when the test-chat screen failed, the same message goes through the API. */
 async function ensureOrder() {
-  const orders = await api(context, stack.baseUrl, 'GET', '/api/v1/orders');
+  const orders = await api(context, stack.baseUrl, 'GET', '/api/v1/orders?include_tests=true');
   if (orders.body?.items?.some((o) => o.customer_name === 'ليلى حداد')) return;
   await ensureCatalog();
   const r = await api(context, stack.baseUrl, 'POST', '/api/v1/test-chat', { message: ORDER_MESSAGE });

@@ -400,6 +400,33 @@ async fn main() {
             worst = worst.max(tokens_of(seen.lock().unwrap().last().unwrap()));
         }
         println!("prompt tokens per turn (o200k_base, first message of a conversation, worst of {}): {size} items → {worst}", MESSAGES.len());
+        if size == 10 {
+            // The cacheable prefix (system prompt, shop block with the inline catalog, tools)
+            // before and after an order-sized stock change.
+            let prefix_of = |body: &Value| -> String {
+                format!("{}\n{}\n{}", body["messages"][0]["content"].as_str().unwrap_or(""), body["messages"][1]["content"].as_str().unwrap_or(""), body["tools"])
+            };
+            let before = prefix_of(seen.lock().unwrap().last().unwrap());
+            app.db
+                .platform()
+                .await
+                .unwrap()
+                .execute(
+                    "UPDATE catalog_items SET stock = greatest(stock - 1, 0) WHERE tenant_id = $1",
+                    &[&tenant.as_uuid()],
+                )
+                .await
+                .unwrap();
+            let conv = customer_says(&app, tenant, "tok-stock", MESSAGES[0]).await;
+            let body = json!({ "kind": "conversation_turn", "tenant_id": tenant, "conversation_id": conv });
+            shared::agent::handle_queue_message(&app, &body, 1).await.unwrap();
+            let after = prefix_of(seen.lock().unwrap().last().unwrap());
+            println!(
+                "cacheable prefix at 10 items (system prompt + shop block + tools, o200k_base): {} tokens; byte-identical before and after a stock change: {}",
+                bpe.encode_with_special_tokens(&before).len(),
+                if before == after { "yes" } else { "NO" }
+            );
+        }
     }
     println!(
         "prompt tokens per turn at 5,000 items (20 messages of memory, worst of the last {}): {big_tokens} (target < 2,500)",

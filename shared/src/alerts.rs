@@ -27,7 +27,29 @@ impl Severity {
     }
 }
 
-/// Raises an alert inside the caller's transaction (a tenant's, or the platform's).
+/// What an alert or a handoff reason says: a message key the web app words in the
+/// merchant's language (English and Arabic, `frontend/src/locales/*/alerts.json` under
+/// `message`), its parameters, and the English text (logs, the admin console). Technical
+/// details (HTTP codes, parser positions) never go into the parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Said {
+    pub key: &'static str,
+    pub params: serde_json::Value,
+    pub text: String,
+}
+
+impl Said {
+    pub fn new(key: &'static str, params: serde_json::Value, text: impl Into<String>) -> Self {
+        Said {
+            key,
+            params,
+            text: text.into(),
+        }
+    }
+}
+
+/// Raises an alert inside the caller's transaction (a tenant's, or the platform's), with
+/// English text only.
 pub async fn raise(
     client: &impl GenericClient,
     tenant: Option<TenantId>,
@@ -36,25 +58,60 @@ pub async fn raise(
     message: &str,
     dedupe_key: Option<&str>,
 ) -> Result<(), tokio_postgres::Error> {
+    insert(client, tenant, kind, severity, message, None, &serde_json::json!({}), dedupe_key).await
+}
+
+/// Raises an alert the web app words in the merchant's language.
+pub async fn raise_said(
+    client: &impl GenericClient,
+    tenant: Option<TenantId>,
+    kind: &str,
+    severity: Severity,
+    said: &Said,
+    dedupe_key: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
+    insert(client, tenant, kind, severity, &said.text, Some(said.key), &said.params, dedupe_key).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    client: &impl GenericClient,
+    tenant: Option<TenantId>,
+    kind: &str,
+    severity: Severity,
+    message: &str,
+    key: Option<&str>,
+    params: &serde_json::Value,
+    dedupe_key: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
     client
         .execute(
-            "INSERT INTO alerts (tenant_id, kind, severity, message, dedupe_key) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO alerts (tenant_id, kind, severity, message, message_key, params, dedupe_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT DO NOTHING",
-            &[&tenant.map(|t| t.as_uuid()), &kind, &severity.as_str(), &message, &dedupe_key],
+            &[&tenant.map(|t| t.as_uuid()), &kind, &severity.as_str(), &message, &key, params, &dedupe_key],
         )
         .await?;
-    tracing::warn!(tenant = ?tenant.map(|t| t.to_string()), kind, severity = severity.as_str(), "alert: {message}");
+    match tenant {
+        Some(t) => tracing::warn!(tenant = %t, kind, severity = severity.as_str(), "alert: {message}"),
+        None => tracing::warn!(kind, severity = severity.as_str(), "platform alert: {message}"),
+    }
     Ok(())
 }
 
 /// One alert as the merchant sees it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Alert {
     pub id: Uuid,
     /// e.g. instagram_reconnect_needed, instagram_token_expiring, handoff, ai_unavailable.
     pub kind: String,
     pub severity: Severity,
+    /// English text (shown when the app has no wording for `message_key`).
     pub message: String,
+    /// The message key the web app words in the merchant's language, with `params`.
+    #[schema(required = true)]
+    pub message_key: Option<String>,
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
     pub created_at: DateTime<Utc>,
     /// When it was marked read (null: still open).
     #[schema(required = true)]
@@ -71,7 +128,7 @@ pub async fn list(
 ) -> Result<Vec<Alert>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT id, kind, severity, message, created_at, acknowledged_at FROM alerts
+            "SELECT id, kind, severity, message, created_at, acknowledged_at, message_key, params FROM alerts
               WHERE tenant_id = app_current_tenant() AND (NOT $1 OR acknowledged_at IS NULL)
               ORDER BY created_at DESC, id DESC LIMIT $2",
             &[&open_only, &LIST_LIMIT],
@@ -90,6 +147,8 @@ pub async fn list(
             message: r.get(3),
             created_at: r.get(4),
             acknowledged_at: r.get(5),
+            message_key: r.get(6),
+            params: r.get(7),
         })
         .collect())
 }

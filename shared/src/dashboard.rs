@@ -172,10 +172,13 @@ pub async fn overview(
     let messages = tx
         .query(
             &format!(
+                // A reply sent in several Instagram parts is one reply (its parts share the
+                // send's message key).
                 "SELECT (m.sent_at AT TIME ZONE 'Asia/Amman')::date,
                         count(*) FILTER (WHERE m.direction = 'inbound' AND m.author = 'customer'),
-                        count(*) FILTER (WHERE m.direction = 'outbound' AND m.author = 'ai')
+                        count(DISTINCT coalesce(o.payload->>'message_key', m.id::text)) FILTER (WHERE m.direction = 'outbound' AND m.author = 'ai')
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id AND c.kind = 'instagram'
+                 LEFT JOIN outbound_messages o ON m.direction = 'outbound' AND o.tenant_id = m.tenant_id AND o.mid = m.mid
                  WHERE m.sent_at >= {LO} AND m.sent_at < {HI}
                  GROUP BY 1"
             ),
@@ -197,7 +200,7 @@ pub async fn overview(
         .query(
             &format!(
                 "SELECT (created_at AT TIME ZONE 'Asia/Amman')::date, status, count(*), coalesce(sum(total_jod), 0)
-                 FROM orders WHERE created_at >= {LO} AND created_at < {HI} AND source <> 'playground'
+                 FROM orders WHERE created_at >= {LO} AND created_at < {HI} AND NOT is_test
                  GROUP BY 1, 2"
             ),
             &p,

@@ -238,12 +238,16 @@ pub async fn deliver_due(app: &App, reach: &Reach, batch: i64) -> Result<Deliver
                         &[&id, &status.map(|s| s as i32), &error],
                     )
                     .await?;
-                    crate::alerts::raise(
+                    crate::alerts::raise_said(
                         &tx,
                         Some(tenant),
                         "delivery_hook_failed",
                         crate::alerts::Severity::Warning,
-                        &format!("An order event could not be delivered to your delivery hook for 24 hours ({error})."),
+                        &crate::alerts::Said::new(
+                            "delivery_hook_failed",
+                            serde_json::json!({}),
+                            format!("An order event could not be delivered to your delivery hook for 24 hours ({error})."),
+                        ),
                         Some(&format!("delivery_hook_failed:{id}")),
                     )
                     .await?;

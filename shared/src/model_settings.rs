@@ -378,10 +378,16 @@ pub fn explain(e: &LlmError) -> String {
         LlmError::Unauthorized { status, message } => format!(
             "The provider refused the API key (HTTP {status}): check that the key is right and active. Provider says: {message}"
         ),
-        LlmError::Refused { status: 404, message } => format!(
+        LlmError::Refused {
+            status: 404,
+            message,
+            ..
+        } => format!(
             "The model or address was not found (HTTP 404): check the model name and the base URL. Provider says: {message}"
         ),
-        LlmError::Refused { status, message } => {
+        LlmError::Refused {
+            status, message, ..
+        } => {
             format!("The provider rejected the request (HTTP {status}): {message}")
         }
         LlmError::Unavailable { status: None, message } => format!(
@@ -462,6 +468,7 @@ mod tests {
         );
         let missing = explain(&LlmError::Refused {
             status: 404,
+            param: None,
             message: "no such model".into(),
         });
         assert!(missing.contains("model name"), "{missing}");

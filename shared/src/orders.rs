@@ -70,6 +70,8 @@ pub struct OrderSummary {
     pub total_jod: Jod,
     pub item_count: i64,
     pub source: String,
+    /// Placed from the merchant's test chat: took no stock, numbered apart, in no total.
+    pub is_test: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -113,12 +115,14 @@ pub struct OrderFilter {
     pub to: Option<NaiveDate>,
     /// Name, phone, Instagram id or order number.
     pub customer: Option<String>,
+    /// Also list the orders placed from the test chat (left out by default).
+    pub include_tests: Option<bool>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
 }
 
 const SUMMARY: &str = "o.id, o.order_number, o.status, o.customer_name, o.customer_phone, o.customer_ig_id, o.city, o.total_jod,
-    (SELECT coalesce(sum(quantity), 0) FROM order_items oi WHERE oi.order_id = o.id), o.source, o.created_at";
+    (SELECT coalesce(sum(quantity), 0) FROM order_items oi WHERE oi.order_id = o.id), o.source, o.created_at, o.is_test";
 
 fn summary(r: &tokio_postgres::Row) -> OrderSummary {
     OrderSummary {
@@ -133,13 +137,15 @@ fn summary(r: &tokio_postgres::Row) -> OrderSummary {
         item_count: r.get(8),
         source: r.get(9),
         created_at: r.get(10),
+        is_test: r.get(11),
     }
 }
 
 const FILTER: &str = "($1::text IS NULL OR o.status = $1)
     AND ($2::date IS NULL OR o.created_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Amman'))
     AND ($3::date IS NULL OR o.created_at < (($3::date + 1)::timestamp AT TIME ZONE 'Asia/Amman'))
-    AND ($4::text IS NULL OR o.customer_name ILIKE $4 OR o.customer_phone ILIKE $4 OR o.customer_ig_id = $5 OR o.order_number::text = $5)";
+    AND ($4::text IS NULL OR o.customer_name ILIKE $4 OR o.customer_phone ILIKE $4 OR o.customer_ig_id = $5 OR o.order_number::text = $5)
+    AND ($6 OR NOT o.is_test)";
 
 /// The customer search as SQL parameters: a pattern for names and phones, and the exact
 /// text for an Instagram id or an order number (`#1042` or `1042`).
@@ -171,8 +177,9 @@ pub async fn list(
     let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
     let page = f.page.unwrap_or(1).max(1);
     let (like, exact) = customer_params(f);
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
-        [&f.status, &f.from, &f.to, &like, &exact];
+    let tests = f.include_tests.unwrap_or(false);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+        [&f.status, &f.from, &f.to, &like, &exact, &tests];
     let total: i64 = tx
         .query_one(
             &format!("SELECT count(*) FROM orders o WHERE {FILTER}"),
@@ -215,11 +222,11 @@ pub async fn detail(tx: &impl GenericClient, id: Uuid) -> Result<OrderDetail, Or
     Ok(OrderDetail {
         allowed_next: s.status.next().to_vec(),
         summary: s,
-        address: r.get(11),
-        notes: r.get(12),
-        subtotal_jod: r.get(13),
-        delivery_fee_jod: r.get(14),
-        conversation_id: r.get(15),
+        address: r.get(12),
+        notes: r.get(13),
+        subtotal_jod: r.get(14),
+        delivery_fee_jod: r.get(15),
+        conversation_id: r.get(16),
         items,
         history,
     })
@@ -260,10 +267,12 @@ pub async fn change_status(
     )
     .await?;
     if to == OrderStatus::Cancelled {
-        // A cancelled order (never shipped) gives its pieces back to the stock.
+        // A cancelled order (never shipped) gives its pieces back to the stock; a test order
+        // took none.
         tx.execute(
             "UPDATE catalog_items ci SET stock = ci.stock + oi.quantity, updated_at = now()
-               FROM order_items oi WHERE oi.order_id = $1 AND oi.catalog_item_id = ci.id",
+               FROM order_items oi JOIN orders o ON o.id = oi.order_id
+              WHERE oi.order_id = $1 AND oi.catalog_item_id = ci.id AND NOT o.is_test",
             &[&id],
         )
         .await?;
@@ -274,7 +283,9 @@ pub async fn change_status(
     )
     .await?;
     let d = detail(tx, id).await?;
-    crate::delivery_hooks::queue_event(tx, tenant, &d, "order.status_changed").await?;
+    if !d.summary.is_test {
+        crate::delivery_hooks::queue_event(tx, tenant, &d, "order.status_changed").await?;
+    }
     Ok(d)
 }
 
@@ -436,8 +447,10 @@ pub async fn export(
                 o.subtotal_jod::text, o.delivery_fee_jod::text, o.total_jod::text
            FROM orders o WHERE {FILTER} ORDER BY o.created_at"
     );
+    // Test-chat orders only when asked for: they are in no export by default.
+    let tests = filter.include_tests.unwrap_or(false);
     let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-        vec![&filter.status, &filter.from, &filter.to, &like, &exact];
+        vec![&filter.status, &filter.from, &filter.to, &like, &exact, &tests];
     let rows = tx.query_raw(sql.as_str(), params).await?;
     futures::pin_mut!(rows);
     while let Some(r) = rows.next().await {

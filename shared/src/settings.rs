@@ -97,6 +97,9 @@ pub struct LlmSettings {
     /// `None`: managed identity.
     pub azure_api_key: Option<SecretString>,
     pub azure_chat_deployment: String,
+    /// The model the chat deployment runs (`AZURE_OPENAI_CHAT_MODEL`, e.g. gpt-5.4-mini):
+    /// decides the parameters sent (reasoning models take no temperature).
+    pub azure_chat_model: Option<String>,
     /// `None` when AZURE_OPENAI_EMBEDDING_DEPLOYMENT is `none`.
     pub azure_embedding_deployment: Option<String>,
     pub azure_api_version: String,
@@ -588,6 +591,11 @@ impl Settings {
                     .get("AZURE_OPENAI_CHAT_DEPLOYMENT")
                     .unwrap_or("gpt4o")
                     .to_owned(),
+                azure_chat_model: src
+                    .get("AZURE_OPENAI_CHAT_MODEL")
+                    .map(str::trim)
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_owned),
                 azure_embedding_deployment: optional_name(
                     src.get("AZURE_OPENAI_EMBEDDING_DEPLOYMENT")
                         .unwrap_or("embedding-small"),

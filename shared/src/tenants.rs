@@ -190,12 +190,16 @@ pub async fn mark_reconnect_needed(
         &[&tenant.as_uuid()],
     )
     .await?;
-    crate::alerts::raise(
+    crate::alerts::raise_said(
         tx,
         Some(tenant),
         "instagram_reconnect_needed",
         crate::alerts::Severity::Critical,
-        &format!("Instagram needs to be connected again: {reason}"),
+        &crate::alerts::Said::new(
+            "instagram_reconnect_needed",
+            serde_json::json!({}),
+            format!("Instagram needs to be connected again: {reason}"),
+        ),
         Some("instagram_reconnect_needed"),
     )
     .await

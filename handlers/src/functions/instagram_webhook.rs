@@ -53,11 +53,17 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let receive = warp::path!("api" / "instagram" / "webhook")
         .and(warp::post())
         .and(warp::header::optional::<String>("x-hub-signature-256"))
+        .and(warp::header::optional::<String>("traceparent"))
         .and(capped_body(MAX_WEBHOOK_BYTES))
-        .then(move |signature: Option<String>, body: bytes::Bytes| {
+        .then(move |signature: Option<String>, traceparent: Option<String>, body: bytes::Bytes| {
             let app = a.clone();
             async move {
-                receive(&app, signature.as_deref(), &body)
+                // The host's trace, or a new one under `handler serve`: the queued turns and
+                // their sends carry it (shared::trace).
+                let trace = shared::trace::Traceparent::from_header_or_new(traceparent.as_deref());
+                let span = tracing::info_span!("webhook", traceparent = %trace, trace_id = %trace.trace_id());
+                use tracing::Instrument;
+                shared::trace::scope(trace, receive(&app, signature.as_deref(), &body).instrument(span))
                     .await
                     .unwrap_or_else(|e| e.into_response())
             }

@@ -91,6 +91,10 @@ pub fn with_plumbing(
     routes
         .recover(recover)
         .unify()
+        .map(|r: warp::reply::Response| {
+            crate::telemetry::finished(&r);
+            r
+        })
         .with(warp::trace(crate::telemetry::request_span))
         .map(move |r| crate::security_headers::apply(Reply::into_response(r), hsts))
         .boxed()

@@ -229,7 +229,9 @@ async fn a_customer_message_gets_one_reply_through_the_graph_api() {
         "عمّان 2.000 JD",
         "Minimum order: 20.000 JD",
         "نادي الزبونة باسمها",
-        "DRESS-BLUE | فستان أزرق صيفي | 12.500 JD | stock 3",
+        "DRESS-BLUE | فستان أزرق صيفي | 12.500 JD | فستان أزرق صيفي من أجود الخامات",
+        "Stock now (pieces): ",
+        "DRESS-BLUE 3",
         "مرحبا، عندكم فستان أزرق؟",
     ] {
         assert!(
@@ -1211,4 +1213,396 @@ async fn a_batch_with_a_poison_event_still_gets_the_customer_answered() {
         .await,
         1
     );
+}
+
+// ---------------------------------------------------------------- issue 13 and 11
+
+/// Posts a signed webhook with raw `messaging` items (and `standby` ones), optionally with a
+/// `traceparent` header as the Functions host sends.
+async fn webhook_items(a: &Agent, messaging: Vec<Value>, standby: Vec<Value>, traceparent: Option<&str>) {
+    let body = json!({ "object": "instagram", "entry": [{ "id": ACCOUNT_ID, "time": now_ms(), "messaging": messaging, "standby": standby }] }).to_string();
+    let sig = sign_webhook_body(body.as_bytes(), &SecretString::from(IG_SECRET.to_owned()));
+    let mut req = warp::test::request()
+        .method("POST")
+        .path("/api/instagram/webhook")
+        .header("x-hub-signature-256", sig);
+    if let Some(t) = traceparent {
+        req = req.header("traceparent", t);
+    }
+    let r = req.body(body).reply(&a.ta.service).await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+}
+
+async fn get_json(a: &Agent, path: &str, session_token: &str) -> Value {
+    let r = warp::test::request()
+        .path(path)
+        .header("cookie", format!("igshop_session={session_token}"))
+        .reply(&a.ta.service)
+        .await;
+    assert_eq!(r.status(), 200, "{path}: {:?}", r.body());
+    serde_json::from_slice(r.body()).unwrap()
+}
+
+fn item(message: Value) -> Value {
+    json!({ "sender": { "id": CUSTOMER }, "recipient": { "id": ACCOUNT_ID }, "timestamp": now_ms(), "message": message })
+}
+
+fn user_messages(chat: &Value) -> Vec<String> {
+    chat["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn standby_and_unsupported_messages_get_no_reply() {
+    let a = agent().await;
+    // Another app owns the thread: stored, never answered, nothing queued.
+    webhook_items(&a, vec![], vec![item(json!({ "mid": "sb1", "text": "مرحبا من تطبيق ثاني" }))], None).await;
+    assert_eq!(count(&a, "SELECT count(*) FROM messages WHERE mid = 'sb1' AND standby").await, 1);
+    assert_eq!(drain(&a).await, Vec::<Result<(), String>>::new());
+    // Only something Instagram does not pass on: the turn ends without calling the model.
+    webhook_items(&a, vec![item(json!({ "mid": "u1", "is_unsupported": true }))], vec![], None).await;
+    assert_eq!(drain(&a).await, vec![Ok(())]);
+    assert_eq!(
+        one(&a, "SELECT status, skip_reason FROM agent_turns").await,
+        json!({ "status": "skipped", "skip_reason": "nothing_to_answer" })
+    );
+    assert!(a.llm.chats().is_empty(), "the model was asked");
+    assert!(sends(&a).is_empty());
+    // The standby message stays out of later turns, too.
+    a.llm.script([text("هلا")]);
+    say(&a, "t1", "في حدا؟").await;
+    drain(&a).await;
+    let prompt = a.llm.prompt_text(0);
+    assert!(!prompt.contains("تطبيق ثاني"), "{prompt}");
+    assert!(!prompt.contains("with no text"), "{prompt}");
+}
+
+#[tokio::test]
+async fn the_prompt_says_what_each_message_refers_to() {
+    let a = agent().await;
+    a.llm.script([text("أهلين")]);
+    say(&a, "q0", "عندكم الفستان الأزرق بمقاس L؟").await;
+    drain(&a).await;
+    a.llm.script([text("أكيد")]);
+    webhook_items(
+        &a,
+        vec![
+            item(json!({ "mid": "r1", "text": "قديش سعره؟", "reply_to": { "story": { "id": "st1", "url": "https://cdn.example/story1.jpg" } } })),
+            item(json!({ "mid": "r2", "text": "هاد", "reply_to": { "mid": "q0" } })),
+            item(json!({ "mid": "r3", "text": "M", "quick_reply": { "payload": "SIZE_M" } })),
+            item(json!({ "mid": "r4", "attachments": [{ "type": "image", "payload": { "url": "https://cdn.example/photo.jpg" } }] })),
+            item(json!({ "mid": "r5", "attachments": [{ "type": "ig_reel", "payload": { "url": "https://cdn.example/reel.mp4" } }] })),
+            item(json!({ "mid": "r6", "attachments": [{ "type": "share", "payload": { "url": "https://cdn.example/post" } }] })),
+        ],
+        vec![],
+        None,
+    )
+    .await;
+    drain(&a).await;
+    let users = user_messages(&a.llm.chats()[1]);
+    let all = users.join("\n");
+    for needle in [
+        "[replying to the shop's story: https://cdn.example/story1.jpg]\nقديش سعره؟",
+        "[replying to the earlier message: \"عندكم الفستان الأزرق بمقاس L؟\"]\nهاد",
+        "[tapped the quick reply: SIZE_M]\nM",
+        "[sent an image: https://cdn.example/photo.jpg]",
+        "[shared a reel: https://cdn.example/reel.mp4]",
+        "[shared a post: https://cdn.example/post]",
+    ] {
+        assert!(all.contains(needle), "{needle:?} not in:\n{all}");
+    }
+}
+
+#[tokio::test]
+async fn a_long_burst_is_cut_to_the_latest_messages_with_a_note() {
+    let a = agent().await;
+    a.llm.script([text("هلا")]);
+    let items: Vec<Value> = (0..30)
+        .map(|i| item(json!({ "mid": format!("burst-{i:02}"), "text": format!("رسالة رقم {i:02}") })))
+        .collect();
+    webhook_items(&a, items, vec![], None).await;
+    drain(&a).await;
+    let chat = &a.llm.chats()[0];
+    let users = user_messages(chat);
+    assert_eq!(users.len(), 20, "{users:?}");
+    assert_eq!(users[0], "رسالة رقم 10");
+    assert_eq!(users[19], "رسالة رقم 29");
+    assert!(a.llm.prompt_text(0).contains("the 10 earliest are left out"), "{}", a.llm.prompt_text(0));
+    // A character budget too: 25 long messages do not all go in.
+    a.llm.script([text("تمام")]);
+    let long = "كلام طويل ".repeat(60);
+    let items: Vec<Value> = (0..25)
+        .map(|i| item(json!({ "mid": format!("long-{i:02}"), "text": format!("{long}{i}") })))
+        .collect();
+    webhook_items(&a, items, vec![], None).await;
+    drain(&a).await;
+    // The new messages: after the fresh context's system messages.
+    let msgs = a.llm.chats()[1]["messages"].as_array().unwrap().clone();
+    let last_system = msgs.iter().rposition(|m| m["role"] == "system").unwrap();
+    let users: Vec<String> = msgs[last_system + 1..]
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect();
+    let chars: usize = users.iter().map(|u| u.chars().count()).sum();
+    assert!(users.len() < 20 && chars <= 4000, "{} messages, {chars} characters", users.len());
+    assert!(users.last().unwrap().ends_with("24"));
+}
+
+#[tokio::test]
+async fn a_reply_sent_in_parts_is_one_reply_in_memory_and_on_the_dashboard() {
+    let a = agent().await;
+    let long = "عنا قمصان قطن بألوان كتير حلوة والسعر ١٢.٥٠٠ دينار. ".repeat(40);
+    a.llm.script([text(&long)]);
+    say(&a, "p1", "شو عندكم؟").await;
+    drain(&a).await;
+    let parts = sends(&a).len();
+    assert!(parts >= 3, "{parts} parts");
+    a.llm.script([text("أكيد")]);
+    say(&a, "p2", "تمام").await;
+    drain(&a).await;
+    let msgs = a.llm.chats()[1]["messages"].as_array().unwrap().clone();
+    let assistant: Vec<&Value> = msgs.iter().filter(|m| m["role"] == "assistant").collect();
+    assert_eq!(assistant.len(), 1, "one reply, one memory slot");
+    assert!(assistant[0]["content"].as_str().unwrap().matches("والسعر").count() == 40);
+    // The dashboard counts replies, not parts.
+    let mut c = a.ta.app.db.app().await.unwrap();
+    let tx = shared::db::begin_for_tenant(&mut c, a.tenant).await.unwrap();
+    let today = shared::dashboard::today_in_amman(&tx).await.unwrap();
+    let range = shared::dashboard::DayRange { from: today, to: today };
+    let o = shared::dashboard::overview(&tx, range).await.unwrap();
+    assert_eq!(o.ai_replies, 2, "{} parts were sent", parts + 1);
+}
+
+#[tokio::test]
+async fn the_cacheable_prefix_stays_byte_identical_when_stock_changes() {
+    let a = agent().await;
+    {
+        let c = a.ta.t.db.platform().await.unwrap();
+        c.execute(
+            "UPDATE profiles SET data = data || '{\"instagram_handle\": \"@jo.shop\", \"returns\": {\"policy\": \"\", \"window_days\": 1}, \"working_hours\": {\"friday\": \"closed\", \"monday\": \"10:00-18:00\", \"saturday\": \"10:00-22:00\", \"sunday\": \"10:00-22:00\"}}'::jsonb",
+            &[],
+        )
+        .await
+        .unwrap();
+        c.execute(
+            "UPDATE business_rules SET rules = jsonb_set(rules, '{delivery_zones,0,delivery_days}', '1')",
+            &[],
+        )
+        .await
+        .unwrap();
+    }
+    a.llm.script([text("أهلين")]);
+    say(&a, "c1", "مرحبا").await;
+    drain(&a).await;
+    // An order elsewhere takes stock.
+    {
+        let c = a.ta.t.db.platform().await.unwrap();
+        c.execute("UPDATE catalog_items SET stock = 1 WHERE sku = 'DRESS-BLUE'", &[])
+            .await
+            .unwrap();
+    }
+    a.llm.script([text("تمام")]);
+    say(&a, "c2", "بدي فستان").await;
+    drain(&a).await;
+    let (first, second) = (&a.llm.chats()[0], &a.llm.chats()[1]);
+    assert_eq!(first["messages"][0], second["messages"][0]);
+    assert_eq!(first["messages"][1], second["messages"][1], "the shop block changed with the stock");
+    assert_eq!(first["tools"], second["tools"]);
+    assert!(a.llm.prompt_text(1).contains("DRESS-BLUE 1"));
+    assert!(a.llm.prompt_text(0).contains("DRESS-BLUE 3"));
+    // What the shop block says.
+    let shop = first["messages"][1]["content"].as_str().unwrap();
+    assert!(shop.contains("Instagram: @jo.shop") && !shop.contains("@@"), "{shop}");
+    assert!(shop.contains("Return window: 1 day after delivery."), "{shop}");
+    assert!(shop.contains("عمّان 2.000 JD (1 day)"), "{shop}");
+    assert!(
+        shop.contains("saturday 10:00-22:00, sunday 10:00-22:00, monday 10:00-18:00, friday closed"),
+        "{shop}"
+    );
+    assert!(shop.contains("شنتة جلد بنية من أجود الخامات"), "{shop}");
+    // Sampling as written.
+    assert_eq!(first["temperature"].to_string(), "0.4");
+    assert_eq!(first["max_tokens"], 600);
+}
+
+#[tokio::test]
+async fn a_reasoning_model_gets_max_completion_tokens_and_no_temperature() {
+    let a = agent_with(&[("OPENAI_CHAT_MODEL", "gpt-5.4-mini")], 0).await;
+    a.llm.script([text("أهلين")]);
+    say(&a, "g1", "مرحبا").await;
+    drain(&a).await;
+    let body = &a.llm.chats()[0];
+    assert_eq!(body["max_completion_tokens"], 600, "{body}");
+    assert!(body.get("max_tokens").is_none() && body.get("temperature").is_none(), "{body}");
+    // A model that refuses a parameter by name is asked again without it, once.
+    let b = agent().await;
+    b.llm.script([
+        Step::Refuse(400, json!({ "error": { "message": "Unsupported value: 'temperature' does not support 0.4 with this model. Only the default (1) value is supported.", "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value" } })),
+        text("هلا"),
+        text("هلا مرة ثانية"),
+    ]);
+    say(&b, "g2", "مرحبا").await;
+    drain(&b).await;
+    say(&b, "g3", "كيفك").await;
+    drain(&b).await;
+    let chats = b.llm.chats();
+    assert_eq!(chats.len(), 3);
+    assert!(chats[0].get("temperature").is_some());
+    assert!(chats[1].get("temperature").is_none() && chats[2].get("temperature").is_none());
+    assert_eq!(sends(&b).len(), 2);
+}
+
+#[tokio::test]
+async fn orders_match_city_spellings_and_test_chat_orders_touch_nothing_real() {
+    let a = agent().await;
+    // "3amman" is the zone عمّان; the order keeps the zone's name.
+    let mut args = order_args();
+    args["city"] = json!("3amman");
+    a.llm.script([tool("create_order", args.clone()), text("تم")]);
+    say(&a, "z1", "بدي أطلب").await;
+    drain(&a).await;
+    let o = one(&a, "SELECT order_number, city, delivery_fee_jod::text AS fee, is_test FROM orders").await;
+    assert_eq!(o, json!({ "order_number": 1001, "city": "عمّان", "fee": "2.000", "is_test": false }));
+    assert_eq!(count(&a, "SELECT stock::bigint FROM catalog_items WHERE sku = 'DRESS-BLUE'").await, 1);
+
+    // The test chat's order: no stock taken, its own numbers, not in Orders or totals.
+    let session = shared::sessions::start_merchant_session(&a.ta.app.db, &a.ta.app.keys, a.tenant, None, 1)
+        .await
+        .unwrap();
+    let mut small = order_args();
+    small["items"] = json!([{ "sku": "BAG-01", "quantity": 1 }]);
+    a.llm.script([tool("create_order", small), text("تم الطلب")]);
+    let r = warp::test::request()
+        .method("POST")
+        .path("/api/v1/test-chat")
+        .header("cookie", format!("igshop_session={}", session.token))
+        .header("x-csrf-token", &session.csrf_token)
+        .body(json!({ "message": "بدي الشنتة" }).to_string())
+        .reply(&a.ta.service)
+        .await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    let t = one(&a, "SELECT order_number, is_test FROM orders WHERE source = 'playground'").await;
+    assert_eq!(t, json!({ "order_number": 1, "is_test": true }));
+    assert_eq!(count(&a, "SELECT stock::bigint FROM catalog_items WHERE sku = 'BAG-01'").await, 10);
+    assert_eq!(get_json(&a, "/api/v1/orders", &session.token).await["total"], 1);
+    let with_tests = get_json(&a, "/api/v1/orders?include_tests=true", &session.token).await;
+    assert_eq!(with_tests["total"], 2);
+    assert!(with_tests["items"].as_array().unwrap().iter().any(|o| o["is_test"] == true));
+    // The next real order still gets the next shop number.
+    let mut bag = order_args();
+    bag["items"] = json!([{ "sku": "BAG-01", "quantity": 1 }]);
+    a.llm.script([tool("create_order", bag), text("تم")]);
+    say(&a, "z2", "وكمان واحد").await;
+    drain(&a).await;
+    assert_eq!(count(&a, "SELECT max(order_number) FROM orders WHERE NOT is_test").await, 1002);
+    // Every total leaves it out.
+    let mut c = a.ta.app.db.app().await.unwrap();
+    let tx = shared::db::begin_for_tenant(&mut c, a.tenant).await.unwrap();
+    let today = shared::dashboard::today_in_amman(&tx).await.unwrap();
+    let o = shared::dashboard::overview(&tx, shared::dashboard::DayRange { from: today, to: today })
+        .await
+        .unwrap();
+    assert_eq!(o.revenue_jod.to_string(), "54.000");
+}
+
+#[tokio::test]
+async fn every_forbidden_field_is_named_at_once_and_order_lines_say_their_status_now() {
+    let a = agent().await;
+    let mut bad = order_args();
+    bad["total_jod"] = json!("1.000");
+    bad["items"][0]["unit_price"] = json!(1);
+    bad["discount"] = json!("50%");
+    a.llm.script([tool("create_order", bad), tool("create_order", order_args()), text("تم")]);
+    say(&a, "s1", "بدي أطلب").await;
+    drain(&a).await;
+    let refusal = a.llm.tool_answers(1)[0]["error"].as_str().unwrap().to_owned();
+    for k in ["total_jod", "items[0].unit_price", "discount"] {
+        assert!(refusal.contains(k), "{k} not named: {refusal}");
+    }
+    // Shipped since: the next turn is told so.
+    a.ta.t
+        .db
+        .platform()
+        .await
+        .unwrap()
+        .execute("UPDATE orders SET status = 'shipped'", &[])
+        .await
+        .unwrap();
+    a.llm.script([text("بالطريق")]);
+    say(&a, "s2", "وين طلبي؟").await;
+    drain(&a).await;
+    let prompt = a.llm.prompt_text(3);
+    assert!(prompt.contains("created_order #1001") && prompt.contains("its status now: shipped"), "{prompt}");
+    assert!(!prompt.contains("status pending"), "{prompt}");
+}
+
+#[tokio::test]
+async fn alerts_and_handoff_reasons_are_message_keys() {
+    let a = agent().await;
+    a.llm.script([Step::Fail(429, None), Step::Fail(429, None)]);
+    say(&a, "k1", "مرحبا").await;
+    drain(&a).await;
+    let alert = one(&a, "SELECT message_key, params FROM alerts WHERE kind = 'ai_unavailable'").await;
+    assert_eq!(alert, json!({ "message_key": "ai_unavailable", "params": { "cause": "model_busy" } }));
+    let handoff = one(&a, "SELECT message_key, params FROM alerts WHERE kind = 'handoff'").await;
+    assert_eq!(handoff["message_key"], "handoff");
+    assert_eq!(handoff["params"]["reason_key"], "ai_failed");
+    assert_eq!(handoff["params"]["reason_params"]["cause"], "model_busy");
+    let conv = one(&a, "SELECT mode_reason_key FROM conversations").await;
+    assert_eq!(conv["mode_reason_key"], "ai_failed");
+    // The API hands the key and parameters to the web app.
+    let session = shared::sessions::start_merchant_session(&a.ta.app.db, &a.ta.app.keys, a.tenant, None, 1)
+        .await
+        .unwrap();
+    let r = warp::test::request()
+        .path("/api/v1/alerts")
+        .header("cookie", format!("igshop_session={}", session.token))
+        .reply(&a.ta.service)
+        .await;
+    let body: Value = serde_json::from_slice(r.body()).unwrap();
+    let keys: Vec<&str> = body["alerts"].as_array().unwrap().iter().map(|a| a["message_key"].as_str().unwrap()).collect();
+    assert!(keys.contains(&"ai_unavailable") && keys.contains(&"handoff"), "{body}");
+}
+
+#[tokio::test]
+async fn one_dm_is_followed_from_the_webhook_to_the_graph_send() {
+    let a = agent().await;
+    a.llm.script([text("أهلين")]);
+    let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    webhook_items(&a, vec![item(json!({ "mid": "tr1", "text": "مرحبا" }))], vec![], Some(trace)).await;
+    // The queue message carries the trace …
+    let c = a.ta.t.db.platform().await.unwrap();
+    let body: Value = c
+        .query_one("SELECT body FROM queue_messages ORDER BY id DESC LIMIT 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(body["traceparent"], trace);
+    drain(&a).await;
+    // … and the reply's Graph request is part of it.
+    let sent: Vec<_> = a
+        .ta
+        .fake
+        .requests_to("/messages")
+        .into_iter()
+        .filter(|r| !r.body.contains("sender_action"))
+        .collect();
+    assert_eq!(sent.len(), 1);
+    let header = sent[0].traceparent.as_deref().expect("the send carries a traceparent");
+    assert!(header.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{header}");
+    assert_ne!(header, trace, "a child of the webhook's span");
+    // Without a host in front, a trace is made up at the webhook.
+    a.llm.script([text("هلا")]);
+    webhook_items(&a, vec![item(json!({ "mid": "tr2", "text": "كمان" }))], vec![], None).await;
+    let body: Value = c
+        .query_one("SELECT body FROM queue_messages ORDER BY id DESC LIMIT 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(shared::trace::Traceparent::parse(body["traceparent"].as_str().unwrap()).is_some(), "{body}");
 }

@@ -6,7 +6,7 @@
 
 use super::ToolSummary;
 use crate::catalog::CatalogItem;
-use crate::llm::{ChatMessage, Role};
+use crate::llm::ChatMessage;
 use crate::profile::Profile;
 use crate::rules::BusinessRules;
 use chrono::{DateTime, Utc};
@@ -76,46 +76,111 @@ pub async fn load_conversation(
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub id: Uuid,
+    /// What the model is shown: the words and what they refer to (see [`describe`]).
     pub text: String,
+    /// Whether there is anything to answer: words, an attachment, a story reply, a tap. A
+    /// message Instagram could not pass on (`is_unsupported`) alone is not.
+    pub answerable: bool,
 }
 
-/// The text a message stands for in a prompt: its words, or what was attached.
-fn message_text(text: Option<String>, attachments: &Value) -> Option<String> {
-    let text = text.filter(|t| !t.trim().is_empty());
-    let kinds: Vec<String> = attachments
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x["type"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    match (text, kinds.is_empty()) {
-        (Some(t), true) => Some(t),
-        (Some(t), false) => Some(format!("{t}\n[attached: {}]", kinds.join(", "))),
-        (None, false) => Some(format!("[sent without text: {}]", kinds.join(", "))),
-        (None, true) => None,
+/// Most new customer messages one turn shows the model (the latest ones).
+pub const NEW_MESSAGES_MAX: usize = 20;
+/// Most characters of new customer messages one turn shows the model.
+pub const NEW_MESSAGES_CHARS: usize = 4000;
+/// A quoted earlier message is cut to this many characters.
+const QUOTE_CHARS: usize = 200;
+
+/// What a stored message stands for in a prompt, and whether it holds anything to answer:
+/// its words, then what it refers to as text (the story it replies to and its URL, the
+/// earlier message it quotes, the quick reply or button tapped, each attachment's type and
+/// URL, a shared post or reel).
+pub fn describe(
+    text: Option<&str>,
+    attachments: &Value,
+    reply_to: Option<&Value>,
+    quoted: Option<&str>,
+) -> (String, bool) {
+    let mut lines: Vec<String> = Vec::new();
+    let mut answerable = false;
+    let empty = Value::Null;
+    let r = reply_to.unwrap_or(&empty);
+    if r.get("story").is_some() {
+        answerable = true;
+        match r["story"]["url"].as_str().filter(|u| !u.is_empty()) {
+            Some(url) => lines.push(format!("[replying to the shop's story: {url}]")),
+            None => lines.push("[replying to the shop's story]".into()),
+        }
     }
+    if r.get("mid").is_some() {
+        match quoted.map(str::trim).filter(|q| !q.is_empty()) {
+            Some(q) => lines.push(format!("[replying to the earlier message: \"{}\"]", cut(q, QUOTE_CHARS))),
+            None => lines.push("[replying to an earlier message]".into()),
+        }
+    }
+    if let Some(p) = r["quick_reply_payload"].as_str().filter(|p| !p.is_empty()) {
+        answerable = true;
+        lines.push(format!("[tapped the quick reply: {p}]"));
+    }
+    if let Some(p) = r["postback_payload"].as_str().filter(|p| !p.is_empty()) {
+        answerable = true;
+        lines.push(format!("[tapped the button: {p}]"));
+    }
+    if let Some(words) = text.map(str::trim).filter(|t| !t.is_empty()) {
+        answerable = true;
+        lines.push(words.to_owned());
+    }
+    for a in attachments.as_array().map(Vec::as_slice).unwrap_or_default() {
+        answerable = true;
+        let kind = a["type"].as_str().unwrap_or("unknown");
+        let what = match kind {
+            "share" | "ig_post" | "post" => "shared a post".to_owned(),
+            "ig_reel" | "reel" => "shared a reel".to_owned(),
+            "story_mention" => "mentioned the shop in a story".to_owned(),
+            "image" | "video" | "audio" | "file" => format!("sent {} {kind}", if kind == "image" || kind == "audio" { "an" } else { "a" }),
+            other => format!("sent an attachment ({other})"),
+        };
+        match a["url"].as_str().filter(|u| !u.is_empty()) {
+            Some(url) => lines.push(format!("[{what}: {url}]")),
+            None => lines.push(format!("[{what}]")),
+        }
+    }
+    if r["unsupported"].as_bool() == Some(true) && !answerable {
+        lines.push("[sent something Instagram does not pass on to the shop]".into());
+    }
+    (lines.join("\n"), answerable)
 }
 
-/// A `SELECT id, text, attachments` row as a message waiting for its answer.
+/// A `SELECT id, text, attachments, reply_to, quoted text` row as a message waiting for
+/// its answer.
 fn pending_of(r: &tokio_postgres::Row) -> Pending {
     let attachments: Value = r.get(2);
+    let reply_to: Option<Value> = r.get(3);
+    let quoted: Option<String> = r.get(4);
+    let (text, answerable) = describe(
+        r.get::<_, Option<&str>>(1),
+        &attachments,
+        reply_to.as_ref(),
+        quoted.as_deref(),
+    );
     Pending {
         id: r.get(0),
-        text: message_text(r.get(1), &attachments).unwrap_or_default(),
+        text,
+        answerable,
     }
 }
 
-/// The conversation's customer messages with no answer yet, oldest first.
+/// The conversation's customer messages with no answer yet, oldest first (standby ones,
+/// which another app answers, never).
 pub async fn pending_messages(
     tx: &impl GenericClient,
     conversation: Uuid,
 ) -> Result<Vec<Pending>, tokio_postgres::Error> {
     Ok(tx
-        .query(&tx.prepare_cached("SELECT id, text, attachments FROM messages
-              WHERE conversation_id = $1 AND direction = 'inbound' AND answered_by_turn IS NULL AND deleted_at IS NULL
-              ORDER BY sent_at, created_at").await?,
+        .query(&tx.prepare_cached("SELECT m.id, m.text, m.attachments, m.reply_to, q.text FROM messages m
+                LEFT JOIN messages q ON q.tenant_id = m.tenant_id AND q.mid = m.reply_to->>'mid'
+              WHERE m.conversation_id = $1 AND m.direction = 'inbound' AND m.answered_by_turn IS NULL
+                AND m.deleted_at IS NULL AND NOT m.standby
+              ORDER BY m.sent_at, m.created_at").await?,
             &[&conversation],
         )
         .await?
@@ -124,13 +189,15 @@ pub async fn pending_messages(
         .collect())
 }
 
-/// The turn's own messages (by id), oldest first.
+/// The turn's own messages (by id), oldest first; ones deleted since are left out.
 pub async fn messages_by_id(
     tx: &impl GenericClient,
     ids: &[Uuid],
 ) -> Result<Vec<Pending>, tokio_postgres::Error> {
     Ok(tx
-        .query(&tx.prepare_cached("SELECT id, text, attachments FROM messages WHERE id = ANY($1) ORDER BY sent_at, created_at").await?,
+        .query(&tx.prepare_cached("SELECT m.id, m.text, m.attachments, m.reply_to, q.text FROM messages m
+                LEFT JOIN messages q ON q.tenant_id = m.tenant_id AND q.mid = m.reply_to->>'mid'
+              WHERE m.id = ANY($1) AND m.deleted_at IS NULL ORDER BY m.sent_at, m.created_at").await?,
             &[&ids],
         )
         .await?
@@ -139,8 +206,9 @@ pub async fn messages_by_id(
         .collect())
 }
 
-/// The last [`MEMORY_MESSAGES`] answered messages, oldest first, as chat messages. Messages
-/// the team wrote count as the shop's side and are marked so.
+/// The last [`MEMORY_MESSAGES`] answered messages, oldest first, as chat messages. A reply
+/// sent as several Instagram parts is one message (its parts joined), so it takes one slot.
+/// Messages the team wrote count as the shop's side and are marked so.
 pub async fn memory(
     tx: &impl GenericClient,
     conversation: Uuid,
@@ -148,11 +216,23 @@ pub async fn memory(
     let rows = tx
         .query(
             &tx.prepare_cached(
-                "SELECT direction, author, text, attachments FROM messages
-              WHERE conversation_id = $1 AND deleted_at IS NULL
-                AND NOT (direction = 'inbound' AND answered_by_turn IS NULL)
-              ORDER BY sent_at DESC, created_at DESC
-              LIMIT $2",
+                "WITH m AS (
+                   SELECT m.direction, m.author, m.text, m.attachments, m.reply_to, m.sent_at, m.created_at,
+                          coalesce(o.payload->>'message_key', m.id::text) AS reply
+                     FROM messages m
+                     LEFT JOIN outbound_messages o
+                       ON m.direction = 'outbound' AND o.tenant_id = m.tenant_id AND o.mid = m.mid
+                    WHERE m.conversation_id = $1 AND m.deleted_at IS NULL AND NOT m.standby
+                      AND NOT (m.direction = 'inbound' AND m.answered_by_turn IS NULL))
+                 SELECT direction, author,
+                        string_agg(text, E'\\n' ORDER BY sent_at, created_at),
+                        jsonb_agg(attachments ORDER BY sent_at, created_at),
+                        (array_agg(reply_to ORDER BY sent_at, created_at))[1],
+                        min(sent_at) AS first_sent, min(created_at) AS first_created
+                   FROM m
+                  GROUP BY reply, direction, author
+                  ORDER BY first_sent DESC, first_created DESC
+                  LIMIT $2",
             )
             .await?,
             &[&conversation, &MEMORY_MESSAGES],
@@ -163,8 +243,22 @@ pub async fn memory(
         .filter_map(|r| {
             let direction: String = r.get(0);
             let author: String = r.get(1);
-            let attachments: Value = r.get(3);
-            let text = message_text(r.get(2), &attachments)?;
+            // One array per part: flattened.
+            let attachments = Value::Array(
+                r.get::<_, Value>(3)
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_array)
+                    .flatten()
+                    .cloned()
+                    .collect(),
+            );
+            let reply_to: Option<Value> = r.get(4);
+            let (text, _) = describe(r.get::<_, Option<&str>>(2), &attachments, reply_to.as_ref(), None);
+            if text.is_empty() {
+                return None;
+            }
             Some(if direction == "inbound" {
                 ChatMessage::user(text)
             } else if author == "ai" {
@@ -207,7 +301,49 @@ pub async fn earlier_actions(
         );
     }
     let keep = out.len().saturating_sub(8);
-    Ok(out.split_off(keep))
+    let out = out.split_off(keep);
+    // An order's line says its status now, not the one it had when the tool ran.
+    let statuses: std::collections::HashMap<i64, String> = tx
+        .query(
+            &tx.prepare_cached(
+                "SELECT order_number, status FROM orders WHERE conversation_id = $1",
+            )
+            .await?,
+            &[&conversation],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    Ok(out
+        .into_iter()
+        .map(|line| with_current_status(&line, &statuses))
+        .collect())
+}
+
+/// `line` (a remembered tool summary) with the current status of the order it names
+/// ("#1001"), and without a status it recorded at the time.
+pub fn with_current_status(
+    line: &str,
+    statuses: &std::collections::HashMap<i64, String>,
+) -> String {
+    let number = line.find('#').and_then(|i| {
+        let digits: String = line[i + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse::<i64>().ok()
+    });
+    let Some(status) = number.and_then(|n| statuses.get(&n)) else {
+        return line.to_owned();
+    };
+    // Older records wrote ", status pending" inside the parentheses.
+    let mut base = line.to_owned();
+    if let Some(i) = base.find(", status ") {
+        let end = base[i..].find(')').map_or(base.len(), |j| i + j);
+        base.replace_range(i..end, "");
+    }
+    format!("{base}; its status now: {status}")
 }
 
 /// The shop as the agent knows it.
@@ -287,7 +423,7 @@ pub async fn load_shop(tx: &impl GenericClient) -> Result<Shop, tokio_postgres::
     })
 }
 
-/// One product as a prompt line.
+/// One product as a prompt line, with its stock now (fresh context and tool answers).
 pub fn product_line(i: &CatalogItem) -> String {
     let mut line = format!(
         "{} | {} | {} JD | stock {}",
@@ -296,15 +432,57 @@ pub fn product_line(i: &CatalogItem) -> String {
         i.price_jod,
         i.stock.max(0)
     );
+    push_details(&mut line, i);
+    line
+}
+
+/// One product of the inline catalog: everything but the stock, which changes with every
+/// order and so is told in the fresh context (the shop block stays byte-identical and cached).
+pub fn catalog_line(i: &CatalogItem) -> String {
+    let mut line = format!("{} | {} | {} JD", i.sku.as_str(), i.name, i.price_jod);
+    push_details(&mut line, i);
+    line
+}
+
+/// Most characters of a product's description in a prompt line.
+const DESCRIPTION_PROMPT_CHARS: usize = 80;
+
+fn push_details(line: &mut String, i: &CatalogItem) {
     if let Some(c) = &i.category {
         let _ = write!(line, " | {c}");
     }
     let attrs = crate::search::attributes_text(&Value::Object(i.attributes.clone()));
-    if !attrs.is_empty() {
-        let _ = write!(line, " | {}", cut(&attrs, 80));
+    let description = i.description.trim();
+    let details: Vec<String> = [
+        (!description.is_empty()).then(|| cut(description, DESCRIPTION_PROMPT_CHARS)),
+        (!attrs.is_empty()).then(|| cut(&attrs, 80)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !details.is_empty() {
+        let _ = write!(line, " | {}", details.join("; "));
     }
-    line
 }
+
+/// "1 day", "3 days".
+fn days(n: impl Into<u32>) -> String {
+    match n.into() {
+        1 => "1 day".to_owned(),
+        n => format!("{n} days"),
+    }
+}
+
+/// Days in the week's order as Jordan counts it: Saturday first.
+const WEEK_ORDER: [&str; 7] = [
+    "saturday",
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+];
 
 fn cut(s: &str, chars: usize) -> String {
     match s.char_indices().nth(chars) {
@@ -319,7 +497,12 @@ pub fn shop_message(shop: &Shop) -> String {
     match &shop.profile {
         Some(p) => {
             let _ = writeln!(s, "# The shop: {}", p.shop_name);
-            if let Some(h) = &p.instagram_handle {
+            if let Some(h) = p
+                .instagram_handle
+                .as_deref()
+                .map(|h| h.trim().trim_start_matches('@'))
+                .filter(|h| !h.is_empty())
+            {
                 let _ = writeln!(s, "Instagram: @{h}");
             }
             for (label, text) in [
@@ -337,8 +520,8 @@ pub fn shop_message(shop: &Shop) -> String {
             } else {
                 let _ = writeln!(
                     s,
-                    "Return window: {} days after delivery.",
-                    p.returns.window_days
+                    "Return window: {} after delivery.",
+                    days(p.returns.window_days)
                 );
             }
             if !p.offers.is_empty() {
@@ -363,7 +546,7 @@ pub fn shop_message(shop: &Shop) -> String {
             .delivery_zones
             .iter()
             .map(|z| match z.delivery_days {
-                Some(d) => format!("{} {} JD ({d} days)", z.city, z.fee_jod),
+                Some(d) => format!("{} {} JD ({})", z.city, z.fee_jod, days(d)),
                 None => format!("{} {} JD", z.city, z.fee_jod),
             })
             .collect();
@@ -381,7 +564,14 @@ pub fn shop_message(shop: &Shop) -> String {
         r.working_hours.clone()
     };
     if !hours.is_empty() {
-        let list: Vec<String> = hours.iter().map(|(d, h)| format!("{d} {h}")).collect();
+        let mut days: Vec<(&String, &String)> = hours.iter().collect();
+        days.sort_by_key(|(d, _)| {
+            WEEK_ORDER
+                .iter()
+                .position(|w| w.eq_ignore_ascii_case(d))
+                .unwrap_or(WEEK_ORDER.len())
+        });
+        let list: Vec<String> = days.iter().map(|(d, h)| format!("{d} {h}")).collect();
         let _ = writeln!(s, "Working hours (Amman): {}", list.join(", "));
     }
     if !r.handoff.keywords.is_empty() {
@@ -414,11 +604,11 @@ pub fn shop_message(shop: &Shop) -> String {
         Some(items) => {
             let _ = writeln!(
                 s,
-                "\n# Catalog (all {} products: SKU | name | price | stock | category | details)",
+                "\n# Catalog (all {} products: SKU | name | price | category | details; stock now is in the fresh context below)",
                 items.len()
             );
             for i in items {
-                let _ = writeln!(s, "{}", product_line(i));
+                let _ = writeln!(s, "{}", catalog_line(i));
             }
         }
         None => {
@@ -441,6 +631,8 @@ pub struct Fresh<'a> {
     pub passages: &'a [(String, String)],
     /// The out-of-hours message, when the shop is closed now.
     pub closed_message: Option<&'a str>,
+    /// The inline catalog, whose stock now is told here rather than in the shop block.
+    pub catalog_stock: &'a [CatalogItem],
 }
 
 pub fn fresh_message(f: &Fresh<'_>) -> String {
@@ -479,6 +671,17 @@ pub fn fresh_message(f: &Fresh<'_>) -> String {
         for a in f.earlier_actions {
             let _ = writeln!(s, "- {a}");
         }
+    }
+    if !f.catalog_stock.is_empty() {
+        let stock: Vec<String> = f
+            .catalog_stock
+            .iter()
+            .map(|i| match i.stock.max(0) {
+                0 => format!("{} out of stock", i.sku.as_str()),
+                n => format!("{} {n}", i.sku.as_str()),
+            })
+            .collect();
+        let _ = writeln!(s, "Stock now (pieces): {}", stock.join(", "));
     }
     if !f.products.is_empty() {
         let _ = writeln!(
@@ -541,27 +744,52 @@ pub fn closed_now(rules: &BusinessRules, now: DateTime<Utc>) -> Option<&str> {
     (!open).then_some(rules.out_of_hours_message.trim())
 }
 
-/// The whole prompt, in cache-friendly order.
+/// The new messages the model is shown: the latest answerable ones, at most
+/// [`NEW_MESSAGES_MAX`] and [`NEW_MESSAGES_CHARS`] (always the last one), and how many earlier
+/// ones were left out.
+pub fn latest_messages(new_messages: &[Pending]) -> (Vec<&Pending>, usize) {
+    let answerable: Vec<&Pending> = new_messages
+        .iter()
+        .filter(|p| p.answerable && !p.text.trim().is_empty())
+        .collect();
+    let mut kept: Vec<&Pending> = Vec::new();
+    let mut chars = 0;
+    for p in answerable.iter().rev() {
+        let n = p.text.chars().count();
+        if kept.len() == NEW_MESSAGES_MAX || (!kept.is_empty() && chars + n > NEW_MESSAGES_CHARS) {
+            break;
+        }
+        chars += n;
+        kept.push(p);
+    }
+    kept.reverse();
+    let left_out = answerable.len() - kept.len();
+    (kept, left_out)
+}
+
+/// The whole prompt, in cache-friendly order. With nothing answerable among the new
+/// messages there is no user message (the turn does not call the model then).
 pub fn assemble(
     shop: &Shop,
     memory: Vec<ChatMessage>,
     fresh: &Fresh<'_>,
     new_messages: &[Pending],
 ) -> Vec<ChatMessage> {
-    let mut m = Vec::with_capacity(memory.len() + new_messages.len() + 3);
+    let mut m = Vec::with_capacity(memory.len() + new_messages.len() + 4);
     m.push(ChatMessage::system(SYSTEM_PROMPT));
     m.push(ChatMessage::system(shop_message(shop)));
     m.extend(memory);
     m.push(ChatMessage::system(fresh_message(fresh)));
-    for p in new_messages {
-        if !p.text.trim().is_empty() {
-            m.push(ChatMessage::user(p.text.clone()));
-        }
+    let (kept, left_out) = latest_messages(new_messages);
+    if left_out > 0 {
+        m.push(ChatMessage::system(format!(
+            "The customer sent {} messages since the last reply; the {left_out} earliest are left out here, the latest {} follow.",
+            left_out + kept.len(),
+            kept.len()
+        )));
     }
-    if !m.iter().any(|x| x.role == Role::User) {
-        m.push(ChatMessage::user(
-            "[the customer sent a message with no text]",
-        ));
+    for p in kept {
+        m.push(ChatMessage::user(p.text.clone()));
     }
     m
 }

@@ -25,7 +25,7 @@ pub use context::{
 };
 pub use tools::Channel;
 
-use crate::alerts::{self, Severity};
+use crate::alerts::{self, Said, Severity};
 use crate::app::App;
 use crate::catalog::CatalogItem;
 use crate::db::{begin_for_tenant, DbError};
@@ -124,7 +124,8 @@ impl TurnStatus {
 pub struct TurnReport {
     pub turn_id: Option<Uuid>,
     pub status: Option<TurnStatus>,
-    /// Why no reply: "nothing_pending", "human_mode", "window_closed", "licence: …".
+    /// Why no reply: "nothing_pending", "nothing_to_answer", "human_mode", "window_closed",
+    /// "licence: …".
     pub skip_reason: Option<String>,
     pub reply: Option<String>,
     pub tool_calls: Vec<ToolSummary>,
@@ -163,19 +164,27 @@ pub async fn handle_queue_message(
         let shown: String = body.to_string().chars().take(200).collect();
         return Err(AgentError::NotUnderstood(shown));
     };
-    wait_for_quiet(app, tenant, conversation).await?;
-    let report = run_turn(app, tenant, conversation, Channel::Instagram).await?;
-    tracing::info!(
-        tenant = %tenant,
-        conversation = %conversation,
-        delivery_count,
-        status = ?report.status,
-        skip_reason = report.skip_reason.as_deref().unwrap_or(""),
-        tools = report.tool_calls.len(),
-        delivery = report.delivery.as_deref().unwrap_or(""),
-        "agent turn"
-    );
-    Ok(())
+    // The webhook's trace (or a new one, for a message the sweeper queued): the turn's logs
+    // and its Graph sends carry it.
+    let trace = crate::trace::Traceparent::from_header_or_new(body["traceparent"].as_str());
+    let span = tracing::info_span!("turn", traceparent = %trace, trace_id = %trace.trace_id(), tenant = %tenant, conversation = %conversation);
+    let work = async move {
+        wait_for_quiet(app, tenant, conversation).await?;
+        let report = run_turn(app, tenant, conversation, Channel::Instagram).await?;
+        tracing::info!(
+            tenant = %tenant,
+            conversation = %conversation,
+            delivery_count,
+            status = report.status.as_ref().map_or("", TurnStatus::as_str),
+            skip_reason = report.skip_reason.as_deref().unwrap_or(""),
+            tools = report.tool_calls.len(),
+            delivery = report.delivery.as_deref().unwrap_or(""),
+            "agent turn"
+        );
+        Ok(())
+    };
+    use tracing::Instrument;
+    crate::trace::scope(trace, work.instrument(span)).await
 }
 
 /// Waits until the conversation's newest unanswered message is `AGENT_QUIET_MS` old (at most
@@ -190,7 +199,7 @@ async fn wait_for_quiet(app: &App, tenant: TenantId, conversation: Uuid) -> Resu
         let tx = begin_for_tenant(&mut c, tenant).await?;
         let age_ms: Option<f64> = tx
             .query_one(&tx.prepare_cached("SELECT extract(epoch FROM now() - max(created_at)) * 1000 FROM messages
-                  WHERE conversation_id = $1 AND direction = 'inbound' AND answered_by_turn IS NULL").await?,
+                  WHERE conversation_id = $1 AND direction = 'inbound' AND answered_by_turn IS NULL AND NOT standby").await?,
                 &[&conversation],
             )
             .await?
@@ -366,12 +375,12 @@ async fn start_turn(
         // Licence, and what the model will need, in the same transaction.
         started.licence = licence::check(&tx, app, tenant).await?;
         if let licence::Licence::Refused(reason) = &started.licence {
-            alerts::raise(
+            alerts::raise_said(
                 &tx,
                 Some(tenant),
                 "licence",
                 Severity::Critical,
-                &format!("AI replies are off: {reason}"),
+                &Said::new("licence_refused", json!({}), format!("AI replies are off: {reason}")),
                 Some("licence_refused"),
             )
             .await?;
@@ -469,6 +478,11 @@ async fn run_started(
             (reply, started.recorded_tools.clone(), status)
         }
         None => {
+            // Nothing the model could answer (only a message Instagram did not pass on, or
+            // only messages since deleted): no reply.
+            if !started.messages.iter().any(|m| m.answerable) {
+                return skip(app, tenant, turn_id, "nothing_to_answer").await;
+            }
             // Licence, mode, window.
             if let licence::Licence::Refused(reason) = &started.licence {
                 return skip(app, tenant, turn_id, &format!("licence: {reason}")).await;
@@ -615,7 +629,8 @@ async fn decide(
         earlier,
         own,
     } = loaded;
-    let burst: String = messages
+    let burst: String = context::latest_messages(messages)
+        .0
         .iter()
         .map(|m| m.text.as_str())
         .collect::<Vec<_>>()
@@ -627,8 +642,13 @@ async fn decide(
         let k = crate::search::arabic::normalize(&k.to_lowercase());
         !k.trim().is_empty() && lowered.contains(k.trim())
     }) {
-        let reason = format!("the customer wrote \"{word}\" (a handoff word)");
-        hand_over(app, tenant, conversation, &reason).await?;
+        let said = Said::new(
+            "handoff_word",
+            json!({ "word": word }),
+            format!("the customer wrote \"{word}\" (a handoff word)"),
+        );
+        let reason = said.text.clone();
+        hand_over(app, tenant, conversation, &said).await?;
         return Ok(Decided {
             reply: HANDOFF_REPLY.into(),
             tools: vec![ToolSummary {
@@ -646,8 +666,12 @@ async fn decide(
     let own = match own {
         Ok(own) => own,
         Err(reason) => {
-            let reason = format!("{reason}; enter the shop's API key again in the settings");
-            return fallback(app, tenant, conversation, &reason, vec![]).await;
+            let said = Said::new(
+                "own_key_unreadable",
+                json!({}),
+                format!("{reason}; enter the shop's API key again in the settings"),
+            );
+            return fallback(app, tenant, conversation, said, vec![]).await;
         }
     };
     let client = match LlmClient::for_shop(
@@ -660,7 +684,7 @@ async fn decide(
     {
         Ok(c) => c,
         Err(e) => {
-            return fallback(app, tenant, conversation, &describe_llm_error(&e), vec![]).await
+            return fallback(app, tenant, conversation, describe_llm_error(&e), vec![]).await
         }
     };
     let Some(client) = client else {
@@ -668,7 +692,11 @@ async fn decide(
             app,
             tenant,
             conversation,
-            "no AI model is configured on this server or for the shop",
+            Said::new(
+                "model_not_configured",
+                json!({}),
+                "no AI model is configured on this server or for the shop",
+            ),
             vec![],
         )
         .await;
@@ -709,6 +737,7 @@ async fn decide(
         products: &products,
         passages: &passages,
         closed_message: closed_now(&shop.rules, now),
+        catalog_stock: shop.inline_catalog.as_deref().unwrap_or(&[]),
     };
     let mut prompt = assemble(&shop, memory, &fresh, messages);
     let tool_defs = context::tools();
@@ -738,7 +767,7 @@ async fn decide(
             Ok(r) => r,
             Err(e) => {
                 let reason = describe_llm_error(&e);
-                return fallback(app, tenant, conversation, &reason, summaries).await;
+                return fallback(app, tenant, conversation, reason, summaries).await;
             }
         };
         record_usage(
@@ -763,7 +792,7 @@ async fn decide(
                         app,
                         tenant,
                         conversation,
-                        "the model gave an empty answer",
+                        Said::new("model_empty_answer", json!({}), "the model gave an empty answer"),
                         summaries,
                     )
                     .await
@@ -814,12 +843,25 @@ pub fn model_reach(app: &App) -> crate::llm::Reach {
     }
 }
 
-/// The model's failure in words for the merchant's alert.
-fn describe_llm_error(e: &LlmError) -> String {
-    match e {
+/// The model's failure as a reason the merchant reads (a message key: never "HTTP 429: …"),
+/// with the provider's words kept in the English text for the logs.
+fn describe_llm_error(e: &LlmError) -> Said {
+    let key = match e {
+        LlmError::Unavailable {
+            status: Some(429), ..
+        } => "model_busy",
+        LlmError::Unavailable { status: None, .. } => "model_unreachable",
+        LlmError::Unavailable { .. } => "model_down",
+        LlmError::Unauthorized { .. } => "model_key_refused",
+        LlmError::Refused { .. } => "model_request_refused",
+        LlmError::Malformed(_) => "model_answer_unreadable",
+        LlmError::Config(_) => "model_config",
+    };
+    let text = match e {
         LlmError::Unauthorized { .. } => format!("the AI provider refused the API key ({e})"),
         _ => e.to_string(),
-    }
+    };
+    Said::new(key, json!({}), text)
 }
 
 /// The model could not answer: the customer gets an apology and a person, the merchant an
@@ -828,26 +870,30 @@ async fn fallback(
     app: &App,
     tenant: TenantId,
     conversation: &Conversation,
-    reason: &str,
+    cause: Said,
     tools: Vec<ToolSummary>,
 ) -> Result<Decided, AgentError> {
+    let reason = cause.text.clone();
     tracing::warn!(tenant = %tenant, conversation = %conversation.id, reason, "AI reply failed; handing over");
-    hand_over(
-        app,
-        tenant,
-        conversation,
-        &format!("the AI could not answer: {reason}"),
-    )
-    .await?;
+    let handoff = Said::new(
+        "ai_failed",
+        json!({ "cause": cause.key }),
+        format!("the AI could not answer: {reason}"),
+    );
+    hand_over(app, tenant, conversation, &handoff).await?;
     {
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, tenant).await?;
-        alerts::raise(
+        alerts::raise_said(
             &tx,
             Some(tenant),
             "ai_unavailable",
             Severity::Critical,
-            &format!("The AI could not answer a customer ({reason}). The conversation was handed to your team."),
+            &Said::new(
+                "ai_unavailable",
+                json!({ "cause": cause.key }),
+                format!("The AI could not answer a customer ({reason}). The conversation was handed to your team."),
+            ),
             Some("ai_unavailable"),
         )
         .await?;
@@ -857,37 +903,42 @@ async fn fallback(
         reply: FALLBACK_REPLY.into(),
         tools,
         status: TurnStatus::HandedOff,
-        error: Some(reason.to_owned()),
+        error: Some(reason),
     })
 }
 
-/// Human mode for the conversation, and an alert for the merchant.
+/// Human mode for the conversation (its reason kept as a message key too), and an alert for
+/// the merchant.
 pub(crate) async fn hand_over(
     app: &App,
     tenant: TenantId,
     conversation: &Conversation,
-    reason: &str,
+    reason: &Said,
 ) -> Result<(), AgentError> {
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    tx.execute(&tx.prepare_cached("UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason = $2, updated_at = now()
+    tx.execute(&tx.prepare_cached("UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason = $2,
+                mode_reason_key = $3, mode_reason_params = $4, updated_at = now()
           WHERE id = $1").await?,
-        &[&conversation.id, &reason],
+        &[&conversation.id, &reason.text, &reason.key, &reason.params],
     )
     .await?;
-    crate::conversations::events::handed_off(&tx, conversation.id, reason).await?;
+    crate::conversations::events::handed_off(&tx, conversation.id, &reason.text).await?;
     let who = conversation
         .customer_username
         .as_deref()
         .map(|u| format!("@{u}"))
-        .or_else(|| conversation.customer_name.clone())
-        .unwrap_or_else(|| "A customer".into());
-    alerts::raise(
+        .or_else(|| conversation.customer_name.clone());
+    alerts::raise_said(
         &tx,
         Some(tenant),
         "handoff",
         Severity::Warning,
-        &format!("{who} needs a person: {reason}"),
+        &Said::new(
+            "handoff",
+            json!({ "who": who, "reason_key": reason.key, "reason_params": reason.params }),
+            format!("{} needs a person: {}", who.as_deref().unwrap_or("A customer"), reason.text),
+        ),
         Some(&format!("handoff:{}", conversation.id)),
     )
     .await?;
@@ -1035,7 +1086,7 @@ pub async fn requeue_stuck(app: &App) -> Result<usize, AgentError> {
                 "SELECT m.tenant_id, m.conversation_id
                FROM messages m JOIN conversations c ON c.id = m.conversation_id
               WHERE m.direction = 'inbound' AND m.answered_by_turn IS NULL AND m.deleted_at IS NULL
-                AND c.kind = 'instagram' AND c.mode = 'ai'
+                AND NOT m.standby AND c.kind = 'instagram' AND c.mode = 'ai'
                 AND m.created_at < now() - make_interval(mins => $1)
                 AND m.created_at > now() - interval '24 hours'
               GROUP BY m.tenant_id, m.conversation_id

@@ -91,28 +91,101 @@ fn args<T: DeserializeOwned>(call: &ToolCall) -> Result<T, Outcome> {
             format!("the arguments are not valid JSON ({e}); send a JSON object"),
         )
     })?;
-    fn money_key(v: &Value) -> Option<String> {
+    fn money_keys(v: &Value, path: &str, out: &mut Vec<String>) {
         match v {
-            Value::Object(map) => map.iter().find_map(|(k, v)| {
-                let lower = k.to_ascii_lowercase();
-                if MONEY_FIELDS.iter().any(|m| lower.contains(m)) {
-                    Some(k.clone())
-                } else {
-                    money_key(v)
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let lower = k.to_ascii_lowercase();
+                    let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    if MONEY_FIELDS.iter().any(|m| lower.contains(m)) {
+                        out.push(here);
+                    } else {
+                        money_keys(v, &here, out);
+                    }
                 }
-            }),
-            Value::Array(items) => items.iter().find_map(money_key),
-            _ => None,
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    money_keys(v, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
         }
     }
-    if let Some(k) = money_key(&value) {
+    let mut forbidden = Vec::new();
+    money_keys(&value, "", &mut forbidden);
+    if !forbidden.is_empty() {
+        let named: Vec<String> = forbidden.iter().map(|k| format!("\"{k}\"")).collect();
         return Err(refused(
             &call.name,
-            format!("\"{k}\" cannot be set: prices, fees, totals and discounts come only from the shop's catalog and rules. Remove it and try again."),
+            format!(
+                "{} cannot be set: prices, fees, totals and discounts come only from the shop's catalog and rules. Remove {} and try again.",
+                named.join(", "),
+                if named.len() == 1 { "it" } else { "them all" }
+            ),
         ));
+    }
+    if call.name == "create_order" {
+        let problems = order_field_problems(&value);
+        if !problems.is_empty() {
+            return Err(refused(
+                &call.name,
+                format!("fix these and try again: {}", problems.join("; ")),
+            ));
+        }
     }
     serde_json::from_value(value)
         .map_err(|e| refused(&call.name, format!("the arguments are not valid: {e}")))
+}
+
+/// Every field of create_order's arguments that is not one it takes, and every required one
+/// missing, at once (serde stops at the first), so the model fixes them in one round.
+fn order_field_problems(value: &Value) -> Vec<String> {
+    const TOP: [&str; 6] = ["items", "customer_name", "phone", "city", "address", "notes"];
+    const REQUIRED: [&str; 5] = ["items", "customer_name", "phone", "city", "address"];
+    const LINE: [&str; 2] = ["sku", "quantity"];
+    let mut out = Vec::new();
+    let Some(map) = value.as_object() else {
+        return vec!["the arguments must be a JSON object".into()];
+    };
+    let unknown: Vec<String> = map
+        .keys()
+        .filter(|k| !TOP.contains(&k.as_str()))
+        .map(|k| format!("\"{k}\""))
+        .collect();
+    if !unknown.is_empty() {
+        out.push(format!("remove the unknown field(s) {}", unknown.join(", ")));
+    }
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|k| map.get(*k).is_none_or(Value::is_null))
+        .collect();
+    if !missing.is_empty() {
+        out.push(format!("add the missing field(s) {}", missing.join(", ")));
+    }
+    if let Some(items) = map.get("items").and_then(Value::as_array) {
+        for (i, line) in items.iter().enumerate() {
+            let Some(line) = line.as_object() else {
+                out.push(format!("items[{i}] must be an object with sku and quantity"));
+                continue;
+            };
+            let unknown: Vec<String> = line
+                .keys()
+                .filter(|k| !LINE.contains(&k.as_str()))
+                .map(|k| format!("\"{k}\""))
+                .collect();
+            if !unknown.is_empty() {
+                out.push(format!("remove {} from items[{i}]", unknown.join(", ")));
+            }
+            for k in LINE {
+                if line.get(k).is_none_or(Value::is_null) {
+                    out.push(format!("items[{i}] needs {k}"));
+                }
+            }
+        }
+    }
+    out
 }
 
 async fn in_tenant<T>(
@@ -303,12 +376,12 @@ async fn create_order(ctx: &mut ToolContext<'_>, call: &ToolCall) -> Result<Outc
                     "phone": o.summary.customer_phone,
                     "city": o.summary.city,
                 }),
+                // Later turns read it with the order's status then (context::with_current_status).
                 format!(
-                    "created_order #{} ({} item(s), total {} JD, status {})",
+                    "created_order #{} ({} item(s), total {} JD)",
                     o.summary.order_number,
                     o.items.iter().map(|l| l.quantity as i64).sum::<i64>(),
                     o.summary.total_jod,
-                    o.summary.status.as_str()
                 ),
                 true,
             )
@@ -554,12 +627,14 @@ struct HandoffArgs {
 
 async fn handoff_to_human(ctx: &ToolContext<'_>, call: &ToolCall) -> Result<Outcome, AgentError> {
     let a: HandoffArgs = parse_or_refuse!(call);
-    let reason = if a.reason.trim().is_empty() {
-        "the assistant asked for a person".to_owned()
+    let said = if a.reason.trim().is_empty() {
+        crate::alerts::Said::new("assistant_asked", json!({}), "the assistant asked for a person")
     } else {
-        a.reason.trim().chars().take(300).collect()
+        let text: String = a.reason.trim().chars().take(300).collect();
+        crate::alerts::Said::new("assistant_reason", json!({ "text": text }), text.clone())
     };
-    super::hand_over(ctx.app, ctx.tenant, ctx.conversation, &reason).await?;
+    let reason = said.text.clone();
+    super::hand_over(ctx.app, ctx.tenant, ctx.conversation, &said).await?;
     let mut o = done(
         json!({ "ok": true, "note": "A person from the team will take over. Tell the customer so in one short sentence." }),
         format!("handed over to the team: {reason}"),
@@ -599,6 +674,22 @@ mod tests {
                     .contains("cannot be set"),
                 "{a}"
             );
+        }
+    }
+
+    #[test]
+    fn every_forbidden_and_unknown_field_is_named_at_once() {
+        let a = r#"{"items":[{"sku":"A","quantity":1,"unit_price":1,"colour":"red"}],"total_jod":"1","discount":"5%","customer_name":"x","phone":"0791234567","city":"Amman","address":"abc"}"#;
+        let err = args::<CreateOrderArgs>(&call("create_order", a)).err().unwrap();
+        let text = err.answer["error"].as_str().unwrap();
+        for k in ["items[0].unit_price", "total_jod", "discount"] {
+            assert!(text.contains(k), "{k} not named: {text}");
+        }
+        let a = r#"{"items":[{"sku":"A","qty":1}],"customer":"x","phone":"0791234567","address":"abc"}"#;
+        let err = args::<CreateOrderArgs>(&call("create_order", a)).err().unwrap();
+        let text = err.answer["error"].as_str().unwrap();
+        for k in ["\"customer\"", "customer_name", "city", "\"qty\"", "items[0] needs quantity"] {
+            assert!(text.contains(k), "{k} not named: {text}");
         }
     }
 

@@ -66,7 +66,7 @@ pub async fn reply(
         }
         if conv.mode == Mode::Ai {
             tx.execute(
-                "UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason = 'You answered from the dashboard', updated_at = now() WHERE id = $1",
+                "UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason_key = NULL, mode_reason_params = '{}', mode_reason = 'You answered from the dashboard', updated_at = now() WHERE id = $1",
                 &[&conversation],
             )
             .await?;

@@ -21,7 +21,7 @@ pub async fn take_over(
     let c = detail(tx, id, true).await?;
     if c.mode == Mode::Ai {
         tx.execute(
-            "UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason = $2, updated_at = now() WHERE id = $1",
+            "UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason_key = NULL, mode_reason_params = '{}', mode_reason = $2, updated_at = now() WHERE id = $1",
             &[&id, &reason],
         )
         .await?;
@@ -39,7 +39,7 @@ pub async fn hand_back(
     person_answered(tx, id).await?;
     if c.mode == Mode::Human {
         tx.execute(
-            "UPDATE conversations SET mode = 'ai', mode_changed_at = now(), mode_reason = NULL, updated_at = now() WHERE id = $1",
+            "UPDATE conversations SET mode = 'ai', mode_changed_at = now(), mode_reason_key = NULL, mode_reason_params = '{}', mode_reason = NULL, updated_at = now() WHERE id = $1",
             &[&id],
         )
         .await?;

@@ -169,6 +169,11 @@ impl GraphClient {
         request: reqwest::RequestBuilder,
         token: Option<&SecretString>,
     ) -> Result<String, GraphError> {
+        // The DM's trace goes along (issue 11: one trace from webhook to send).
+        let request = match crate::trace::current() {
+            Some(t) => request.header("traceparent", t.child().as_str()),
+            None => request,
+        };
         let request = request
             .build()
             .map_err(|e| GraphError::Setup(self.scrub(&e.without_url().to_string(), token)))?;

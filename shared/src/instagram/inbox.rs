@@ -10,7 +10,7 @@
 //! answered. Only a database that cannot store anything makes the batch fail (Meta delivers
 //! it again).
 
-use super::events::{EventKind, InstagramEvent, MessageEvent, WebhookBatch};
+use super::events::{EventKind, EventSource, InstagramEvent, MessageEvent, WebhookBatch};
 use crate::app::App;
 use crate::db::{begin_for_tenant, DbError};
 use crate::queue::{enqueue_in, QueueMessage};
@@ -49,10 +49,15 @@ impl From<tokio_postgres::Error> for IngestError {
 }
 
 /// What the agent's queue message carries.
+/// The webhook's trace context goes with it (see [`crate::trace`]).
 pub fn turn_message(tenant: TenantId, conversation: Uuid, latest_mid: &str) -> QueueMessage {
+    let mut body = json!({ "kind": "conversation_turn", "tenant_id": tenant, "conversation_id": conversation });
+    if let Some(t) = crate::trace::current() {
+        body["traceparent"] = json!(t.as_str());
+    }
     QueueMessage {
         message_id: format!("turn:{conversation}:{latest_mid}"),
-        body: json!({ "kind": "conversation_turn", "tenant_id": tenant, "conversation_id": conversation }),
+        body,
     }
 }
 
@@ -106,6 +111,8 @@ struct CustomerMessage<'a> {
     attachments: serde_json::Value,
     reply_to: Option<serde_json::Value>,
     sent_at: DateTime<Utc>,
+    /// From `standby[]`: another app owns the thread; stored, never answered.
+    standby: bool,
 }
 
 fn at(ms: i64) -> DateTime<Utc> {
@@ -244,12 +251,16 @@ async fn record_failed(
         &[&tenant.as_uuid(), &key, &json!({ "event": raw, "error": error })],
     )
     .await?;
-    crate::alerts::raise(
+    crate::alerts::raise_said(
         tx,
         Some(tenant),
         "webhook_event_failed",
         crate::alerts::Severity::Warning,
-        "An Instagram event could not be processed; it is kept for replay and the rest of its batch was stored.",
+        &crate::alerts::Said::new(
+            "webhook_event_failed",
+            json!({}),
+            "An Instagram event could not be processed; it is kept for replay and the rest of its batch was stored.",
+        ),
         Some("webhook_event_failed"),
     )
     .await?;
@@ -277,6 +288,7 @@ async fn store_events(
                     attachments: attachments_json(m),
                     reply_to: reply_json(m),
                     sent_at: at(e.timestamp_ms),
+                    standby: e.source == EventSource::Standby,
                 })
             }
             EventKind::Postback {
@@ -292,6 +304,7 @@ async fn store_events(
                 attachments: json!([]),
                 reply_to: Some(json!({ "postback_payload": payload })),
                 sent_at: at(e.timestamp_ms),
+                standby: e.source == EventSource::Standby,
             }),
             _ => others.push(*e),
         }
@@ -328,14 +341,15 @@ async fn store_events(
             .map(|m| m.reply_to.as_ref().map(|r| r.to_string()))
             .collect();
         let times: Vec<DateTime<Utc>> = customer_messages.iter().map(|m| m.sent_at).collect();
+        let standby: Vec<bool> = customer_messages.iter().map(|m| m.standby).collect();
         let inserted = tx
             .query(
-                "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, attachments, reply_to, sent_at)
-                 SELECT $1, c, 'inbound', 'customer', m, t, a::jsonb, r::jsonb, s
-                   FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) AS x(c, m, t, a, r, s)
+                "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, attachments, reply_to, sent_at, standby)
+                 SELECT $1, c, 'inbound', 'customer', m, t, a::jsonb, r::jsonb, s, sb
+                   FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bool[]) AS x(c, m, t, a, r, s, sb)
                  ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING
                  RETURNING conversation_id, sent_at",
-                &[&t, &conv_ids, &mids, &texts, &atts, &replies, &times],
+                &[&t, &conv_ids, &mids, &texts, &atts, &replies, &times, &standby],
             )
             .await?;
         report.stored_messages += inserted.len();
@@ -378,7 +392,7 @@ async fn store_events(
                 "SELECT DISTINCT ON (m.conversation_id) m.conversation_id, m.mid
                    FROM messages m JOIN conversations c ON c.id = m.conversation_id
                   WHERE m.tenant_id = $1 AND m.mid = ANY($2) AND m.direction = 'inbound'
-                    AND m.answered_by_turn IS NULL AND c.mode = 'ai'
+                    AND m.answered_by_turn IS NULL AND NOT m.standby AND c.mode = 'ai'
                   ORDER BY m.conversation_id, m.sent_at DESC, m.mid DESC",
                 &[&t, &mids],
             )
@@ -469,7 +483,7 @@ async fn handle_other(
                     .execute(
                         "UPDATE conversations
                             SET mode = 'human', mode_changed_at = now(),
-                                mode_reason = 'The shop replied from the Instagram app', last_message_at = greatest(last_message_at, $2),
+                                mode_reason_key = NULL, mode_reason_params = '{}', mode_reason = 'The shop replied from the Instagram app', last_message_at = greatest(last_message_at, $2),
                                 updated_at = now()
                           WHERE id = $1 AND mode = 'ai'",
                         &[&conversation, &at(e.timestamp_ms)],

@@ -221,12 +221,16 @@ pub async fn callback(app: &App, params: &CallbackParams) -> Result<SignedIn, Si
     if let Err(e) = graph.subscribe_app(&me.user_id, &long.access_token).await {
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, tenant).await?;
-        crate::alerts::raise(
+        crate::alerts::raise_said(
             &tx,
             Some(tenant),
             "instagram_subscription_failed",
             crate::alerts::Severity::Critical,
-            &format!("Instagram did not subscribe the account to messages ({e}). Sign in with Instagram again to retry."),
+            &crate::alerts::Said::new(
+                "instagram_subscription_failed",
+                serde_json::json!({}),
+                format!("Instagram did not subscribe the account to messages ({e}). Sign in with Instagram again to retry."),
+            ),
             Some("instagram_subscription_failed"),
         )
         .await?;

@@ -141,12 +141,16 @@ pub async fn refresh_expiring(app: &App, graph: &GraphClient) -> Result<RefreshR
                     .await?;
                 } else if expires_at < Utc::now() + Duration::days(7) {
                     report.expiring_soon += 1;
-                    alerts::raise(
+                    alerts::raise_said(
                         &tx,
                         Some(tenant),
                         "instagram_token_expiring",
                         Severity::Warning,
-                        &format!("The Instagram connection expires on {} and could not be renewed automatically ({reason}). Sign in with Instagram again before then.", expires_at.format("%Y-%m-%d")),
+                        &alerts::Said::new(
+                            "instagram_token_expiring",
+                            serde_json::json!({ "date": expires_at.format("%Y-%m-%d").to_string() }),
+                            format!("The Instagram connection expires on {} and could not be renewed automatically ({reason}). Sign in with Instagram again before then.", expires_at.format("%Y-%m-%d")),
+                        ),
                         Some("instagram_token_expiring"),
                     )
                     .await?;

@@ -86,7 +86,7 @@ pub async fn roll_up_usage(app: &App) -> Result<u64, DbError> {
                           count(*) FILTER (WHERE status = 'handed_off') AS handoffs
                      FROM agent_turns, bounds WHERE started_at >= bounds.since GROUP BY 1, 2),
              o AS (SELECT tenant_id, (created_at AT TIME ZONE 'Asia/Amman')::date AS day, count(*) AS n
-                     FROM orders, bounds WHERE source <> 'playground' AND created_at >= bounds.since GROUP BY 1, 2),
+                     FROM orders, bounds WHERE NOT is_test AND created_at >= bounds.since GROUP BY 1, 2),
              u AS (SELECT tenant_id, (created_at AT TIME ZONE 'Asia/Amman')::date AS day,
                           sum(prompt_tokens) AS p, sum(cached_tokens) AS ca, sum(completion_tokens) AS co, sum(cost_usd) AS cost
                      FROM usage_events, bounds WHERE created_at >= bounds.since GROUP BY 1, 2),

@@ -5,6 +5,12 @@
 //!
 //! 429 and 5xx answers, timeouts and dropped connections are retried with exponential
 //! back-off, honouring `retry-after` / `retry-after-ms`. Keys never appear in errors or logs.
+//!
+//! Parameters follow the model (see [`Capabilities`]): Azure and OpenAI get
+//! `max_completion_tokens` (reasoning models such as gpt-5.x and the o-series refuse
+//! `max_tokens`), other OpenAI-compatible servers `max_tokens`; reasoning models get no
+//! `temperature`/`top_p` (they accept only the default). A model that still refuses one of
+//! them (a 400 naming the parameter) is asked again without it, and the client remembers.
 
 mod prices;
 pub mod usage;
@@ -17,6 +23,7 @@ use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -130,8 +137,36 @@ pub struct ChatRequest {
     pub messages: Vec<ChatMessage>,
     /// Tool definitions in Chat Completions form (`[{"type":"function","function":{...}}]`).
     pub tools: Option<Value>,
-    pub temperature: Option<f32>,
+    /// Sent as written (an `f64`, so 0.4 goes out as 0.4); left out for models that accept
+    /// only the default.
+    pub temperature: Option<f64>,
+    /// The answer's token limit: `max_completion_tokens` or `max_tokens` on the wire.
     pub max_tokens: Option<u32>,
+}
+
+/// What the configured model accepts, from its name (Azure: `AZURE_OPENAI_CHAT_MODEL`, the
+/// model behind the deployment) and where it is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `max_completion_tokens` (Azure, OpenAI) rather than the older `max_tokens`.
+    pub completion_tokens_name: bool,
+    /// Whether `temperature` / `top_p` other than the default are accepted.
+    pub sampling: bool,
+}
+
+impl Capabilities {
+    /// Reasoning models (gpt-5 family, o1/o3/o4…) take only the default sampling.
+    pub fn of(model: &str, official: bool) -> Self {
+        let m = model.trim().to_ascii_lowercase();
+        let m = m.rsplit('/').next().unwrap_or(&m);
+        let reasoning = m.starts_with("gpt-5")
+            || m.starts_with("gpt5")
+            || (m.starts_with('o') && m[1..].starts_with(|c: char| c.is_ascii_digit()));
+        Capabilities {
+            completion_tokens_name: official || reasoning,
+            sampling: !reasoning,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,7 +182,12 @@ pub enum LlmError {
     Unauthorized { status: u16, message: String },
     /// Any other 4xx: a wrong model or deployment name, a request the provider rejects.
     #[error("the model provider answered HTTP {status}: {message}")]
-    Refused { status: u16, message: String },
+    Refused {
+        status: u16,
+        /// The request parameter the provider named (`error.param`), if any.
+        param: Option<String>,
+        message: String,
+    },
     /// A 2xx answer we could not read.
     #[error("the model's answer could not be read: {0}")]
     Malformed(String),
@@ -218,6 +258,9 @@ struct Inner {
     max_retries: u32,
     prices: PriceTable,
     billed_to: BilledTo,
+    /// Learnt from the provider's refusals (a 400 naming the parameter), for later calls.
+    completion_tokens_name: AtomicBool,
+    sampling: AtomicBool,
 }
 
 impl LlmClient {
@@ -259,6 +302,15 @@ impl LlmClient {
                 )
             }
         };
+        let caps = match s.provider {
+            LlmProvider::Azure => Capabilities::of(
+                s.azure_chat_model.as_deref().unwrap_or(&s.azure_chat_deployment),
+                true,
+            ),
+            LlmProvider::OpenAi => {
+                Capabilities::of(&chat_model, is_official_openai(&s.openai_base_url))
+            }
+        };
         Ok(Some(Self::build(
             target,
             auth,
@@ -267,6 +319,7 @@ impl LlmClient {
             s,
             BilledTo::Platform,
             None,
+            caps,
         )?))
     }
 
@@ -297,6 +350,7 @@ impl LlmClient {
                     Reach::Anywhere => None,
                     Reach::PublicOnly => Some(public_address(&base_url).await?),
                 };
+                let caps = Capabilities::of(&model, is_official_openai(&base_url));
                 Ok(Some(Self::build(
                     Target::OpenAi {
                         base_url: base_url.trim_end_matches('/').to_owned(),
@@ -307,6 +361,7 @@ impl LlmClient {
                     settings,
                     BilledTo::TenantKey,
                     pin,
+                    caps,
                 )?))
             }
             _ => Ok(platform.cloned()),
@@ -321,6 +376,7 @@ impl LlmClient {
         s: &LlmSettings,
         billed_to: BilledTo,
         pin: Option<(String, std::net::SocketAddr)>,
+        caps: Capabilities,
     ) -> Result<Self, LlmError> {
         let mut http = reqwest::Client::builder()
             .timeout(Duration::from_secs(s.timeout_secs))
@@ -343,6 +399,8 @@ impl LlmClient {
                 max_retries: s.max_retries,
                 prices: s.prices.clone(),
                 billed_to,
+                completion_tokens_name: AtomicBool::new(caps.completion_tokens_name),
+                sampling: AtomicBool::new(caps.sampling),
             }),
         })
     }
@@ -378,29 +436,79 @@ impl LlmClient {
         }
     }
 
-    /// One Chat Completions call (with retries).
-    pub async fn chat(&self, req: &ChatRequest) -> Result<ChatReply, LlmError> {
-        let model = self.inner.chat_model.clone();
+    /// What this client sends now (see [`Capabilities`]).
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            completion_tokens_name: self.inner.completion_tokens_name.load(Ordering::Relaxed),
+            sampling: self.inner.sampling.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The Chat Completions body for `req` under `caps`.
+    fn chat_body(&self, req: &ChatRequest, caps: Capabilities) -> Value {
         let mut body = json!({
             "messages": req.messages.iter().map(ChatMessage::to_wire).collect::<Vec<_>>(),
         });
         if matches!(self.inner.target, Target::OpenAi { .. }) {
-            body["model"] = json!(model);
+            body["model"] = json!(self.inner.chat_model);
         }
         if let Some(tools) = &req.tools {
             body["tools"] = tools.clone();
             body["tool_choice"] = json!("auto");
         }
-        if let Some(t) = req.temperature {
+        if let (Some(t), true) = (req.temperature, caps.sampling) {
             body["temperature"] = json!(t);
         }
         if let Some(m) = req.max_tokens {
-            body["max_tokens"] = json!(m);
+            let name = if caps.completion_tokens_name {
+                "max_completion_tokens"
+            } else {
+                "max_tokens"
+            };
+            body[name] = json!(m);
         }
-        let answer = self
-            .post_json(&self.url("chat/completions", &model), &body)
-            .await?;
-        parse_chat(&answer)
+        body
+    }
+
+    /// One Chat Completions call (with retries). A 400 naming a parameter this model does
+    /// not take (`temperature`, `top_p`, `max_tokens`, `max_completion_tokens`) is asked again
+    /// once without it (or under the other name), and the client keeps that for later calls.
+    pub async fn chat(&self, req: &ChatRequest) -> Result<ChatReply, LlmError> {
+        let model = self.inner.chat_model.clone();
+        let url = self.url("chat/completions", &model);
+        let mut caps = self.capabilities();
+        for _ in 0..3 {
+            let body = self.chat_body(req, caps);
+            match self.post_json(&url, &body).await {
+                Ok(answer) => return parse_chat(&answer),
+                Err(LlmError::Refused { status: 400, param: Some(param), message }) => {
+                    let adapted = match param.as_str() {
+                        "temperature" | "top_p" if caps.sampling && req.temperature.is_some() => {
+                            caps.sampling = false;
+                            self.inner.sampling.store(false, Ordering::Relaxed);
+                            true
+                        }
+                        "max_tokens" if !caps.completion_tokens_name => {
+                            caps.completion_tokens_name = true;
+                            self.inner.completion_tokens_name.store(true, Ordering::Relaxed);
+                            true
+                        }
+                        "max_completion_tokens" if caps.completion_tokens_name => {
+                            caps.completion_tokens_name = false;
+                            self.inner.completion_tokens_name.store(false, Ordering::Relaxed);
+                            true
+                        }
+                        _ => false,
+                    };
+                    if !adapted {
+                        return Err(LlmError::Refused { status: 400, param: Some(param), message });
+                    }
+                    tracing::info!(model = %model, param = %param, "the model does not take this parameter; asking again without it");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(LlmError::Malformed("the model kept refusing the request's parameters".into()))
     }
 
     /// Embeddings of `texts`, in order, with the tokens used. `Config` error when no embedding
@@ -534,7 +642,11 @@ impl LlmClient {
                 wait,
             )),
             401 | 403 => Err(Failure::Final(LlmError::Unauthorized { status, message })),
-            _ => Err(Failure::Final(LlmError::Refused { status, message })),
+            _ => Err(Failure::Final(LlmError::Refused {
+                status,
+                param: error_param(&text),
+                message,
+            })),
         }
     }
 }
@@ -612,6 +724,24 @@ fn error_message(body: &str) -> String {
         None if text.is_empty() => "no details given".into(),
         None => text.to_owned(),
     }
+}
+
+/// `error.param` of a provider's refusal.
+fn error_param(body: &str) -> Option<String> {
+    serde_json::from_str::<Value>(body)
+        .ok()?
+        .get("error")?
+        .get("param")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// OpenAI's own API (which takes `max_completion_tokens`), not a compatible server.
+fn is_official_openai(base_url: &str) -> bool {
+    url::Url::parse(base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h == "api.openai.com"))
+        .unwrap_or(false)
 }
 
 fn usage_of(answer: &Value) -> Usage {
@@ -693,6 +823,32 @@ mod tests {
             parse_chat(&json!({"choices": []})),
             Err(LlmError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn reasoning_models_get_completion_tokens_and_no_sampling() {
+        for m in ["gpt-5.4-mini", "GPT-5", "o3-mini", "o4-mini", "azure/gpt-5.4-mini"] {
+            assert_eq!(
+                Capabilities::of(m, false),
+                Capabilities { completion_tokens_name: true, sampling: false },
+                "{m}"
+            );
+        }
+        assert_eq!(
+            Capabilities::of("gpt-4o-mini", true),
+            Capabilities { completion_tokens_name: true, sampling: true }
+        );
+        // A compatible server (Ollama, vLLM) keeps the older name.
+        assert_eq!(
+            Capabilities::of("llama3.1", false),
+            Capabilities { completion_tokens_name: false, sampling: true }
+        );
+        assert!(is_official_openai("https://api.openai.com/v1"));
+        assert!(!is_official_openai("http://127.0.0.1:11434/v1"));
+        assert_eq!(
+            error_param(r#"{"error":{"message":"Unsupported parameter","param":"max_tokens","code":"unsupported_parameter"}}"#).as_deref(),
+            Some("max_tokens")
+        );
     }
 
     #[test]

@@ -1269,7 +1269,11 @@ export interface components {
             id: string;
             /** @description e.g. instagram_reconnect_needed, instagram_token_expiring, handoff, ai_unavailable. */
             kind: string;
+            /** @description English text (shown when the app has no wording for `message_key`). */
             message: string;
+            /** @description The message key the web app words in the merchant's language, with `params`. */
+            message_key: string | null;
+            params: Record<string, never>;
             severity: components["schemas"]["Severity"];
         };
         AlertsAnswer: {
@@ -1520,7 +1524,12 @@ export interface components {
         /** @enum {string} */
         DeliveryStatus: "pending" | "sent" | "failed";
         DeliveryZone: {
-            /** @description City or area as customers write it (e.g. "عمان", "Irbid"). */
+            /**
+             * @description Other spellings customers use for this zone ("Abdoun", "عبدون"). Jordan's cities are
+             *     known in Arabic, English and Arabizi without them (see [`zone_for`]).
+             */
+            aliases?: string[];
+            /** @description City or area as customers write it (e.g. "عمان", "Irbid"); the name orders keep. */
             city: string;
             /** Format: int32 */
             delivery_days?: number | null;
@@ -1854,6 +1863,8 @@ export interface components {
             customer_phone?: string | null;
             /** Format: uuid */
             id: string;
+            /** @description Placed from the merchant's test chat: took no stock, numbered apart, in no total. */
+            is_test: boolean;
             /** Format: int64 */
             item_count: number;
             /** Format: int64 */
@@ -5734,6 +5745,8 @@ export interface operations {
                 to?: string;
                 /** @description Name, phone, Instagram id or order number. */
                 customer?: string;
+                /** @description Also list the orders placed from the test chat (left out by default). */
+                include_tests?: boolean;
                 page?: number;
                 per_page?: number;
             };
@@ -5795,6 +5808,8 @@ export interface operations {
                 to?: string;
                 /** @description Name, phone, Instagram id or order number. */
                 customer?: string;
+                /** @description Also list the orders placed from the test chat (left out by default). */
+                include_tests?: boolean;
                 page?: number;
                 per_page?: number;
             };

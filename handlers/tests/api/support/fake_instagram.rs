@@ -28,6 +28,7 @@ pub struct Recorded {
     pub query: String,
     pub authorization: Option<String>,
     pub body: String,
+    pub traceparent: Option<String>,
 }
 
 /// A message the fake delivered to a customer.
@@ -77,12 +78,14 @@ impl FakeInstagram {
             .and(warp::path::full())
             .and(warp::query::raw().or(warp::any().map(String::new)).unify())
             .and(warp::header::optional::<String>("authorization"))
+            .and(warp::header::optional::<String>("traceparent"))
             .and(warp::body::bytes())
             .then(
                 move |method: warp::http::Method,
                       path: warp::path::FullPath,
                       query: String,
                       auth: Option<String>,
+                      traceparent: Option<String>,
                       body: bytes::Bytes| {
                     let s = s.clone();
                     async move {
@@ -92,6 +95,7 @@ impl FakeInstagram {
                             query,
                             authorization: auth,
                             body: String::from_utf8_lossy(&body).into_owned(),
+                            traceparent,
                         };
                         s.requests.lock().unwrap().push(rec.clone());
                         let (status, body, delay) = answer_send(&s, &rec);

@@ -22,6 +22,8 @@ pub enum Step {
     Fail(u16, Option<u32>),
     /// Answers only after this long (longer than LLM_TIMEOUT_SECS makes a timeout).
     Hang(Duration),
+    /// An HTTP error with this JSON body (e.g. a 400 naming an unsupported parameter).
+    Refuse(u16, Value),
 }
 
 pub fn text(t: &str) -> Step {
@@ -194,6 +196,10 @@ async fn answer(step: Option<Step>, n: usize) -> warp::reply::Response {
                     .insert("retry-after", s.to_string().parse().unwrap());
             }
             r
+        }
+        Step::Refuse(status, body) => {
+            warp::reply::with_status(warp::reply::json(&body), StatusCode::from_u16(status).unwrap())
+                .into_response()
         }
         Step::Hang(d) => {
             tokio::time::sleep(d).await;

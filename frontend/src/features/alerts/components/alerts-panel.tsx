@@ -1,4 +1,5 @@
 import { Alert, Box, Button, Flex, Heading, Stack, Text } from '@chakra-ui/react';
+import { type TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { LuBellOff } from 'react-icons/lu';
 import { DateTime } from '@/components/date-time';
@@ -15,6 +16,35 @@ function fixFor(kind: string): { href: string; label: string } | null {
   if (kind === 'ai_unavailable') return { href: `${paths.settings.getHref()}#model`, label: 'fix.model' };
   if (kind === 'delivery_hook_failed') return { href: `${paths.settings.getHref()}#delivery-hook`, label: 'fix.hook' };
   return null;
+}
+
+type Params = Record<string, unknown>;
+const asParams = (v: unknown): Params => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Params) : {});
+
+/** A reason key (handoff, model failure) in the merchant's language, nested keys included. */
+function reasonText(t: TFunction<'alerts'>, key: unknown, params: Params): string {
+  if (typeof key !== 'string') return '';
+  const cause = typeof params.cause === 'string' ? reasonText(t, params.cause, {}) : undefined;
+  return t(`reason.${key}`, { ...params, ...(cause ? { cause } : {}), defaultValue: '' }) as string;
+}
+
+/** The alert's words: its message key in the merchant's language, else the server's English. */
+function alertText(t: TFunction<'alerts'>, alert: AlertItem): string {
+  const key = alert.message_key;
+  if (!key) return alert.message;
+  const params = asParams(alert.params);
+  if (key === 'handoff') {
+    const reason = reasonText(t, params.reason_key, asParams(params.reason_params));
+    if (!reason) return alert.message;
+    return typeof params.who === 'string' && params.who
+      ? (t('message.handoff', { who: params.who, reason }) as string)
+      : (t('message.handoffSomeone', { reason }) as string);
+  }
+  if (key === 'ai_unavailable') {
+    const reason = reasonText(t, params.cause, {});
+    return reason ? (t('message.ai_unavailable', { reason }) as string) : alert.message;
+  }
+  return t(`message.${key}`, { ...params, defaultValue: alert.message }) as string;
 }
 
 const STATUS: Record<AlertItem['severity'], 'info' | 'warning' | 'error'> = {
@@ -52,7 +82,7 @@ export function AlertsPanel() {
                 <Alert.Content>
                   <Alert.Title>{t(`kind.${alert.kind}`, { defaultValue: t('kind.other') })}</Alert.Title>
                   <Alert.Description>
-                    {alert.message}{' '}
+                    {alertText(t, alert)}{' '}
                     <Text as="span" color="fg.muted" textStyle="xs">
                       <DateTime value={alert.created_at} relative />
                     </Text>

@@ -68,6 +68,11 @@ export function RulesCard() {
                           <Input value={zone.delivery_days} onChange={(e) => update({ delivery_days: e.target.value })} inputMode="numeric" dir="ltr" />
                           <Field.ErrorText>{at(problems, zoneField(i, 'delivery_days'))}</Field.ErrorText>
                         </Field.Root>
+                        <Field.Root invalid={Boolean(at(problems, zoneField(i, 'aliases')))} flex="2" minW="40">
+                          <Field.Label>{t('rules.aliases')}</Field.Label>
+                          <Input value={zone.aliases} onChange={(e) => update({ aliases: e.target.value })} dir="auto" placeholder={t('rules.aliasesPlaceholder')} />
+                          <Field.ErrorText>{at(problems, zoneField(i, 'aliases'))}</Field.ErrorText>
+                        </Field.Root>
                         <IconButton
                           mt="6"
                           variant="ghost"

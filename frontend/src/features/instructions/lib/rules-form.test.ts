@@ -20,6 +20,9 @@ describe('business rules form', () => {
     const rules = formToRules(form);
     expect(rules.delivery_zones).toEqual([{ city: 'الزرقاء', fee_jod: '2.5', delivery_days: null }]);
     expect(rules.handoff?.keywords).toEqual(['شكوى', 'مدير', 'refund']);
+    form.zones = [{ ...newZone(), city: 'الزرقاء', fee_jod: '2.5', aliases: 'Zarqa، zarqa city, ' }];
+    expect(formToRules(form).delivery_zones?.[0]?.aliases).toEqual(['Zarqa', 'zarqa city']);
+    expect(rulesToForm(formToRules(form)).zones[0]?.aliases).toBe('Zarqa, zarqa city');
     expect(rules.minimum_order_jod).toBeNull();
   });
 

@@ -5,7 +5,7 @@ import type { BusinessRules } from '@/features/instructions/api/instructions';
 export const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 export type Day = (typeof DAYS)[number];
 
-export type ZoneForm = { key: string; city: string; fee_jod: string; delivery_days: string };
+export type ZoneForm = { key: string; city: string; fee_jod: string; delivery_days: string; aliases: string };
 export type RulesForm = {
   zones: ZoneForm[];
   minimum_order_jod: string;
@@ -17,7 +17,7 @@ export type RulesForm = {
 };
 
 let counter = 0;
-export const newZone = (): ZoneForm => ({ key: `zone-${++counter}`, city: '', fee_jod: '', delivery_days: '' });
+export const newZone = (): ZoneForm => ({ key: `zone-${++counter}`, city: '', fee_jod: '', delivery_days: '', aliases: '' });
 
 export function rulesToForm(rules: BusinessRules): RulesForm {
   const hours = rules.working_hours ?? {};
@@ -27,6 +27,7 @@ export function rulesToForm(rules: BusinessRules): RulesForm {
       city: z.city,
       fee_jod: z.fee_jod,
       delivery_days: z.delivery_days == null ? '' : String(z.delivery_days),
+      aliases: (z.aliases ?? []).join(', '),
     })),
     minimum_order_jod: rules.minimum_order_jod ?? '',
     working_hours: Object.fromEntries(DAYS.map((d) => [d, hours[d] ?? ''])) as Record<Day, string>,
@@ -43,11 +44,18 @@ export function formToRules(form: RulesForm): BusinessRules {
   return {
     delivery_zones: form.zones
       .filter((z) => z.city.trim() || z.fee_jod.trim())
-      .map((z) => ({
-        city: z.city.trim(),
-        fee_jod: z.fee_jod.trim(),
-        delivery_days: /^\d+$/.test(z.delivery_days.trim()) ? Number(z.delivery_days.trim()) : null,
-      })),
+      .map((z) => {
+        const aliases = z.aliases
+          .split(/[\n,،]/)
+          .map((a) => a.trim())
+          .filter(Boolean);
+        return {
+          city: z.city.trim(),
+          fee_jod: z.fee_jod.trim(),
+          delivery_days: /^\d+$/.test(z.delivery_days.trim()) ? Number(z.delivery_days.trim()) : null,
+          ...(aliases.length > 0 ? { aliases } : {}),
+        };
+      }),
     minimum_order_jod: form.minimum_order_jod.trim() || null,
     working_hours: hours,
     out_of_hours_message: form.out_of_hours_message.trim(),
@@ -63,5 +71,5 @@ export function formToRules(form: RulesForm): BusinessRules {
 }
 
 /** The API's path for a zone's field: zones are numbered from 1. */
-export const zoneField = (index: number, field: 'city' | 'fee_jod' | 'delivery_days') =>
+export const zoneField = (index: number, field: 'city' | 'fee_jod' | 'delivery_days' | 'aliases') =>
   `delivery_zones[${index + 1}].${field}`;

@@ -1,6 +1,6 @@
 // The orders list: filters kept in the address (so back/forward and links keep them), a table
 // on wide screens and cards on a phone, pages of 25, CSV export of the same filter.
-import { Box, Button, ButtonGroup, Card, Field, Flex, IconButton, Input, LinkBox, LinkOverlay, NativeSelect, Pagination, SimpleGrid, Stack, Table, Text } from '@chakra-ui/react';
+import { Badge, Box, Button, ButtonGroup, Card, Checkbox, Field, Flex, IconButton, Input, LinkBox, LinkOverlay, NativeSelect, Pagination, SimpleGrid, Stack, Table, Text } from '@chakra-ui/react';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LuChevronLeft, LuChevronRight, LuDownload, LuShoppingBag } from 'react-icons/lu';
@@ -41,7 +41,7 @@ export function OrderList() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [customer]);
 
-  const filtered = Boolean(filter.status || filter.from || filter.to || filter.customer);
+  const filtered = Boolean(filter.status || filter.from || filter.to || filter.customer || filter.include_tests);
   const doExport = () => {
     setExporting(true);
     exportOrders(filter)
@@ -90,6 +90,15 @@ export function OrderList() {
             <Input type="search" value={customer} onChange={(e) => setCustomer(e.target.value)} placeholder={t('filter.customerPlaceholder')} />
           </Field.Root>
         </SimpleGrid>
+        <Checkbox.Root
+          mt="3"
+          checked={filter.include_tests === true}
+          onCheckedChange={(e) => setFilter('include_tests', e.checked === true ? 'true' : undefined)}
+        >
+          <Checkbox.HiddenInput />
+          <Checkbox.Control />
+          <Checkbox.Label>{t('filter.includeTests')}</Checkbox.Label>
+        </Checkbox.Root>
         {filtered && (
           <Button mt="2" size="sm" variant="ghost" onClick={() => { setCustomer(''); setParams(new URLSearchParams(), { replace: true }); }}>
             {t('filter.clear')}
@@ -129,6 +138,7 @@ export function OrderList() {
                       <RouterLink to={paths.order.getHref(o.id)} aria-label={t('open', { number: o.order_number })}>
                         <Text as="span" color="fg.info" fontWeight="medium" textDecoration="underline">#{o.order_number}</Text>
                       </RouterLink>
+                      {o.is_test && <Badge ms="2" size="sm" colorPalette="purple">{t('test')}</Badge>}
                     </Table.Cell>
                     <Table.Cell><DateTime value={o.created_at} /></Table.Cell>
                     <Table.Cell>
@@ -155,6 +165,7 @@ export function OrderList() {
                           <Text fontWeight="semibold">#{o.order_number}</Text>
                         </RouterLink>
                       </LinkOverlay>
+                      {o.is_test && <Badge size="sm" colorPalette="purple">{t('test')}</Badge>}
                       <OrderStatusBadge status={o.status} />
                     </Flex>
                     <Flex justify="space-between" mt="1" gap="2">

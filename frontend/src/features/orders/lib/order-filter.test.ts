@@ -8,8 +8,11 @@ describe('orders filter in the address', () => {
       from: '2026-11-01',
       to: undefined,
       customer: 'ليلى',
+      include_tests: undefined,
       page: 3,
     });
+    expect(filterFrom(new URLSearchParams('include_tests=true')).include_tests).toBe(true);
+    expect(filterFrom(new URLSearchParams('include_tests=yes')).include_tests).toBeUndefined();
     expect(filterFrom(new URLSearchParams('page=-2')).page).toBe(1);
     expect(filterFrom(new URLSearchParams('page=abc')).page).toBe(1);
   });

@@ -1,6 +1,7 @@
-// The orders filter as the address holds it (?status=&from=&to=&customer=&page=), so a
-// filtered list can be linked, reloaded and gone back to.
-export type OrderFilter = { status?: string; from?: string; to?: string; customer?: string; page?: number };
+// The orders filter as the address holds it (?status=&from=&to=&customer=&include_tests=&page=),
+// so a filtered list can be linked, reloaded and gone back to. Orders from the test chat are
+// left out unless include_tests=true.
+export type OrderFilter = { status?: string; from?: string; to?: string; customer?: string; include_tests?: boolean; page?: number };
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -15,6 +16,7 @@ export function filterFrom(params: URLSearchParams): OrderFilter {
     from: day('from'),
     to: day('to'),
     customer: params.get('customer')?.trim() || undefined,
+    include_tests: params.get('include_tests') === 'true' ? true : undefined,
     page: Number.isInteger(page) && page > 0 ? page : 1,
   };
 }
