@@ -22,8 +22,7 @@ use serde_json::{json, Value};
 use shared::app::App;
 use shared::db::{begin_for_tenant, Database};
 use shared::search::{
-    HitKind, PassageDoc, PostgresSearch, ProductDoc, Search, SearchError, SearchHit,
-    SearchQuery,
+    HitKind, PassageDoc, PostgresSearch, ProductDoc, Search, SearchError, SearchHit, SearchQuery,
 };
 use shared::settings::{Settings, Source};
 use shared::tenants::{InstagramHandle, TenantId};
@@ -74,7 +73,11 @@ async fn instant_servers() -> String {
         .map(|body: Value| {
             let data: Vec<Value> = body["input"]
                 .as_array()
-                .map(|a| a.iter().map(|t| t.as_str().unwrap_or("")).collect::<Vec<_>>())
+                .map(|a| {
+                    a.iter()
+                        .map(|t| t.as_str().unwrap_or(""))
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
                 .into_iter()
                 .enumerate()
@@ -190,7 +193,12 @@ impl PlainRlsSearch {
         let rows = tx
             .query(
                 sql,
-                &[&q.terms().join(" "), &ops.join(" | "), &ops, &(limit as i64)],
+                &[
+                    &q.terms().join(" "),
+                    &ops.join(" | "),
+                    &ops,
+                    &(limit as i64),
+                ],
             )
             .await?;
         Ok(rows
@@ -385,7 +393,12 @@ async fn customer_says(app: &App, tenant: TenantId, customer: &str, text: &str) 
     tx.execute(
         "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
          VALUES ($1, $2, 'inbound', 'customer', $3, $4, now())",
-        &[&tenant.as_uuid(), &conv, &format!("mid-{}", Uuid::new_v4()), &text],
+        &[
+            &tenant.as_uuid(),
+            &conv,
+            &format!("mid-{}", Uuid::new_v4()),
+            &text,
+        ],
     )
     .await
     .unwrap();

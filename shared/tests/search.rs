@@ -131,13 +131,13 @@ async fn migration_adds_search_columns_and_keeps_row_level_security() {
     let c = t.db.platform().await.unwrap();
     let ext: i64 = c
         .query_one(
-            "SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'",
+            "SELECT count(*) FROM pg_extension WHERE extname IN ('pg_trgm', 'btree_gin')",
             &[],
         )
         .await
         .unwrap()
         .get(0);
-    assert_eq!(ext, 1);
+    assert_eq!(ext, 2);
     for table in ["catalog_items", "kb_chunks"] {
         let generated: String = c
             .query_one(
@@ -158,14 +158,21 @@ async fn migration_adds_search_columns_and_keeps_row_level_security() {
             .iter()
             .map(|r| r.get(0))
             .collect();
+        // One shop's rows per index lookup (btree_gin), and no table-wide text index left.
         assert!(
-            indexes.iter().any(|i| i.contains("gin (search_tsv)")),
+            indexes
+                .iter()
+                .any(|i| i.contains("gin (tenant_id, search_tsv)")),
             "{table}: {indexes:?}"
         );
         assert!(
             indexes
                 .iter()
-                .any(|i| i.contains("gin (search_text gin_trgm_ops)")),
+                .any(|i| i.contains("gin (tenant_id, search_text gin_trgm_ops)")),
+            "{table}: {indexes:?}"
+        );
+        assert!(
+            !indexes.iter().any(|i| i.contains("gin (search_")),
             "{table}: {indexes:?}"
         );
         let row = c
@@ -708,7 +715,10 @@ async fn hybrid_passage_search_reads_a_bounded_number_of_embeddings() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(signs, "0001000000000000", "one bit per dimension, 1 for > 0");
+    assert_eq!(
+        signs, "0001000000000000",
+        "one bit per dimension, 1 for > 0"
+    );
 
     // A query along dimension 5 that shares no word: passages along it are found by vector
     // alone, and only a bounded number of embeddings is read.
@@ -724,7 +734,10 @@ async fn hybrid_passage_search_reads_a_bounded_number_of_embeddings() {
         assert_eq!(i % DIMS, 5, "{h:#?}");
     }
     let bound = (shared::search::VECTOR_CANDIDATES * DIMS * 4) as u64;
-    assert!(read > 0 && read <= bound, "{read} bytes read, bound {bound}");
+    assert!(
+        read > 0 && read <= bound,
+        "{read} bytes read, bound {bound}"
+    );
     // Text matches bring their own embeddings along, still bounded.
     let before = shop.search.embedding_bytes_read();
     let q = SearchQuery::new(shop.tenant, "جواب")
@@ -733,7 +746,11 @@ async fn hybrid_passage_search_reads_a_bounded_number_of_embeddings() {
     let hits = shop.passages(q).await;
     let read = shop.search.embedding_bytes_read() - before;
     assert!(hits.len() == 5 && read <= 2 * bound, "{read} bytes");
-    let i: usize = hits[0].snippet.trim_start_matches("جواب رقم ").parse().unwrap();
+    let i: usize = hits[0]
+        .snippet
+        .trim_start_matches("جواب رقم ")
+        .parse()
+        .unwrap();
     assert_eq!(i % DIMS, 5, "{hits:#?}");
 }
 

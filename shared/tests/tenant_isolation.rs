@@ -425,7 +425,10 @@ async fn search_functions_read_only_the_tenant_of_the_transaction_and_fail_close
                 .query(&format!("SELECT * FROM {f}({SEARCH_ARGS})"), &[])
                 .await
                 .unwrap_err();
-            let text = e.as_db_error().map(|d| d.message().to_owned()).unwrap_or_default();
+            let text = e
+                .as_db_error()
+                .map(|d| d.message().to_owned())
+                .unwrap_or_default();
             assert!(
                 text.contains("uuid") || text.contains("app.tenant_id"),
                 "{f} without a tenant: {e}"
@@ -433,11 +436,17 @@ async fn search_functions_read_only_the_tenant_of_the_transaction_and_fail_close
         }
     }
     let tx = c.transaction().await.unwrap();
-    tx.execute("SELECT set_config('app.tenant_id', 'not-a-uuid', true)", &[])
-        .await
-        .unwrap();
+    tx.execute(
+        "SELECT set_config('app.tenant_id', 'not-a-uuid', true)",
+        &[],
+    )
+    .await
+    .unwrap();
     assert!(tx
-        .query(&format!("SELECT * FROM search_catalog_items({SEARCH_ARGS})"), &[])
+        .query(
+            &format!("SELECT * FROM search_catalog_items({SEARCH_ARGS})"),
+            &[]
+        )
         .await
         .is_err());
     drop(tx);
@@ -484,7 +493,10 @@ async fn policies_that_see_every_tenant_belong_to_roles_no_login_can_use() {
             other => panic!("{table} has an unexpected policy {other}"),
         }
     }
-    assert_eq!(search_tables, ["catalog_items", "kb_chunks", "kb_documents"]);
+    assert_eq!(
+        search_tables,
+        ["catalog_items", "kb_chunks", "kb_documents"]
+    );
     // igshop_search cannot log in, nobody is a member of it, and the application login is a
     // member of neither role that sees every tenant.
     let row = c
@@ -522,7 +534,10 @@ async fn policies_that_see_every_tenant_belong_to_roles_no_login_can_use() {
             "{name} has no fixed search_path"
         );
         assert!(!r.get::<_, bool>(3), "PUBLIC may execute {name}");
-        assert!(r.get::<_, bool>(4), "the application may not execute {name}");
+        assert!(
+            r.get::<_, bool>(4),
+            "the application may not execute {name}"
+        );
         if owner == "igshop_search" {
             assert!(
                 config.contains(&"search_path=pg_catalog, pg_temp".to_string()),
