@@ -415,12 +415,12 @@ resource postgresDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2
   ]
 }
 
-// The migrations create pg_trgm; extensions must be allow-listed before CREATE EXTENSION.
+// The migrations create pg_trgm and btree_gin; extensions must be allow-listed before CREATE EXTENSION.
 resource postgresExtensions 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
   parent: postgres
   name: 'azure.extensions'
   properties: {
-    value: 'PG_TRGM'
+    value: 'PG_TRGM,BTREE_GIN'
     source: 'user-override'
   }
 }

@@ -89,6 +89,8 @@ def test_a_backup_restores_into_a_fresh_database_with_its_data(databases):
     # Row-level security came back too: the application login sees nothing without a tenant.
     assert psql(dst_app, "SELECT count(*) FROM catalog_items;") == "0"
     assert psql(dst_app, f"BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true); SELECT count(*) FROM catalog_items; COMMIT;").splitlines()[-1] == "1"
+    # The search functions belong to igshop_search again and answer for the tenant only.
+    assert psql(dst_admin, "SELECT string_agg(DISTINCT proowner::regrole::text, ',') FROM pg_proc WHERE proname LIKE 'search\\_%';") == "igshop_search"
     # The migrations history came along: migrate has nothing left to apply.
     again = run([d["handler"], "migrate"], DATABASE_ADMIN_URL=dst_admin, DATABASE_URL=dst_app)
     assert again.returncode == 0 and "database is up to date" in again.stdout, again.stdout + again.stderr

@@ -205,10 +205,10 @@ def test_a_timer_schedule_drifting_from_the_local_one_is_caught(project):
 
 
 def test_postgres_profile_is_checked(project):
-    text = edited(project.bicep_text, "    value: 'PG_TRGM'\n", "    value: 'UUID-OSSP'\n")
+    text = edited(project.bicep_text, "    value: 'PG_TRGM,BTREE_GIN'\n", "    value: 'PG_TRGM'\n")
     text = edited(text, "param maximumInstanceCount int = 2", "param maximumInstanceCount int = 40")
     problems = c.check_postgres(broken(project, bicep_text=text))
-    assert any("pg_trgm" in p for p in problems), problems
+    assert any("btree_gin" in p for p in problems), problems
     assert any("exceed what Standard_B1ms allows" in p for p in problems), problems
 
 

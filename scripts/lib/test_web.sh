@@ -13,7 +13,7 @@ if [ -z "${DATABASE_ADMIN_URL:-}" ] || [ -z "${AZURE_STORAGE_CONNECTION_STRING:-
     source "$ROOT/scripts/lib/postgres.sh"
     source "$ROOT/scripts/lib/azurite.sh"
     ensure_local_token_key
-    start_postgres
+    start_postgres test
     start_azurite
 fi
 if [ -z "${IGSHOP_E2E_HANDLER:-}" ] && [ ! -x "$ROOT/target/debug/handler" ]; then

@@ -21,7 +21,7 @@ pub use azure::{
     build_query, document_key, index_definition, AzureAuth, AzureSearch, AzureSearchConfig,
     API_VERSION, SEARCH_SCOPE,
 };
-pub use postgres::{PostgresSearch, MIN_VECTOR_SIMILARITY, TRIGRAM_THRESHOLD};
+pub use postgres::{PostgresSearch, MIN_VECTOR_SIMILARITY, TRIGRAM_THRESHOLD, VECTOR_CANDIDATES};
 
 use crate::db::{Database, DbError};
 use crate::tenants::TenantId;

@@ -2,8 +2,13 @@
 //! [`arabic::search_form`] of an item's or passage's searchable fields (migration V2), hybrid
 //! with cosine similarity of `kb_chunks.embedding` when the query has an embedding.
 //!
-//! Every statement runs inside [`begin_for_tenant`], so row-level security confines it to the
-//! tenant; the SQL never names a tenant in a `WHERE` clause.
+//! Every statement runs inside [`begin_for_tenant`]. Writes and the vector side are plain
+//! statements under row-level security. The text searches call the `SECURITY DEFINER`
+//! functions of migration V10 (`search_catalog_items`, `search_kb_passages`, owned by the
+//! NOLOGIN role `igshop_search`): Postgres will not use a GIN index for `@@`/`<%` under the
+//! tenant policy (they are not LEAKPROOF), so the functions read under a policy of their own and
+//! filter every table on the tenant they read from `app.tenant_id` themselves; unset, they
+//! raise. The Rust code never passes a tenant to them.
 //!
 //! Ranking (all parts in 0..1):
 //! * `coverage`: the share of the query's words (stopwords left out) found in the row's
@@ -12,10 +17,14 @@
 //!   repeated words;
 //! * `trigram`: `word_similarity(query words, search_text)`, which forgives typos (`shirtt`);
 //! * `lexical = 0.6 · coverage · (0.7 + 0.3 · rank) + 0.4 · trigram`. A row is a candidate
-//!   when it matches a word or its trigram word-similarity reaches [`TRIGRAM_THRESHOLD`].
+//!   when it matches a word; when fewer rows than asked for match, also when its trigram
+//!   word-similarity reaches [`TRIGRAM_THRESHOLD`]. `trigram` is computed for the 200 best rows
+//!   by the full-text part only (the rest of a common word's matches cannot be cheaply ranked).
 //! * Passages, when the query has an embedding: `score = 0.5 · lexical + 0.5 · max(cosine, 0)`,
 //!   and rows that match no word are candidates too when their cosine similarity reaches
-//!   [`MIN_VECTOR_SIMILARITY`]. Cosine similarity is computed here rather than in SQL (a SQL
+//!   [`MIN_VECTOR_SIMILARITY`]. The embeddings read are bounded: the lexical candidates' and
+//!   those of the [`VECTOR_CANDIDATES`] passages nearest by embedding signs (one bit per
+//!   dimension, Hamming distance in SQL), re-ranked here by exact cosine similarity (a SQL
 //!   function over `real[]` costs about a millisecond per 1536-dimension row); rows whose
 //!   embedding has another length than the query's (another model) count as having none.
 //!
@@ -30,20 +39,27 @@ use crate::tenants::TenantId;
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use uuid::Uuid;
 
-/// `pg_trgm.word_similarity_threshold` for candidates found by trigram alone.
+/// `pg_trgm.word_similarity_threshold` for candidates found by trigram alone (set on V10's
+/// search functions; a test checks they agree).
 pub const TRIGRAM_THRESHOLD: f32 = 0.5;
 /// Cosine similarity a passage that matches no word needs to be returned.
 pub const MIN_VECTOR_SIMILARITY: f32 = 0.25;
 /// Words of at least this many characters also match as prefixes.
 const PREFIX_MIN_CHARS: usize = 3;
-/// Candidates taken from each of the lexical and the vector side before hybrid ranking.
-const HYBRID_CANDIDATES: usize = 100;
+/// Lexical candidates of a hybrid passage search (at least the query's limit).
+const HYBRID_CANDIDATES: usize = 50;
+/// Passages taken by embedding signs (Hamming distance) for exact cosine re-ranking.
+pub const VECTOR_CANDIDATES: usize = 50;
 
 #[derive(Clone)]
 pub struct PostgresSearch {
     db: Database,
+    /// Bytes of embeddings read by passage searches so far (see [`Self::embedding_bytes_read`]).
+    embedding_bytes: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for PostgresSearch {
@@ -76,41 +92,51 @@ struct Lexical {
     score: f32,
 }
 
-const PRODUCTS_SQL: &str = "
-    SELECT s.id, s.name, s.description, s.score FROM (
-        SELECT c.id, c.name, c.description,
-               (0.6 * (SELECT count(*) FROM unnest($3::text[]) AS t(operand)
-                        WHERE c.search_tsv @@ to_tsquery('simple', t.operand))::float8 / greatest(cardinality($3::text[]), 1)
-                    * (0.7 + 0.3 * ts_rank(c.search_tsv, q.tsq, 33))
-                + 0.4 * word_similarity($1, c.search_text))::real AS score
-          FROM catalog_items c
-         CROSS JOIN (SELECT to_tsquery('simple', $2) AS tsq) AS q
-         WHERE c.is_active
-           AND c.search_text <> ''
-           AND (c.search_tsv @@ q.tsq OR $1 <% c.search_text)
-    ) AS s
-    ORDER BY s.score DESC, s.name, s.id
-    LIMIT $4";
+/// Product search: the definer function of migration V10, which reads the tenant from
+/// `app.tenant_id` itself and uses the `(tenant_id, …)` GIN indexes (see docs/decisions.md).
+const PRODUCTS_SQL: &str =
+    "SELECT id, name, description, score FROM public.search_catalog_items($1, $2, $3, $4)";
 
-const PASSAGES_SQL: &str = "
-    SELECT s.id, s.document_id, s.title, s.content, s.score FROM (
-        SELECT k.id, k.document_id, k.ordinal, coalesce(nullif(btrim(k.heading), ''), d.title) AS title, k.content,
-               (0.6 * (SELECT count(*) FROM unnest($3::text[]) AS t(operand)
-                        WHERE k.search_tsv @@ to_tsquery('simple', t.operand))::float8 / greatest(cardinality($3::text[]), 1)
-                    * (0.7 + 0.3 * ts_rank(k.search_tsv, q.tsq, 33))
-                + 0.4 * word_similarity($1, k.search_text))::real AS score
-          FROM kb_chunks k
-          JOIN kb_documents d ON d.id = k.document_id
-         CROSS JOIN (SELECT to_tsquery('simple', $2) AS tsq) AS q
-         WHERE k.search_text <> ''
-           AND (k.search_tsv @@ q.tsq OR $1 <% k.search_text)
-    ) AS s
-    ORDER BY s.score DESC, s.document_id, s.ordinal
-    LIMIT $4";
+/// Passage search: V10's definer function, same ranking as products.
+const PASSAGES_SQL: &str = "SELECT id, document_id, title, content, score
+       FROM public.search_kb_passages($1, $2, $3, $4)";
+
+/// The passages whose embedding signs are closest to the query's (Hamming distance over
+/// `embedding_signs`, V10), joined with the lexical candidates `$4`: the only rows whose full
+/// embedding is read. Runs under row-level security (the tenant index serves the policy).
+const VECTOR_CANDIDATES_SQL: &str = "
+    WITH near AS (
+        SELECT id FROM kb_chunks
+         WHERE search_text <> '' AND embedding_signs IS NOT NULL AND length(embedding_signs) = $2
+         ORDER BY bit_count(embedding_signs # $1::text::varbit), id
+         LIMIT $3
+    )
+    SELECT k.id, k.embedding, k.document_id, coalesce(nullif(btrim(k.heading), ''), d.title), k.content
+      FROM kb_chunks k JOIN kb_documents d ON d.id = k.document_id
+     WHERE (k.id IN (SELECT id FROM near) OR k.id = ANY($4))
+       AND k.search_text <> '' AND k.embedding IS NOT NULL AND cardinality(k.embedding) = $2";
+
+/// The query embedding's signs as V10's `embedding_signs` writes them (`1` for > 0).
+fn embedding_signs(embedding: &[f32]) -> String {
+    embedding
+        .iter()
+        .map(|x| if *x > 0.0 { '1' } else { '0' })
+        .collect()
+}
 
 impl PostgresSearch {
     pub fn new(db: Database) -> Self {
-        PostgresSearch { db }
+        PostgresSearch {
+            db,
+            embedding_bytes: Arc::default(),
+        }
+    }
+
+    /// Bytes of embeddings (4 per dimension) that passage searches of this instance (and its
+    /// clones) have read from the database: at most `(HYBRID_CANDIDATES + VECTOR_CANDIDATES) ·
+    /// 4 · dimensions` per search, whatever the size of the knowledge base.
+    pub fn embedding_bytes_read(&self) -> u64 {
+        self.embedding_bytes.load(Ordering::Relaxed)
     }
 
     /// Writes a product's search text inside the caller's tenant transaction, so the catalog
@@ -206,14 +232,11 @@ impl PostgresSearch {
         let operands = tsquery_operands(&terms);
         let any = operands.join(" | ");
         let words = terms.join(" ");
-        // Note: under row-level security Postgres does not use the GIN indexes for `@@` and
-        // `<%` (they are not LEAKPROOF), so this scans the shop's rows; see docs/decisions.md.
-        tx.batch_execute(&format!(
-            "SET LOCAL pg_trgm.word_similarity_threshold = {TRIGRAM_THRESHOLD}"
-        ))
-        .await?;
         let rows = tx
-            .query(sql, &[&words, &any, &operands, &(limit as i64)])
+            .query(
+                &tx.prepare_cached(sql).await?,
+                &[&words, &any, &operands, &(limit as i32)],
+            )
             .await?;
         Ok(rows
             .iter()
@@ -407,7 +430,8 @@ impl Search for PostgresSearch {
             return Ok(found.into_iter().map(passage_hit).collect());
         };
 
-        // Hybrid: lexical candidates, and every indexed passage's cosine similarity.
+        // Hybrid: lexical candidates, and the passages nearest by embedding signs; only these
+        // rows' embeddings are read (at most HYBRID_CANDIDATES + VECTOR_CANDIDATES).
         let lexical = Self::lexical(
             &tx,
             PASSAGES_SQL,
@@ -416,56 +440,48 @@ impl Search for PostgresSearch {
             HYBRID_CANDIDATES.max(limit),
         )
         .await?;
+        let lexical_ids: Vec<Uuid> = lexical.iter().map(|l| l.id).collect();
         let rows = tx
             .query(
-                "SELECT id, embedding FROM kb_chunks
-                  WHERE search_text <> '' AND embedding IS NOT NULL AND cardinality(embedding) = $1",
-                &[&(embedding.len() as i32)],
+                &tx.prepare_cached(VECTOR_CANDIDATES_SQL).await?,
+                &[
+                    &embedding_signs(embedding),
+                    &(embedding.len() as i32),
+                    &(VECTOR_CANDIDATES.max(limit) as i64),
+                    &lexical_ids,
+                ],
             )
             .await?;
-        let mut similarity: HashMap<Uuid, f32> = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            // An array with NULLs or several dimensions is not an embedding: skip it.
-            if let Ok(v) = row.try_get::<_, Vec<f32>>(1) {
-                if let Some(s) = cosine(&v, embedding) {
-                    similarity.insert(row.get(0), s);
-                }
-            }
-        }
+        tx.commit().await?;
         let mut candidates: HashMap<Uuid, Lexical> =
             lexical.into_iter().map(|l| (l.id, l)).collect();
-        let mut vector_only: Vec<(Uuid, f32)> = similarity
-            .iter()
-            .filter(|(id, s)| **s >= MIN_VECTOR_SIMILARITY && !candidates.contains_key(*id))
-            .map(|(id, s)| (*id, *s))
-            .collect();
-        vector_only.sort_by(|a, b| b.1.total_cmp(&a.1));
-        vector_only.truncate(HYBRID_CANDIDATES.max(limit));
-        if !vector_only.is_empty() {
-            let ids: Vec<Uuid> = vector_only.iter().map(|(id, _)| *id).collect();
-            let rows = tx
-                .query(
-                    "SELECT k.id, k.document_id, coalesce(nullif(btrim(k.heading), ''), d.title), k.content
-                       FROM kb_chunks k JOIN kb_documents d ON d.id = k.document_id
-                      WHERE k.id = ANY($1)",
-                    &[&ids],
-                )
-                .await?;
-            for row in rows {
-                let id: Uuid = row.get(0);
+        let mut similarity: HashMap<Uuid, f32> = HashMap::with_capacity(rows.len());
+        let mut bytes = 0u64;
+        for row in &rows {
+            // An array with NULLs or several dimensions is not an embedding: skip it.
+            let Ok(v) = row.try_get::<_, Vec<f32>>(1) else {
+                continue;
+            };
+            bytes += (v.len() * std::mem::size_of::<f32>()) as u64;
+            let Some(s) = cosine(&v, embedding) else {
+                continue;
+            };
+            let id: Uuid = row.get(0);
+            similarity.insert(id, s);
+            if s >= MIN_VECTOR_SIMILARITY && !candidates.contains_key(&id) {
                 candidates.insert(
                     id,
                     Lexical {
                         id,
-                        document_id: Some(row.get(1)),
-                        title: row.get(2),
-                        body: row.get(3),
+                        document_id: Some(row.get(2)),
+                        title: row.get(3),
+                        body: row.get(4),
                         score: 0.0,
                     },
                 );
             }
         }
-        tx.commit().await?;
+        self.embedding_bytes.fetch_add(bytes, Ordering::Relaxed);
         let mut hits: Vec<SearchHit> = candidates
             .into_values()
             .map(|mut l| {
@@ -484,13 +500,14 @@ impl Search for PostgresSearch {
         let row = client
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM information_schema.columns
-                                 WHERE table_name = 'kb_chunks' AND column_name = 'search_tsv')",
+                                 WHERE table_name = 'kb_chunks' AND column_name = 'embedding_signs')
+                        AND to_regprocedure('public.search_catalog_items(text, text, text[], integer)') IS NOT NULL",
                 &[],
             )
             .await?;
         if !row.get::<_, bool>(0) {
             return Err(SearchError::Config(
-                "the search columns are missing: run `handler migrate`".into(),
+                "the search columns or functions are missing: run `handler migrate`".into(),
             ));
         }
         Ok(())
@@ -504,6 +521,12 @@ impl Search for PostgresSearch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedding_signs_are_one_bit_per_dimension() {
+        assert_eq!(embedding_signs(&[0.5, -0.1, 0.0, 2.0]), "1001");
+        assert_eq!(embedding_signs(&[]), "");
+    }
 
     #[test]
     fn cosine_similarity() {

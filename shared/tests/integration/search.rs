@@ -131,13 +131,13 @@ async fn migration_adds_search_columns_and_keeps_row_level_security() {
     let c = t.db.platform().await.unwrap();
     let ext: i64 = c
         .query_one(
-            "SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'",
+            "SELECT count(*) FROM pg_extension WHERE extname IN ('pg_trgm', 'btree_gin')",
             &[],
         )
         .await
         .unwrap()
         .get(0);
-    assert_eq!(ext, 1);
+    assert_eq!(ext, 2);
     for table in ["catalog_items", "kb_chunks"] {
         let generated: String = c
             .query_one(
@@ -158,14 +158,21 @@ async fn migration_adds_search_columns_and_keeps_row_level_security() {
             .iter()
             .map(|r| r.get(0))
             .collect();
+        // One shop's rows per index lookup (btree_gin), and no table-wide text index left.
         assert!(
-            indexes.iter().any(|i| i.contains("gin (search_tsv)")),
+            indexes
+                .iter()
+                .any(|i| i.contains("gin (tenant_id, search_tsv)")),
             "{table}: {indexes:?}"
         );
         assert!(
             indexes
                 .iter()
-                .any(|i| i.contains("gin (search_text gin_trgm_ops)")),
+                .any(|i| i.contains("gin (tenant_id, search_text gin_trgm_ops)")),
+            "{table}: {indexes:?}"
+        );
+        assert!(
+            !indexes.iter().any(|i| i.contains("gin (search_")),
             "{table}: {indexes:?}"
         );
         let row = c
@@ -548,6 +555,203 @@ async fn limit_is_clamped() {
             .with_limit(limit);
         assert_eq!(shop.search.search_passages(&q).await.unwrap().len(), 0);
     }
+}
+
+/// Index scans of `index` and sequential scans of `table` in this transaction so far.
+async fn scans(tx: &deadpool_postgres::Transaction<'_>, index: &str, table: &str) -> (i64, i64) {
+    let row = tx
+        .query_one(
+            "SELECT pg_stat_get_xact_numscans($1::text::regclass), pg_stat_get_xact_numscans($2::text::regclass)",
+            &[&index, &table],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test]
+async fn search_uses_the_tenant_gin_indexes_as_the_application_role() {
+    let t = TestDb::new().await;
+    let shop = Shop::new(&t, "shop_big").await;
+    let other = Shop::new(&t, "shop_other").await;
+    let c = t.db.platform().await.unwrap();
+    for (tenant, word) in [(shop.tenant, "قميص"), (other.tenant, "بلوزه")] {
+        c.execute(
+            "INSERT INTO catalog_items (tenant_id, sku, name, price_jod, search_text)
+             SELECT $1, 'G-' || g, $2 || ' ' || g, 5, $2 || ' موديل ' || g FROM generate_series(1, 2000) g",
+            &[&tenant.as_uuid(), &word],
+        )
+        .await
+        .unwrap();
+    }
+    let doc = shop.document("الأسئلة").await;
+    c.execute(
+        "INSERT INTO kb_chunks (tenant_id, document_id, ordinal, content, search_text)
+         SELECT $1, $2, g, 'جواب ' || g, 'جواب رقم ' || g FROM generate_series(1, 2000) g",
+        &[&shop.tenant.as_uuid(), &doc],
+    )
+    .await
+    .unwrap();
+    c.batch_execute("ANALYZE catalog_items; ANALYZE kb_chunks")
+        .await
+        .unwrap();
+    let needle = shop.product("NEEDLE", "شنطة جلد", "").await;
+
+    let mut client = t.db.app().await.unwrap();
+    let tx = begin_for_tenant(&mut client, shop.tenant).await.unwrap();
+    let before = scans(&tx, "catalog_items_tenant_search_tsv_idx", "catalog_items").await;
+    let rows = tx
+        .query(
+            "SELECT id FROM search_catalog_items('شنطه', '''شنطه'':*', ARRAY['''شنطه'':*'], 10)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<_, Uuid>(0), needle);
+    let after = scans(&tx, "catalog_items_tenant_search_tsv_idx", "catalog_items").await;
+    assert!(
+        after.0 > before.0,
+        "full-text did not use the GIN index: {before:?} → {after:?}"
+    );
+    assert_eq!(after.1, before.1, "the function scanned catalog_items");
+    // Found too few by full-text, so the trigram arm ran, on its index too.
+    let trgm = scans(&tx, "catalog_items_tenant_search_trgm_idx", "catalog_items").await;
+    assert!(trgm.0 > 0, "{trgm:?}");
+    // With enough full-text matches the trigram arm does not run.
+    tx.query(
+        "SELECT id FROM search_catalog_items('قميص', '''قميص'':*', ARRAY['''قميص'':*'], 10)",
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        scans(&tx, "catalog_items_tenant_search_trgm_idx", "catalog_items")
+            .await
+            .0,
+        trgm.0
+    );
+
+    // Passages likewise.
+    let before = scans(&tx, "kb_chunks_tenant_search_tsv_idx", "kb_chunks").await;
+    let rows = tx
+        .query(
+            "SELECT content FROM search_kb_passages('جواب 1234', '''جواب'':* | ''1234''', ARRAY['''جواب'':*', '''1234'''], 3)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows[0].get::<_, String>(0), "جواب 1234");
+    let after = scans(&tx, "kb_chunks_tenant_search_tsv_idx", "kb_chunks").await;
+    assert!(after.0 > before.0, "{before:?} → {after:?}");
+    assert_eq!(after.1, before.1, "the function scanned kb_chunks");
+
+    // The plain query under the tenant policy, for contrast, does not use it (@@ is not
+    // LEAKPROOF, so the policy is applied first): this is what the functions are for.
+    let before = scans(&tx, "catalog_items_tenant_search_tsv_idx", "catalog_items").await;
+    tx.query(
+        "SELECT id FROM catalog_items WHERE search_tsv @@ to_tsquery('simple', '''شنطه'':*')",
+        &[],
+    )
+    .await
+    .unwrap();
+    let after = scans(&tx, "catalog_items_tenant_search_tsv_idx", "catalog_items").await;
+    assert_eq!(after.0, before.0);
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn search_functions_carry_the_trigram_threshold() {
+    let t = TestDb::new().await;
+    let c = t.db.platform().await.unwrap();
+    for f in ["search_catalog_items", "search_kb_passages"] {
+        let config: Vec<String> = c
+            .query_one("SELECT proconfig FROM pg_proc WHERE proname = $1", &[&f])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(
+            config.contains(&format!(
+                "pg_trgm.word_similarity_threshold={}",
+                shared::search::TRIGRAM_THRESHOLD
+            )),
+            "{f}: {config:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hybrid_passage_search_reads_a_bounded_number_of_embeddings() {
+    let t = TestDb::new().await;
+    let shop = Shop::new(&t, "shop_vectors").await;
+    let doc = shop.document("الأسئلة").await;
+    const DIMS: usize = 16;
+    const PASSAGES: usize = 400;
+    // Passage i points mostly along dimension i % DIMS, with a little of every other one.
+    let vector = |i: usize| -> Vec<f32> {
+        (0..DIMS)
+            .map(|d| {
+                if d == i % DIMS {
+                    1.0
+                } else {
+                    -0.05 - 0.001 * ((i * 7 + d) % 13) as f32
+                }
+            })
+            .collect()
+    };
+    let passages: Vec<PassageDoc> = (0..PASSAGES)
+        .map(|i| passage(i as i32, "", &format!("جواب رقم {i}"), Some(vector(i))))
+        .collect();
+    shop.search
+        .index_passages(shop.tenant, doc, &passages)
+        .await
+        .unwrap();
+    let c = t.db.platform().await.unwrap();
+    let signs: String = c
+        .query_one(
+            "SELECT embedding_signs::text FROM kb_chunks WHERE id = $1",
+            &[&passages[3].id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        signs, "0001000000000000",
+        "one bit per dimension, 1 for > 0"
+    );
+
+    // A query along dimension 5 that shares no word: passages along it are found by vector
+    // alone, and only a bounded number of embeddings is read.
+    let before = shop.search.embedding_bytes_read();
+    let q = SearchQuery::new(shop.tenant, "لون")
+        .with_embedding(vector(5))
+        .with_limit(5);
+    let hits = shop.passages(q).await;
+    let read = shop.search.embedding_bytes_read() - before;
+    assert_eq!(hits.len(), 5, "{hits:#?}");
+    for h in &hits {
+        let i: usize = h.snippet.trim_start_matches("جواب رقم ").parse().unwrap();
+        assert_eq!(i % DIMS, 5, "{h:#?}");
+    }
+    let bound = (shared::search::VECTOR_CANDIDATES * DIMS * 4) as u64;
+    assert!(
+        read > 0 && read <= bound,
+        "{read} bytes read, bound {bound}"
+    );
+    // Text matches bring their own embeddings along, still bounded.
+    let before = shop.search.embedding_bytes_read();
+    let q = SearchQuery::new(shop.tenant, "جواب")
+        .with_embedding(vector(5))
+        .with_limit(5);
+    let hits = shop.passages(q).await;
+    let read = shop.search.embedding_bytes_read() - before;
+    assert!(hits.len() == 5 && read <= 2 * bound, "{read} bytes");
+    let i: usize = hits[0]
+        .snippet
+        .trim_start_matches("جواب رقم ")
+        .parse()
+        .unwrap();
+    assert_eq!(i % DIMS, 5, "{hits:#?}");
 }
 
 // =====================================================================================

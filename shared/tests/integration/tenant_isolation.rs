@@ -349,3 +349,210 @@ async fn the_two_cross_tenant_lookups_answer_only_their_question() {
         .get(0);
     assert_eq!(n, 0);
 }
+
+/// The search functions' arguments for one word (`search_form` already applied).
+const SEARCH_ARGS: &str = "'قميص', '''قميص'':*', ARRAY['''قميص'':*'], 50";
+
+#[tokio::test]
+async fn search_functions_read_only_the_tenant_of_the_transaction_and_fail_closed() {
+    let t = TestDb::new().await;
+    let a = t.tenant("shop_a").await;
+    let b = t.tenant("shop_b").await;
+    seed(&t, a, "a").await;
+    seed(&t, b, "b").await;
+    let p = t.db.platform().await.unwrap();
+    p.batch_execute("UPDATE catalog_items SET search_text = 'قميص ' || lower(sku)")
+        .await
+        .unwrap();
+    for tenant in [a, b] {
+        let doc: uuid::Uuid = p
+            .query_one(
+                "INSERT INTO kb_documents (tenant_id, title, source_kind) VALUES ($1, 'سياسة', 'upload') RETURNING id",
+                &[&tenant.as_uuid()],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        p.execute(
+            "INSERT INTO kb_chunks (tenant_id, document_id, ordinal, content, search_text) VALUES ($1, $2, 0, 'قميص', 'قميص')",
+            &[&tenant.as_uuid(), &doc],
+        )
+        .await
+        .unwrap();
+    }
+
+    let mut c = t.db.app().await.unwrap();
+    for (tenant, own) in [(a, "قميص a"), (b, "قميص b")] {
+        let tx = begin_for_tenant(&mut c, tenant).await.unwrap();
+        let names: Vec<String> = tx
+            .query(
+                &format!("SELECT name FROM search_catalog_items({SEARCH_ARGS})"),
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(names, vec![own.to_string()]);
+        let passages: Vec<uuid::Uuid> = tx
+            .query(
+                &format!("SELECT document_id FROM search_kb_passages({SEARCH_ARGS})"),
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let own_docs: Vec<uuid::Uuid> = tx
+            .query("SELECT id FROM kb_documents", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(passages, own_docs, "passages of the tenant only");
+        tx.commit().await.unwrap();
+    }
+
+    // No tenant (never set on a fresh connection, or reset to '' after a tenant's
+    // transaction on this one): the functions raise instead of answering.
+    let fresh = t.db.app().await.unwrap();
+    for client in [&*c, &*fresh] {
+        for f in ["search_catalog_items", "search_kb_passages"] {
+            let e = client
+                .query(&format!("SELECT * FROM {f}({SEARCH_ARGS})"), &[])
+                .await
+                .unwrap_err();
+            let text = e
+                .as_db_error()
+                .map(|d| d.message().to_owned())
+                .unwrap_or_default();
+            assert!(
+                text.contains("uuid") || text.contains("app.tenant_id"),
+                "{f} without a tenant: {e}"
+            );
+        }
+    }
+    let tx = c.transaction().await.unwrap();
+    tx.execute(
+        "SELECT set_config('app.tenant_id', 'not-a-uuid', true)",
+        &[],
+    )
+    .await
+    .unwrap();
+    assert!(tx
+        .query(
+            &format!("SELECT * FROM search_catalog_items({SEARCH_ARGS})"),
+            &[]
+        )
+        .await
+        .is_err());
+    drop(tx);
+
+    // Only the application role may call them: the admin login (platform role) may not.
+    for f in ["search_catalog_items", "search_kb_passages"] {
+        let e = p
+            .query(&format!("SELECT * FROM {f}({SEARCH_ARGS})"), &[])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{f}: {e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn policies_that_see_every_tenant_belong_to_roles_no_login_can_use() {
+    let t = TestDb::new().await;
+    let c = t.db.platform().await.unwrap();
+    let app_user = app_login(&t);
+    let rows = c
+        .query(
+            "SELECT tablename::text, policyname::text, cmd::text, roles::text[] FROM pg_policies
+              WHERE schemaname = 'public' AND policyname <> 'tenant_isolation' ORDER BY 1, 2",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    let mut search_tables = Vec::new();
+    for r in &rows {
+        let (table, policy, cmd, roles): (String, String, String, Vec<String>) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
+        match policy.as_str() {
+            "platform_all" => assert_eq!(roles, vec!["igshop_platform"], "{table}"),
+            "search_read" => {
+                assert_eq!(roles, vec!["igshop_search"], "{table}");
+                assert_eq!(cmd, "SELECT", "{table}: search may only read");
+                search_tables.push(table);
+            }
+            other => panic!("{table} has an unexpected policy {other}"),
+        }
+    }
+    assert_eq!(
+        search_tables,
+        ["catalog_items", "kb_chunks", "kb_documents"]
+    );
+    // igshop_search cannot log in, nobody is a member of it, and the application login is a
+    // member of neither role that sees every tenant.
+    let row = c
+        .query_one(
+            "SELECT r.rolcanlogin, r.rolbypassrls,
+                    (SELECT count(*) FROM pg_auth_members m WHERE m.roleid = r.oid),
+                    pg_has_role($1, 'igshop_search', 'MEMBER'), pg_has_role($1, 'igshop_platform', 'MEMBER')
+               FROM pg_roles r WHERE r.rolname = 'igshop_search'",
+            &[&app_user],
+        )
+        .await
+        .unwrap();
+    assert!(!row.get::<_, bool>(0) && !row.get::<_, bool>(1));
+    assert_eq!(row.get::<_, i64>(2), 0, "igshop_search has members");
+    assert!(!row.get::<_, bool>(3) && !row.get::<_, bool>(4));
+    // Every definer function: a fixed search_path, not executable by PUBLIC.
+    let rows = c
+        .query(
+            "SELECT p.oid::regprocedure::text, p.proconfig, p.proowner::regrole::text,
+                    has_function_privilege('public', p.oid, 'EXECUTE'),
+                    has_function_privilege('igshop_app_rw', p.oid, 'EXECUTE')
+               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = 'public' AND p.prosecdef ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut search_owned = 0;
+    for r in &rows {
+        let (name, config, owner): (String, Option<Vec<String>>, String) =
+            (r.get(0), r.get(1), r.get(2));
+        let config = config.unwrap_or_default();
+        assert!(
+            config.iter().any(|c| c.starts_with("search_path=")),
+            "{name} has no fixed search_path"
+        );
+        assert!(!r.get::<_, bool>(3), "PUBLIC may execute {name}");
+        assert!(
+            r.get::<_, bool>(4),
+            "the application may not execute {name}"
+        );
+        if owner == "igshop_search" {
+            assert!(
+                config.contains(&"search_path=pg_catalog, pg_temp".to_string()),
+                "{name}: {config:?}"
+            );
+            search_owned += 1;
+        }
+    }
+    assert_eq!(search_owned, 2, "{rows:?}");
+}
+
+/// The user name of the test's application login.
+fn app_login(t: &TestDb) -> String {
+    let url: tokio_postgres::Config = secrecy::ExposeSecret::expose_secret(&t.app_url)
+        .parse()
+        .unwrap();
+    url.get_user().unwrap().to_owned()
+}
