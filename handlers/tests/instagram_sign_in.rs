@@ -169,19 +169,35 @@ async fn cancelled_consent_and_instagram_errors_land_on_the_sign_in_page() {
     let ta = test_app(&[]).await;
     let state = start(&ta).await;
     let r = callback(&ta, &format!("error=access_denied&error_reason=user_denied&error_description=Permissions+error&state={}", enc(&state))).await;
-    assert!(r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .starts_with("http://shop.test/signin?error=cancelled"));
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "http://shop.test/signin?error=cancelled"
+    );
+    // The state of an error callback is spent: it cannot finish a sign-in afterwards.
+    let r = callback(&ta, &format!("code=late&state={}", enc(&state))).await;
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "http://shop.test/signin?error=bad_state"
+    );
+    // Another error: only our code reaches the page, never Instagram's (or anyone's) text;
+    // without a state of ours it is a bad state.
+    let state = start(&ta).await;
+    let r = callback(&ta, &format!("error=server_error&error_description=Call+0790000000+to+fix&state={}", enc(&state))).await;
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "http://shop.test/signin?error=instagram_error"
+    );
+    let r = callback(&ta, "error=server_error&error_description=Call+0790000000").await;
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "http://shop.test/signin?error=bad_state"
+    );
 
     ta.fake.script("POST /oauth/access_token", 400, json!({ "error_type": "OAuthException", "code": 400, "error_message": "Invalid authorization code" }));
     let state = start(&ta).await;
     let r = callback(&ta, &format!("code=expired&state={}", enc(&state))).await;
     let location = r.headers()["location"].to_str().unwrap();
-    assert!(
-        location.starts_with("http://shop.test/signin?error=instagram_error"),
-        "{location}"
-    );
+    assert_eq!(location, "http://shop.test/signin?error=instagram_error");
     let p = ta.t.db.platform().await.unwrap();
     assert_eq!(
         p.query_one("SELECT count(*) FROM tenants", &[])
@@ -189,6 +205,23 @@ async fn cancelled_consent_and_instagram_errors_land_on_the_sign_in_page() {
             .unwrap()
             .get::<_, i64>(0),
         0
+    );
+}
+
+#[tokio::test]
+async fn starting_a_sign_in_writes_nothing() {
+    let ta = test_app(&[]).await;
+    for _ in 0..5 {
+        start(&ta).await;
+    }
+    let p = ta.t.db.platform().await.unwrap();
+    assert_eq!(
+        p.query_one("SELECT count(*) FROM oauth_states", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0),
+        0,
+        "anonymous starts are stateless (signed, expiring state)"
     );
 }
 

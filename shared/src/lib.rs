@@ -36,4 +36,5 @@ pub mod settings;
 pub mod shop_deletion;
 pub mod shop_export;
 pub mod tenants;
+pub mod text;
 pub mod work;

@@ -114,8 +114,12 @@ pub struct OrderFilter {
     /// Name, phone, Instagram id or order number.
     pub customer: Option<String>,
     pub page: Option<u32>,
+    /// 1 to [`MAX_PER_PAGE`] (200); 50 when not given.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
+
+pub const MAX_PER_PAGE: u32 = 200;
 
 const SUMMARY: &str = "o.id, o.order_number, o.status, o.customer_name, o.customer_phone, o.customer_ig_id, o.city, o.total_jod,
     (SELECT coalesce(sum(quantity), 0) FROM order_items oi WHERE oi.order_id = o.id), o.source, o.created_at";
@@ -168,7 +172,7 @@ pub async fn list(
             ));
         }
     }
-    let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
+    let per_page = f.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
     let page = f.page.unwrap_or(1).max(1);
     let (like, exact) = customer_params(f);
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =

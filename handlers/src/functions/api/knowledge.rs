@@ -99,7 +99,7 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
     let search = end()
         .and(warp::get())
         .and(read())
-        .and(warp::query::<SearchParams>())
+        .and(crate::http::query::<SearchParams>())
         .map(Op::Search);
 
     let handle = move |op: Op| {

@@ -45,7 +45,7 @@ pub fn admin_write(app: App) -> impl Filter<Extract = (AdminSession,), Error = R
                 if s.csrf_matches(&keys, csrf.as_deref()) {
                     Ok(s)
                 } else {
-                    Err(warp::reject::custom(super::super::auth::csrf_refused()))
+                    Err(warp::reject::custom(super::super::auth::csrf_refused(csrf.is_some())))
                 }
             }
         })
@@ -104,11 +104,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
                 let app = a.clone();
                 async move {
                     let result = async {
-                        let req: SignIn = serde_json::from_slice(&body).map_err(|e| {
-                            ApiError::bad_request(format!(
-                                "Expected JSON like {{\"email\": \"owner@example.com\", \"password\": \"…\"}}: {e}"
-                            ))
-                        })?;
+                        let req: SignIn = crate::http::read_json(&body)?;
                         let client = client_of(fwd, remote);
                         let s = admin::sign_in(&app.db, &app.keys, &req.email, &req.password, &client, app.settings.admin_session_ttl_hours)
                             .await

@@ -379,7 +379,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(warp::get())
         .and(shielded(
             admin(app.clone())
-                .and(warp::query::<TileQuery>())
+                .and(crate::http::query::<TileQuery>())
                 .map(|s, q| (s, q)),
         ))
         .then(
@@ -437,7 +437,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(warp::get())
         .and(shielded(
             admin(app.clone())
-                .and(warp::query::<PageQuery>())
+                .and(crate::http::query::<PageQuery>())
                 .map(|s, q| (s, q)),
         ))
         .then(
