@@ -186,7 +186,7 @@ pub async fn list(
         .get(0);
     let rows = tx
         .query(
-            &format!("SELECT {SUMMARY} FROM orders o WHERE {FILTER} ORDER BY o.created_at DESC, o.order_number DESC LIMIT {per_page} OFFSET {}", (page - 1) * per_page),
+            &format!("SELECT {SUMMARY} FROM orders o WHERE {FILTER} ORDER BY o.created_at DESC, o.order_number DESC LIMIT {per_page} OFFSET {}", (page as i64 - 1) * per_page as i64),
             &params,
         )
         .await?;

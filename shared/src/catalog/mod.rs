@@ -259,7 +259,7 @@ pub async fn list_items(
                     AND ($2::uuid IS NULL OR i.category_id = $2)
                   ORDER BY i.name, i.sku LIMIT $3 OFFSET $4"
             ),
-            &[&search, &filter.category_id, &(per_page as i64), &(((page - 1) * per_page) as i64)],
+            &[&search, &filter.category_id, &(per_page as i64), &((page as i64 - 1) * per_page as i64)],
         )
         .await?;
     Ok(Page {
