@@ -1365,6 +1365,13 @@ export interface components {
         CommitReport: {
             categories_created: number;
             created: number;
+            /** @description Rows not imported, each problem named by row and column. */
+            rejected: components["schemas"]["RowError"][];
+            /**
+             * @description The rejected rows as the file had them, with a last `problem` column: a CSV (UTF-8
+             *     with BOM) to fix and upload again. `null` when every row was imported.
+             */
+            rejected_csv?: string | null;
             /** @description Rows identical to what the shop already had. */
             unchanged: number;
             updated: number;
@@ -2286,6 +2293,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2298,6 +2307,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2330,6 +2341,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2342,6 +2355,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2387,6 +2402,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2399,6 +2416,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2429,6 +2448,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2441,6 +2462,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2478,6 +2501,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2490,6 +2515,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2522,6 +2549,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2534,6 +2563,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2581,6 +2612,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2593,6 +2626,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2625,6 +2660,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2637,6 +2674,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2669,6 +2708,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2681,6 +2722,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2716,6 +2759,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2728,6 +2773,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2775,6 +2822,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2787,6 +2836,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2819,6 +2870,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2831,6 +2884,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2868,6 +2923,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2880,6 +2937,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2915,6 +2974,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2927,6 +2988,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2961,6 +3024,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2973,6 +3038,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3007,6 +3074,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3019,6 +3088,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3051,6 +3122,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3063,6 +3136,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3093,6 +3168,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3105,6 +3182,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3135,6 +3214,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3147,6 +3228,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3179,6 +3262,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3191,6 +3276,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3227,6 +3314,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3239,6 +3328,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3275,6 +3366,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3287,6 +3380,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3323,6 +3418,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3335,6 +3432,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3364,10 +3463,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: string;
-                        message: string;
-                    };
+                    "text/html": string;
                 };
             };
             /** @description Failed on our side: `{error, message}` */
@@ -3376,10 +3472,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: string;
-                        message: string;
-                    };
+                    "text/html": string;
                 };
             };
         };
@@ -3411,6 +3504,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3423,6 +3518,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3468,6 +3565,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3480,6 +3579,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3515,6 +3616,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3527,6 +3630,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3559,6 +3664,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3571,6 +3678,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3616,6 +3725,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3628,6 +3739,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3660,6 +3773,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3672,6 +3787,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3704,6 +3821,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3716,6 +3835,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3761,6 +3882,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3773,6 +3896,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3814,6 +3939,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3826,6 +3953,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3871,6 +4000,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3883,6 +4014,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3928,6 +4061,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3940,6 +4075,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3972,6 +4109,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3984,6 +4123,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4016,6 +4157,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4028,6 +4171,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4039,6 +4184,11 @@ export interface operations {
                 /** @description JSON object: header as written → field name (or null to keep it as an attribute). */
                 mapping?: string;
                 create_missing_categories?: boolean;
+                /**
+                 * @description Commit only: `valid_rows` (the default) imports the valid rows and returns the rejected
+                 *     ones; `all_or_nothing` imports nothing when any row is wrong.
+                 */
+                mode?: "valid_rows" | "all_or_nothing";
             };
             header?: never;
             path?: never;
@@ -4068,6 +4218,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4080,6 +4232,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4091,6 +4245,11 @@ export interface operations {
                 /** @description JSON object: header as written → field name (or null to keep it as an attribute). */
                 mapping?: string;
                 create_missing_categories?: boolean;
+                /**
+                 * @description Commit only: `valid_rows` (the default) imports the valid rows and returns the rejected
+                 *     ones; `all_or_nothing` imports nothing when any row is wrong.
+                 */
+                mode?: "valid_rows" | "all_or_nothing";
             };
             header?: never;
             path?: never;
@@ -4120,6 +4279,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4132,6 +4293,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4143,6 +4306,7 @@ export interface operations {
                 search?: string;
                 category_id?: string;
                 page?: number;
+                /** @description 1 to [`MAX_PER_PAGE`] (500); 50 when not given. */
                 per_page?: number;
             };
             header?: never;
@@ -4177,6 +4341,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4189,6 +4355,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4234,6 +4402,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4246,6 +4416,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4291,6 +4463,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4303,6 +4477,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4337,6 +4513,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4349,6 +4527,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4381,6 +4561,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4393,6 +4575,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4440,6 +4624,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4452,6 +4638,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4498,6 +4686,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4510,6 +4700,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4545,6 +4737,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4557,6 +4751,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4596,6 +4792,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4608,6 +4806,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4642,6 +4842,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4654,6 +4856,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4688,6 +4892,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4700,6 +4906,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4747,6 +4955,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4759,6 +4969,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4791,6 +5003,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4803,6 +5017,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4837,6 +5053,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4849,6 +5067,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4896,6 +5116,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4908,6 +5130,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4942,6 +5166,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4954,6 +5180,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4991,6 +5219,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5003,6 +5233,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5035,6 +5267,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5047,6 +5281,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5092,6 +5328,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5104,6 +5342,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5154,6 +5394,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5166,6 +5408,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5198,6 +5442,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5210,6 +5456,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5242,6 +5490,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5254,6 +5504,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5290,6 +5542,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5302,6 +5556,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5347,6 +5603,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5359,6 +5617,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5393,6 +5653,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5405,6 +5667,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5437,6 +5701,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5449,6 +5715,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5483,6 +5751,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5495,6 +5765,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5532,6 +5804,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5544,6 +5818,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5576,6 +5852,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5588,6 +5866,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5620,6 +5900,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5632,6 +5914,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5664,6 +5948,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5676,6 +5962,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5708,6 +5996,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5720,6 +6010,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5735,6 +6027,7 @@ export interface operations {
                 /** @description Name, phone, Instagram id or order number. */
                 customer?: string;
                 page?: number;
+                /** @description 1 to [`MAX_PER_PAGE`] (200); 50 when not given. */
                 per_page?: number;
             };
             header?: never;
@@ -5769,6 +6062,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5781,6 +6076,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5796,6 +6093,7 @@ export interface operations {
                 /** @description Name, phone, Instagram id or order number. */
                 customer?: string;
                 page?: number;
+                /** @description 1 to [`MAX_PER_PAGE`] (200); 50 when not given. */
                 per_page?: number;
             };
             header?: never;
@@ -5822,6 +6120,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5834,6 +6134,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5868,6 +6170,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5880,6 +6184,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5927,6 +6233,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5939,6 +6247,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5971,6 +6281,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5983,6 +6295,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6029,6 +6343,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6041,6 +6357,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6089,6 +6407,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6101,6 +6421,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6135,6 +6457,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6147,6 +6471,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6194,6 +6520,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6206,6 +6534,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6236,6 +6566,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6248,6 +6580,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6280,6 +6614,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6292,6 +6628,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6337,6 +6675,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6349,6 +6689,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6394,6 +6736,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6406,6 +6750,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6449,6 +6795,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6461,6 +6809,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6493,6 +6843,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6505,6 +6857,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6550,6 +6904,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6562,6 +6918,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
