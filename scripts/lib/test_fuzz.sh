@@ -74,6 +74,8 @@ csrf="$(python3 -c 'import json, sys; print(json.load(sys.stdin)["csrf_token"])'
 session="$(awk '$6 == "igshop_session" { print $7 }' "$work/cookies")"
 
 set +e
+# Run from the scratch folder: schemathesis keeps a .schemathesis/ cache where it runs.
+cd "$work"
 "$venv/bin/st" run "$base/api/v1/openapi.json" --url "$base" \
     -H "Cookie: igshop_session=$session" -H "X-CSRF-Token: $csrf" \
     --exclude-path /api/v1/knowledge/documents/url \
