@@ -216,7 +216,10 @@ pub fn query<T: DeserializeOwned + Send + 'static>(
 pub fn read_query<T: DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
         .map_err(|_| ApiError::bad_request("The query string cannot be read."))?;
-    if let Some((name, _)) = pairs.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+    if let Some((name, _)) = pairs
+        .iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
         return Err(ApiError::bad_request(format!(
             "The query parameter {name:?} contains a NUL character."
         )));

@@ -383,8 +383,7 @@ async fn data_deletion_needs_a_valid_signature_and_erases_the_customer_everywher
     )
     .await
     .unwrap();
-    let payload =
-        json!({ "algorithm": "HMAC-SHA256", "issued_at": chrono::Utc::now().timestamp(), "user_id": "cust-42" });
+    let payload = json!({ "algorithm": "HMAC-SHA256", "issued_at": chrono::Utc::now().timestamp(), "user_id": "cust-42" });
 
     // Forged: signed with another secret, or tampered. Nothing is deleted.
     let forged = make_signed_request(&payload, &SecretString::from("not-our-secret".to_owned()));
@@ -475,7 +474,11 @@ async fn deauthorize_disconnects_the_shop() {
     };
     // Authentic but old (a recorded request replayed later), or without a time: refused.
     let now = chrono::Utc::now().timestamp();
-    for stale in [signed(Some(now - 11 * 60)), signed(Some(now - 365 * 24 * 3600)), signed(None)] {
+    for stale in [
+        signed(Some(now - 11 * 60)),
+        signed(Some(now - 365 * 24 * 3600)),
+        signed(None),
+    ] {
         let r = post_form(&ta, "/api/meta/deauthorize", &stale).await;
         assert_eq!(r.status(), 400, "{:?}", r.body());
         assert!(String::from_utf8_lossy(r.body()).contains("stale"));
@@ -501,7 +504,10 @@ async fn deauthorize_disconnects_the_shop() {
     let again = post_form(&ta, "/api/meta/deauthorize", &valid).await;
     assert_eq!(again.status(), 200);
     assert_eq!(again.body(), first.body(), "the first confirmation code");
-    assert_eq!(one::<String>(&ta, "SELECT status FROM tenants").await, "active");
+    assert_eq!(
+        one::<String>(&ta, "SELECT status FROM tenants").await,
+        "active"
+    );
     assert_eq!(
         one::<i64>(&ta, "SELECT count(*) FROM data_deletion_requests").await,
         1

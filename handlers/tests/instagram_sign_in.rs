@@ -182,7 +182,14 @@ async fn cancelled_consent_and_instagram_errors_land_on_the_sign_in_page() {
     // Another error: only our code reaches the page, never Instagram's (or anyone's) text;
     // without a state of ours it is a bad state.
     let state = start(&ta).await;
-    let r = callback(&ta, &format!("error=server_error&error_description=Call+0790000000+to+fix&state={}", enc(&state))).await;
+    let r = callback(
+        &ta,
+        &format!(
+            "error=server_error&error_description=Call+0790000000+to+fix&state={}",
+            enc(&state)
+        ),
+    )
+    .await;
     assert_eq!(
         r.headers()["location"].to_str().unwrap(),
         "http://shop.test/signin?error=instagram_error"
@@ -325,7 +332,11 @@ async fn local_sign_in_is_refused_outside_the_local_environment() {
 async fn bad_local_sign_in_input_gets_a_clear_error() {
     let ta = test_app(&[]).await;
     // Unreadable: 400; readable but not a handle: 422 naming the field.
-    for (body, status) in [("not json", 400), (r#"{"handle":"has space"}"#, 422), (r#"{"name":"x"}"#, 400)] {
+    for (body, status) in [
+        ("not json", 400),
+        (r#"{"handle":"has space"}"#, 422),
+        (r#"{"name":"x"}"#, 400),
+    ] {
         let r = warp::test::request()
             .method("POST")
             .path("/api/v1/auth/local")

@@ -144,7 +144,10 @@ async fn orders_returns_and_the_delivery_hook() {
         .await;
         assert_eq!(s, 422, "{url}: {r}");
         assert_eq!(r["problems"][0]["field"], "url", "{r}");
-        assert!(r["message"].as_str().unwrap().contains("private network"), "{r}");
+        assert!(
+            r["message"].as_str().unwrap().contains("private network"),
+            "{r}"
+        );
     }
     let (s, hook, _) = call(
         &ta,

@@ -59,11 +59,17 @@ pub async fn get_config(
 /// resolved addresses again): no private, loopback or link-local address literal, and no
 /// `localhost` / `*.localhost` name. No lookup is made here.
 pub fn check_public_host(url: &url::Url) -> Result<(), String> {
-    let refused = || Err("the delivery hook address points into a private network (a private, loopback or link-local address, or localhost), which hooks may not reach".to_string());
+    let refused = || {
+        Err("the delivery hook address points into a private network (a private, loopback or link-local address, or localhost), which hooks may not reach".to_string())
+    };
     match url.host() {
         None => Err("the delivery hook address has no host".into()),
-        Some(url::Host::Ipv4(ip)) if crate::knowledge::fetch::is_forbidden_ip(ip.into()) => refused(),
-        Some(url::Host::Ipv6(ip)) if crate::knowledge::fetch::is_forbidden_ip(ip.into()) => refused(),
+        Some(url::Host::Ipv4(ip)) if crate::knowledge::fetch::is_forbidden_ip(ip.into()) => {
+            refused()
+        }
+        Some(url::Host::Ipv6(ip)) if crate::knowledge::fetch::is_forbidden_ip(ip.into()) => {
+            refused()
+        }
         Some(url::Host::Domain(name)) => {
             let name = name.trim_end_matches('.').to_ascii_lowercase();
             if name == "localhost" || name.ends_with(".localhost") || !name.contains('.') {

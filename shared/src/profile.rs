@@ -269,12 +269,22 @@ mod tests {
         let e = super::from_yaml(&flow).unwrap_err();
         assert_eq!(e.problems[0].field, "line 1");
         assert!(e.problems[0].message.contains("nests deeper"), "{e}");
-        let block: String = (0..40).map(|i| format!("{}a{i}:\n", "  ".repeat(i))).collect();
-        assert!(super::from_yaml(&block).unwrap_err().problems[0].message.contains("nests deeper"));
+        let block: String = (0..40)
+            .map(|i| format!("{}a{i}:\n", "  ".repeat(i)))
+            .collect();
+        assert!(super::from_yaml(&block).unwrap_err().problems[0]
+            .message
+            .contains("nests deeper"));
         let dashes = format!("{}1\n", "- ".repeat(40));
         assert!(super::nests_too_deeply(&dashes).is_some());
-        assert_eq!(super::nests_too_deeply(&super::template(Some("my.shop"))), None);
-        assert_eq!(super::nests_too_deeply("a: \"[[[[[[[[[[[[[[[[[[[[[[[\" # {{{{{{{{{{{{{{{{{{{{{\n"), None);
+        assert_eq!(
+            super::nests_too_deeply(&super::template(Some("my.shop"))),
+            None
+        );
+        assert_eq!(
+            super::nests_too_deeply("a: \"[[[[[[[[[[[[[[[[[[[[[[[\" # {{{{{{{{{{{{{{{{{{{{{\n"),
+            None
+        );
     }
 
     use super::*;

@@ -47,13 +47,15 @@ pub fn depth(value: &serde_json::Value) -> usize {
 }
 
 /// The message for a NUL character.
-pub const NUL_MESSAGE: &str = "contains a NUL character (\\u0000), which cannot be stored; remove it";
+pub const NUL_MESSAGE: &str =
+    "contains a NUL character (\\u0000), which cannot be stored; remove it";
 
 /// The first character of `s` that is a control character, an invisible format character
 /// (zero-width space, joiners, the byte-order mark) or a direction-changing mark
 /// (U+200E, U+202E, U+2066…), described for a person: `"U+202E (right-to-left override)"`.
 pub fn first_control_character(s: &str) -> Option<String> {
-    s.chars().find_map(|c| describe_control(c).map(|what| format!("U+{:04X} ({what})", c as u32)))
+    s.chars()
+        .find_map(|c| describe_control(c).map(|what| format!("U+{:04X} ({what})", c as u32)))
 }
 
 fn describe_control(c: char) -> Option<&'static str> {
@@ -89,9 +91,13 @@ mod tests {
 
     #[test]
     fn nul_is_found_with_its_path() {
-        assert_eq!(path_of_nul(&json!({"name": "a\u{0}b"})).as_deref(), Some("name"));
         assert_eq!(
-            path_of_nul(&json!({"changes": [{"name": "ok"}, {"attributes": {"c": "x\u{0}"}}]})).as_deref(),
+            path_of_nul(&json!({"name": "a\u{0}b"})).as_deref(),
+            Some("name")
+        );
+        assert_eq!(
+            path_of_nul(&json!({"changes": [{"name": "ok"}, {"attributes": {"c": "x\u{0}"}}]}))
+                .as_deref(),
             Some("changes[1].attributes.c")
         );
         assert_eq!(path_of_nul(&json!({"name": "fine", "n": [1, 2]})), None);
@@ -105,9 +111,16 @@ mod tests {
 
     #[test]
     fn invisible_and_direction_characters_are_named() {
-        assert_eq!(first_control_character("AB\u{202E}C").as_deref(), Some("U+202E (direction-changing embedding or override)"));
-        assert!(first_control_character("A\u{200B}").unwrap().contains("zero-width space"));
-        assert!(first_control_character("\u{200E}A").unwrap().contains("left-to-right mark"));
+        assert_eq!(
+            first_control_character("AB\u{202E}C").as_deref(),
+            Some("U+202E (direction-changing embedding or override)")
+        );
+        assert!(first_control_character("A\u{200B}")
+            .unwrap()
+            .contains("zero-width space"));
+        assert!(first_control_character("\u{200E}A")
+            .unwrap()
+            .contains("left-to-right mark"));
         assert_eq!(first_control_character("قميص-1"), None);
     }
 }

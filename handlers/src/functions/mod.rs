@@ -93,9 +93,11 @@ pub fn with_plumbing(
     warp::method()
         .and(warp::path::full())
         .and(routes.recover(recover).unify())
-        .map(|method: warp::http::Method, path: warp::path::FullPath, r| {
-            method_not_allowed(&method, path.as_str(), r)
-        })
+        .map(
+            |method: warp::http::Method, path: warp::path::FullPath, r| {
+                method_not_allowed(&method, path.as_str(), r)
+            },
+        )
         .with(warp::trace(crate::telemetry::request_span))
         .map(move |r| crate::security_headers::apply(Reply::into_response(r), hsts))
         .boxed()
@@ -110,9 +112,10 @@ pub fn allowed_methods(path: &str) -> Vec<&'static str> {
         .filter(|e| {
             let template: Vec<&str> = e.path.split('/').collect();
             template.len() == segments.len()
-                && template.iter().zip(&segments).all(|(t, s)| {
-                    (t.starts_with('{') && !s.is_empty()) || t == s
-                })
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
         })
         .map(|e| match e.method_name() {
             "get" => "GET",

@@ -140,18 +140,20 @@ pub fn check_name(name: &str) -> Result<String, CatalogError> {
         return Err(CatalogError::invalid("name", "the name is empty"));
     }
     if n.chars().count() > MAX_NAME_CHARS {
-        return Err(CatalogError::invalid("name", format!(
-            "the name is longer than {MAX_NAME_CHARS} characters"
-        )));
+        return Err(CatalogError::invalid(
+            "name",
+            format!("the name is longer than {MAX_NAME_CHARS} characters"),
+        ));
     }
     Ok(n.to_owned())
 }
 
 pub fn check_stock(stock: i32) -> Result<i32, CatalogError> {
     if !(0..=MAX_STOCK).contains(&stock) {
-        return Err(CatalogError::invalid("stock", format!(
-            "stock must be a whole number from 0 to {MAX_STOCK}, got {stock}"
-        )));
+        return Err(CatalogError::invalid(
+            "stock",
+            format!("stock must be a whole number from 0 to {MAX_STOCK}, got {stock}"),
+        ));
     }
     Ok(stock)
 }
@@ -162,17 +164,19 @@ pub fn check_image_url(url: Option<&str>) -> Result<Option<String>, CatalogError
     };
     match url::Url::parse(u) {
         Ok(p) if p.scheme() == "https" || p.scheme() == "http" => Ok(Some(u.to_owned())),
-        _ => Err(CatalogError::invalid("image_url", format!(
-            "the image URL {u:?} is not an http(s) address"
-        ))),
+        _ => Err(CatalogError::invalid(
+            "image_url",
+            format!("the image URL {u:?} is not an http(s) address"),
+        )),
     }
 }
 
 fn check_description(d: &str) -> Result<String, CatalogError> {
     if d.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(CatalogError::invalid("description", format!(
-            "the description is longer than {MAX_DESCRIPTION_CHARS} characters"
-        )));
+        return Err(CatalogError::invalid(
+            "description",
+            format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"),
+        ));
     }
     Ok(d.trim().to_owned())
 }
@@ -411,7 +415,10 @@ pub async fn bulk_update(
     index: ProductIndex,
 ) -> Result<Vec<CatalogItem>, CatalogError> {
     if changes.len() > 1000 {
-        return Err(CatalogError::invalid("changes", "at most 1000 changes at once"));
+        return Err(CatalogError::invalid(
+            "changes",
+            "at most 1000 changes at once",
+        ));
     }
     let mut out = Vec::with_capacity(changes.len());
     for (n, (id, patch)) in changes.iter().enumerate() {
@@ -426,12 +433,10 @@ pub async fn bulk_update(
                     CatalogError::Conflict(m) => {
                         CatalogError::Conflict(format!("change {}: {m}", n + 1))
                     }
-                    CatalogError::NotFound => {
-                        CatalogError::invalid(
-                            &format!("changes[{n}].id"),
-                            format!("change {}: there is no such item in your shop", n + 1),
-                        )
-                    }
+                    CatalogError::NotFound => CatalogError::invalid(
+                        &format!("changes[{n}].id"),
+                        format!("change {}: there is no such item in your shop", n + 1),
+                    ),
                     other => other,
                 })?,
         );

@@ -75,9 +75,17 @@ mod tests {
         assert!(Sku::parse("").is_err());
         assert!(Sku::parse("A B").is_err());
         assert!(Sku::parse(&"x".repeat(65)).is_err());
-        for (raw, named) in [("TS\u{202E}1", "U+202E"), ("TS\u{200B}1", "U+200B"), ("\u{200E}TS1", "U+200E"), ("T\tS", "U+0009")] {
+        for (raw, named) in [
+            ("TS\u{202E}1", "U+202E"),
+            ("TS\u{200B}1", "U+200B"),
+            ("\u{200E}TS1", "U+200E"),
+            ("T\tS", "U+0009"),
+        ] {
             let e = Sku::parse(raw).unwrap_err();
-            assert!(e.contains("control character") && e.contains(named), "{raw:?}: {e}");
+            assert!(
+                e.contains("control character") && e.contains(named),
+                "{raw:?}: {e}"
+            );
         }
     }
 }

@@ -54,11 +54,12 @@ fn verified(
     let now = chrono::Utc::now().timestamp();
     match request.issued_at {
         None => return Err(CallbackError::Stale("without an issued_at time".into())),
-        Some(at) if at > now + 5 * 60 => {
-            return Err(CallbackError::Stale("in the future".into()))
-        }
+        Some(at) if at > now + 5 * 60 => return Err(CallbackError::Stale("in the future".into())),
         Some(at) if now - at > MAX_AGE_MINUTES * 60 => {
-            return Err(CallbackError::Stale(format!("{} minutes ago", (now - at) / 60)))
+            return Err(CallbackError::Stale(format!(
+                "{} minutes ago",
+                (now - at) / 60
+            )))
         }
         Some(_) => {}
     }

@@ -125,7 +125,8 @@ async fn spend_state(app: &App, state: &str) -> Result<(), SignInError> {
     if expires < Utc::now().timestamp() {
         return Err(SignInError::BadState);
     }
-    let expires_at = chrono::DateTime::<Utc>::from_timestamp(expires, 0).ok_or(SignInError::BadState)?;
+    let expires_at =
+        chrono::DateTime::<Utc>::from_timestamp(expires, 0).ok_or(SignInError::BadState)?;
     // Spending records the state (the row is the proof it was used); a second callback with
     // it finds the row. Rows of expired states go with the next spend.
     let c = app.db.app().await?;
@@ -158,7 +159,9 @@ pub async fn callback(app: &App, params: &CallbackParams) -> Result<SignedIn, Si
         }
         // Instagram's own words (error_description) never reach the page: only our text.
         tracing::warn!(error = %error.chars().take(64).collect::<String>(), "Instagram refused the sign-in");
-        return Err(SignInError::Instagram("the consent screen ended with an error".into()));
+        return Err(SignInError::Instagram(
+            "the consent screen ended with an error".into(),
+        ));
     }
     let code = params
         .code

@@ -168,9 +168,8 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
                             return Err(sign_in_error(SignInError::LocalSignInRefused));
                         }
                         let req: LocalSignIn = crate::http::read_json(&body)?;
-                        let handle =
-                            InstagramHandle::parse(&req.handle)
-                                .map_err(|m| ApiError::invalid("handle", m))?;
+                        let handle = InstagramHandle::parse(&req.handle)
+                            .map_err(|m| ApiError::invalid("handle", m))?;
                         let signed_in =
                             local_sign_in(&app, &handle).await.map_err(sign_in_error)?;
                         // Local development: a local shop is licensed when this server holds

@@ -181,7 +181,9 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
     match op {
         Op::List(s, f) => in_shop(&app, s.tenant, |tx| {
             Box::pin(async move {
-                crate::http::check_per_page(f.per_page, orders::MAX_PER_PAGE)?; orders::list(tx, &f).await.map_err(order_error) })
+                crate::http::check_per_page(f.per_page, orders::MAX_PER_PAGE)?;
+                orders::list(tx, &f).await.map_err(order_error)
+            })
         })
         .await
         .map(|p| json(&p)),
@@ -302,7 +304,11 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
                     )
                     .await
                     .map_err(|m| {
-                        let field = if m.contains("secret") { "secret" } else { "url" };
+                        let field = if m.contains("secret") {
+                            "secret"
+                        } else {
+                            "url"
+                        };
                         ApiError::invalid(field, m)
                     })?;
                     delivery_hooks::get_config(tx).await.map_err(internal)
