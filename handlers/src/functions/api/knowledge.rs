@@ -227,7 +227,7 @@ async fn read_form(content_type: Option<&str>, body: bytes::Bytes) -> Result<Upl
                         "The title is too long; keep it under 200 characters.".into(),
                     )));
                 }
-                title = Some(String::from_utf8_lossy(&bytes).into_owned());
+                title = Some(crate::http::read_text(&bytes, "title")?.to_owned());
             }
             _ => {}
         }
