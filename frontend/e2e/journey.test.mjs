@@ -86,7 +86,12 @@ test('merchant journey', { timeout: 15 * 60_000 }, async (t) => {
     const cells = await problems.first().locator('td').allInnerTexts();
     assert.equal(cells[0], '4', cells.join(' | '));
     assert.match(cells[1], /price/i, cells.join(' | '));
+    // The merchant is asked what to do with the bad row; choosing all or nothing, the import
+    // waits for the fixed file.
+    await wizard.getByText(en('catalog', 'import.modeQuestion')).waitFor();
+    await wizard.getByText(en('catalog', 'import.modeAllOrNothing')).click();
     await wizard.getByText(en('catalog', 'import.allOrNothing')).waitFor();
+    assert.ok(await wizard.getByRole('button', { name: en('catalog', 'import.commit', { n: 2 }) }).isDisabled());
     // The merchant fixes the file and drops it again.
     await input.setInputFiles({ name: 'products.csv', mimeType: 'text/csv', buffer: csv(...CSV_ROWS, GOOD_ROW) });
     await wizard.getByText('شال حرير').first().waitFor();

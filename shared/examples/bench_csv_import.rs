@@ -48,6 +48,7 @@ async fn main() {
             tenant,
             &parsed,
             true,
+            csv_import::ImportMode::AllOrNothing,
             shared::catalog::ProductIndex::SearchText,
         )
         .await

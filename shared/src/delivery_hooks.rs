@@ -55,8 +55,37 @@ pub async fn get_config(
         }))
 }
 
+/// Whether a hook address names a public host, checked when it is saved (delivery checks the
+/// resolved addresses again): no private, loopback or link-local address literal, and no
+/// `localhost` / `*.localhost` name. No lookup is made here.
+pub fn check_public_host(url: &url::Url) -> Result<(), String> {
+    let refused = || {
+        Err("the delivery hook address points into a private network (a private, loopback or link-local address, or localhost), which hooks may not reach".to_string())
+    };
+    match url.host() {
+        None => Err("the delivery hook address has no host".into()),
+        Some(url::Host::Ipv4(ip)) if crate::knowledge::fetch::is_forbidden_ip(ip.into()) => {
+            refused()
+        }
+        Some(url::Host::Ipv6(ip)) if crate::knowledge::fetch::is_forbidden_ip(ip.into()) => {
+            refused()
+        }
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            if name == "localhost" || name.ends_with(".localhost") || !name.contains('.') {
+                refused()
+            } else {
+                Ok(())
+            }
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 /// Sets the hook URL and secret (sealed at rest). The URL must be https (http only for
-/// local development).
+/// local development) and name a public host ([`check_public_host`]; `allow_private` only
+/// for tests that deliver to a receiver on loopback).
+#[allow(clippy::too_many_arguments)]
 pub async fn set_config(
     tx: &impl GenericClient,
     keys: &Keys,
@@ -65,6 +94,7 @@ pub async fn set_config(
     secret: &SecretString,
     enabled: bool,
     allow_http: bool,
+    allow_private: bool,
 ) -> Result<(), String> {
     let parsed =
         url::Url::parse(url.trim()).map_err(|_| format!("{url:?} is not a web address"))?;
@@ -75,6 +105,9 @@ pub async fn set_config(
     }
     if parsed.username() != "" || parsed.password().is_some() {
         return Err("put credentials in the secret, not in the address".into());
+    }
+    if !allow_private {
+        check_public_host(&parsed)?;
     }
     if secret.expose_secret().len() < 16 {
         return Err("the signing secret must be at least 16 characters".into());

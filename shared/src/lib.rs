@@ -36,5 +36,6 @@ pub mod settings;
 pub mod shop_deletion;
 pub mod shop_export;
 pub mod tenants;
+pub mod text;
 pub mod trace;
 pub mod work;

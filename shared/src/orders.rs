@@ -118,8 +118,12 @@ pub struct OrderFilter {
     /// Also list the orders placed from the test chat (left out by default).
     pub include_tests: Option<bool>,
     pub page: Option<u32>,
+    /// 1 to [`MAX_PER_PAGE`] (200); 50 when not given.
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
+
+pub const MAX_PER_PAGE: u32 = 200;
 
 const SUMMARY: &str = "o.id, o.order_number, o.status, o.customer_name, o.customer_phone, o.customer_ig_id, o.city, o.total_jod,
     (SELECT coalesce(sum(quantity), 0) FROM order_items oi WHERE oi.order_id = o.id), o.source, o.created_at, o.is_test";
@@ -174,7 +178,7 @@ pub async fn list(
             ));
         }
     }
-    let per_page = f.per_page.unwrap_or(50).clamp(1, 200);
+    let per_page = f.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
     let page = f.page.unwrap_or(1).max(1);
     let (like, exact) = customer_params(f);
     let tests = f.include_tests.unwrap_or(false);
@@ -189,7 +193,7 @@ pub async fn list(
         .get(0);
     let rows = tx
         .query(
-            &format!("SELECT {SUMMARY} FROM orders o WHERE {FILTER} ORDER BY o.created_at DESC, o.order_number DESC LIMIT {per_page} OFFSET {}", (page - 1) * per_page),
+            &format!("SELECT {SUMMARY} FROM orders o WHERE {FILTER} ORDER BY o.created_at DESC, o.order_number DESC LIMIT {per_page} OFFSET {}", (page as i64 - 1) * per_page as i64),
             &params,
         )
         .await?;

@@ -100,6 +100,19 @@ pub fn from_yaml(text: &str) -> Result<Profile, ProfileError> {
             problems: vec![problem("profile", "is longer than 64 KB")],
         });
     }
+    if let Some(line) = nests_too_deeply(text) {
+        return Err(ProfileError {
+            problems: vec![problem(
+                &format!("line {line}"),
+                format!("nests deeper than {MAX_YAML_NESTING} levels; a profile needs only a few"),
+            )],
+        });
+    }
+    if text.contains('\0') {
+        return Err(ProfileError {
+            problems: vec![problem("profile", crate::text::NUL_MESSAGE)],
+        });
+    }
     let profile: Profile = serde_yaml_ng::from_str(text).map_err(|e| {
         let field = e
             .location()
@@ -110,6 +123,60 @@ pub fn from_yaml(text: &str) -> Result<Profile, ProfileError> {
         }
     })?;
     validate(profile)
+}
+
+/// How deeply a profile's YAML may nest (flow brackets, or block indentation counted in
+/// steps of two columns and `- ` markers). The template nests 3 levels.
+pub const MAX_YAML_NESTING: usize = 16;
+
+/// The line where `text` nests deeper than [`MAX_YAML_NESTING`], found in one pass before
+/// the parser sees it: a parser's cost grows faster than linearly with depth (`[[[[…]]]]`).
+/// Brackets inside quotes and comments do not count.
+fn nests_too_deeply(text: &str) -> Option<usize> {
+    let mut flow = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let mut block = 0usize;
+        let mut chars = line.chars().peekable();
+        // Leading indentation and sequence markers open block levels.
+        let mut column = 0usize;
+        while let Some(&c) = chars.peek() {
+            match c {
+                ' ' => column += 1,
+                '-' => {
+                    let mut ahead = chars.clone();
+                    ahead.next();
+                    if matches!(ahead.peek(), Some(' ') | None) {
+                        block += 1;
+                    } else {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+            chars.next();
+        }
+        if column / 2 + block > MAX_YAML_NESTING {
+            return Some(n + 1);
+        }
+        let mut quote: Option<char> = None;
+        for c in chars {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    flow += 1;
+                    if flow > MAX_YAML_NESTING {
+                        return Some(n + 1);
+                    }
+                }
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 pub fn from_json(value: serde_json::Value) -> Result<Profile, ProfileError> {
@@ -196,6 +263,30 @@ pub fn validate(mut p: Profile) -> Result<Profile, ProfileError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn deep_yaml_is_refused_before_parsing() {
+        let flow = format!("shop_name: {}{}", "[".repeat(30_000), "]".repeat(30_000));
+        let e = super::from_yaml(&flow).unwrap_err();
+        assert_eq!(e.problems[0].field, "line 1");
+        assert!(e.problems[0].message.contains("nests deeper"), "{e}");
+        let block: String = (0..40)
+            .map(|i| format!("{}a{i}:\n", "  ".repeat(i)))
+            .collect();
+        assert!(super::from_yaml(&block).unwrap_err().problems[0]
+            .message
+            .contains("nests deeper"));
+        let dashes = format!("{}1\n", "- ".repeat(40));
+        assert!(super::nests_too_deeply(&dashes).is_some());
+        assert_eq!(
+            super::nests_too_deeply(&super::template(Some("my.shop"))),
+            None
+        );
+        assert_eq!(
+            super::nests_too_deeply("a: \"[[[[[[[[[[[[[[[[[[[[[[[\" # {{{{{{{{{{{{{{{{{{{{{\n"),
+            None
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -33,9 +33,9 @@ fn to_sign_in_page(app: &App, e: &SignInError) -> warp::reply::Response {
     }
     let mut url = url::Url::parse(&format!("{}/signin", app.settings.public_base_url))
         .expect("PUBLIC_BASE_URL was checked at start");
-    url.query_pairs_mut()
-        .append_pair("error", e.code())
-        .append_pair("message", &e.to_string());
+    // Only our code: the page says it in the merchant's language, and no text from
+    // Instagram (or anyone who crafted the callback) is carried into it.
+    url.query_pairs_mut().append_pair("error", e.code());
     redirect(url.as_str(), None)
 }
 

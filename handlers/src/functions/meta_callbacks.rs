@@ -25,6 +25,7 @@ fn callback_error(e: CallbackError) -> ApiError {
         CallbackError::BadSignature(e) => {
             ApiError::bad_request(format!("The signed_request is not valid: {e}"))
         }
+        CallbackError::Stale(_) => ApiError::new(StatusCode::BAD_REQUEST, "stale", e.to_string()),
         CallbackError::NotConfigured => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_configured",
@@ -104,7 +105,7 @@ pub fn route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let a = app;
     let status = warp::path!("api" / "meta" / "deletion-status")
         .and(warp::get())
-        .and(warp::query::<StatusQuery>())
+        .and(crate::http::query::<StatusQuery>())
         .then(move |q: StatusQuery| {
             let app = a.clone();
             async move {

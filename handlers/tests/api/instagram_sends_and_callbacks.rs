@@ -382,8 +382,7 @@ async fn data_deletion_needs_a_valid_signature_and_erases_the_customer_everywher
     )
     .await
     .unwrap();
-    let payload =
-        json!({ "algorithm": "HMAC-SHA256", "issued_at": 1_763_900_000, "user_id": "cust-42" });
+    let payload = json!({ "algorithm": "HMAC-SHA256", "issued_at": chrono::Utc::now().timestamp(), "user_id": "cust-42" });
 
     // Forged: signed with another secret, or tampered. Nothing is deleted.
     let forged = make_signed_request(&payload, &SecretString::from("not-our-secret".to_owned()));
@@ -427,6 +426,14 @@ async fn data_deletion_needs_a_valid_signature_and_erases_the_customer_everywher
         "the order itself stays for the shop's books"
     );
     assert!(order.get::<_, bool>(4));
+    // Delivered again: the same receipt, one record.
+    let again = post_form(&ta, "/api/meta/data-deletion", &valid).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.body(), r.body());
+    assert_eq!(
+        one::<i64>(&ta, "SELECT count(*) FROM data_deletion_requests").await,
+        1
+    );
 
     let page = warp::test::request()
         .path(&format!("/api/meta/deletion-status?code={code}"))
@@ -457,20 +464,52 @@ async fn deauthorize_disconnects_the_shop() {
         400
     );
     assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM meta_tokens").await, 1);
-    let valid = make_signed_request(
-        &json!({ "algorithm": "HMAC-SHA256", "user_id": ACCOUNT_ID }),
-        &SecretString::from(IG_SECRET.to_owned()),
-    );
-    assert_eq!(
-        post_form(&ta, "/api/meta/deauthorize", &valid)
-            .await
-            .status(),
-        200
-    );
+    let signed = |issued_at: Option<i64>| {
+        let mut payload = json!({ "algorithm": "HMAC-SHA256", "user_id": ACCOUNT_ID });
+        if let Some(at) = issued_at {
+            payload["issued_at"] = json!(at);
+        }
+        make_signed_request(&payload, &SecretString::from(IG_SECRET.to_owned()))
+    };
+    // Authentic but old (a recorded request replayed later), or without a time: refused.
+    let now = chrono::Utc::now().timestamp();
+    for stale in [
+        signed(Some(now - 11 * 60)),
+        signed(Some(now - 365 * 24 * 3600)),
+        signed(None),
+    ] {
+        let r = post_form(&ta, "/api/meta/deauthorize", &stale).await;
+        assert_eq!(r.status(), 400, "{:?}", r.body());
+        assert!(String::from_utf8_lossy(r.body()).contains("stale"));
+    }
+    assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM meta_tokens").await, 1);
+    let valid = signed(Some(now - 60));
+    let first = post_form(&ta, "/api/meta/deauthorize", &valid).await;
+    assert_eq!(first.status(), 200);
     assert_eq!(one::<i64>(&ta, "SELECT count(*) FROM meta_tokens").await, 0);
     assert_eq!(
         one::<String>(&ta, "SELECT status FROM tenants").await,
         "reconnect_needed"
+    );
+    // The shop reconnects; the same request again is answered from its record and does not
+    // disconnect it a second time.
+    ta.t.db
+        .platform()
+        .await
+        .unwrap()
+        .execute("UPDATE tenants SET status = 'active'", &[])
+        .await
+        .unwrap();
+    let again = post_form(&ta, "/api/meta/deauthorize", &valid).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.body(), first.body(), "the first confirmation code");
+    assert_eq!(
+        one::<String>(&ta, "SELECT status FROM tenants").await,
+        "active"
+    );
+    assert_eq!(
+        one::<i64>(&ta, "SELECT count(*) FROM data_deletion_requests").await,
+        1
     );
     let missing = warp::test::request()
         .method("POST")

@@ -168,19 +168,42 @@ async fn cancelled_consent_and_instagram_errors_land_on_the_sign_in_page() {
     let ta = test_app(&[]).await;
     let state = start(&ta).await;
     let r = callback(&ta, &format!("error=access_denied&error_reason=user_denied&error_description=Permissions+error&state={}", enc(&state))).await;
-    assert!(r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .starts_with("http://shop.test/signin?error=cancelled"));
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "http://shop.test/signin?error=cancelled"
+    );
+    // The state of an error callback is spent: it cannot finish a sign-in afterwards.
+    let r = callback(&ta, &format!("code=late&state={}", enc(&state))).await;
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "http://shop.test/signin?error=bad_state"
+    );
+    // Another error: only our code reaches the page, never Instagram's (or anyone's) text;
+    // without a state of ours it is a bad state.
+    let state = start(&ta).await;
+    let r = callback(
+        &ta,
+        &format!(
+            "error=server_error&error_description=Call+0790000000+to+fix&state={}",
+            enc(&state)
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "http://shop.test/signin?error=instagram_error"
+    );
+    let r = callback(&ta, "error=server_error&error_description=Call+0790000000").await;
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "http://shop.test/signin?error=bad_state"
+    );
 
     ta.fake.script("POST /oauth/access_token", 400, json!({ "error_type": "OAuthException", "code": 400, "error_message": "Invalid authorization code" }));
     let state = start(&ta).await;
     let r = callback(&ta, &format!("code=expired&state={}", enc(&state))).await;
     let location = r.headers()["location"].to_str().unwrap();
-    assert!(
-        location.starts_with("http://shop.test/signin?error=instagram_error"),
-        "{location}"
-    );
+    assert_eq!(location, "http://shop.test/signin?error=instagram_error");
     let p = ta.t.db.platform().await.unwrap();
     assert_eq!(
         p.query_one("SELECT count(*) FROM tenants", &[])
@@ -188,6 +211,23 @@ async fn cancelled_consent_and_instagram_errors_land_on_the_sign_in_page() {
             .unwrap()
             .get::<_, i64>(0),
         0
+    );
+}
+
+#[tokio::test]
+async fn starting_a_sign_in_writes_nothing() {
+    let ta = test_app(&[]).await;
+    for _ in 0..5 {
+        start(&ta).await;
+    }
+    let p = ta.t.db.platform().await.unwrap();
+    assert_eq!(
+        p.query_one("SELECT count(*) FROM oauth_states", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0),
+        0,
+        "anonymous starts are stateless (signed, expiring state)"
     );
 }
 
@@ -290,14 +330,19 @@ async fn local_sign_in_is_refused_outside_the_local_environment() {
 #[tokio::test]
 async fn bad_local_sign_in_input_gets_a_clear_error() {
     let ta = test_app(&[]).await;
-    for body in ["not json", r#"{"handle":"has space"}"#, r#"{"name":"x"}"#] {
+    // Unreadable: 400; readable but not a handle: 422 naming the field.
+    for (body, status) in [
+        ("not json", 400),
+        (r#"{"handle":"has space"}"#, 422),
+        (r#"{"name":"x"}"#, 400),
+    ] {
         let r = warp::test::request()
             .method("POST")
             .path("/api/v1/auth/local")
             .body(body)
             .reply(&ta.service)
             .await;
-        assert_eq!(r.status(), 400, "{body}");
+        assert_eq!(r.status(), status, "{body}");
         let v: Value = serde_json::from_slice(r.body()).unwrap();
         assert!(!v["message"].as_str().unwrap().is_empty());
     }

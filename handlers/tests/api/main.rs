@@ -7,6 +7,7 @@ mod support;
 
 mod admin_console;
 mod agent_turns;
+mod api_hardening;
 mod function_manifest;
 mod host_protocol;
 mod instagram_sends_and_callbacks;

@@ -232,7 +232,7 @@ async fn csv_preview_commit_and_streamed_export() {
         &ta,
         &m,
         "POST",
-        "/api/v1/catalog/import/commit?create_missing_categories=true",
+        "/api/v1/catalog/import/commit?create_missing_categories=true&mode=all_or_nothing",
         Some(file),
     )
     .await;

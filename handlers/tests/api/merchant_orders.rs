@@ -122,6 +122,32 @@ async fn orders_returns_and_the_delivery_hook() {
     )
     .await;
     assert_eq!(s, 422);
+    // Checked when saved, without any lookup or connection: no private, loopback or
+    // link-local address, no localhost name.
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "https://10.1.2.3/hook",
+        "https://169.254.169.254/latest",
+        "https://[::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://localhost/hook",
+        "https://couriers.localhost/hook",
+    ] {
+        let (s, r, _) = call(
+            &ta,
+            &m,
+            "PUT",
+            "/api/v1/delivery-hook",
+            Some(json!({ "url": url, "secret": "0123456789abcdef" })),
+        )
+        .await;
+        assert_eq!(s, 422, "{url}: {r}");
+        assert_eq!(r["problems"][0]["field"], "url", "{r}");
+        assert!(
+            r["message"].as_str().unwrap().contains("private network"),
+            "{r}"
+        );
+    }
     let (s, hook, _) = call(
         &ta,
         &m,

@@ -1,7 +1,9 @@
 //! Catalog CSV import: read a merchant's spreadsheet export (Arabic or English headers, UTF-8
 //! with or without BOM, quoted fields with commas and newlines, prices like `12.5 JD` or
-//! `د.أ 12.500`), show a preview with every problem named by row and column, and commit the
-//! whole file in one transaction, upserting by SKU. A file with any error writes nothing.
+//! `د.أ 12.500`), show a preview with every problem named by row and column, and commit in one
+//! transaction, upserting by SKU: the valid rows, with the rejected ones returned with their
+//! reasons (and as a CSV to fix and upload again), or, with [`ImportMode::AllOrNothing`],
+//! nothing at all when any row is wrong.
 
 use super::{check_image_url, check_name, check_stock, Sku};
 use crate::money::Jod;
@@ -180,6 +182,24 @@ pub struct ParsedFile {
     pub columns: Vec<ColumnMapping>,
     pub rows: Vec<ImportRow>,
     pub errors: Vec<RowError>,
+    /// Every data row as the file had it (row number, cells): the rejected ones go back to
+    /// the merchant unchanged.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub records: Vec<(usize, csv::StringRecord)>,
+}
+
+/// What commit does with a file that has bad rows.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// Import the valid rows; the rejected ones come back with their reasons.
+    #[default]
+    ValidRows,
+    /// Import nothing when any row is wrong.
+    AllOrNothing,
 }
 
 /// Decodes and parses the file; every row problem is collected, not just the first.
@@ -211,6 +231,12 @@ pub fn parse(
         .map(|h| h.trim().to_owned())
         .collect();
 
+    if headers.iter().any(|h| h.contains('\0')) {
+        return Err(CsvFileError::Malformed {
+            line: 1,
+            reason: "a column name contains a NUL character".into(),
+        });
+    }
     // Column → field.
     let mut columns = Vec::with_capacity(headers.len());
     let mut taken: HashMap<Field, String> = HashMap::new();
@@ -263,6 +289,7 @@ pub fn parse(
 
     let mut rows = Vec::new();
     let mut errors = Vec::new();
+    let mut records = Vec::new();
     let mut first_row_of: HashMap<String, usize> = HashMap::new();
     for (n, record) in reader.records().enumerate() {
         let row = n + 2;
@@ -282,6 +309,7 @@ pub fn parse(
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        records.push((row, record.clone()));
         // Our export writes a leading ' before = + - @ so spreadsheets never run a cell as a
         // formula; it is taken off again here.
         let cell = |i: Option<usize>| {
@@ -300,6 +328,13 @@ pub fn parse(
             })
         };
 
+        // PostgreSQL text cannot hold NUL: a row with one is named here, not at commit.
+        for (i, field) in record.iter().enumerate() {
+            if field.contains('\0') {
+                let column = headers.get(i).map_or("", String::as_str);
+                fail(column, crate::text::NUL_MESSAGE.to_owned());
+            }
+        }
         let sku = match Sku::parse(cell(Some(i_sku))) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -419,6 +454,7 @@ pub fn parse(
         columns,
         rows,
         errors,
+        records,
     })
 }
 
@@ -534,23 +570,57 @@ pub struct CommitReport {
     /// Rows identical to what the shop already had.
     pub unchanged: usize,
     pub categories_created: usize,
+    /// Rows not imported, each problem named by row and column.
+    pub rejected: Vec<RowError>,
+    /// The rejected rows as the file had them, with a last `problem` column: a CSV (UTF-8
+    /// with BOM) to fix and upload again. `null` when every row was imported.
+    pub rejected_csv: Option<String>,
 }
 
-/// Upserts every row by SKU in the caller's transaction (one statement for all rows).
+/// Upserts the rows by SKU in the caller's transaction (one statement for all rows). With
+/// [`ImportMode::ValidRows`] rows with problems (and, without `create_missing_categories`,
+/// rows naming a category the shop does not have) are left out and reported; with
+/// [`ImportMode::AllOrNothing`] any of them refuses the whole file.
 pub async fn commit(
     tx: &impl GenericClient,
     tenant: TenantId,
     parsed: &ParsedFile,
     create_missing_categories: bool,
+    mode: ImportMode,
     index: crate::search::ProductIndex,
 ) -> Result<CommitReport, CommitError> {
-    if !parsed.errors.is_empty() {
+    if mode == ImportMode::AllOrNothing && !parsed.errors.is_empty() {
         return Err(CommitError::HasErrors(parsed.errors.len()));
     }
-    let missing = unknown_categories(tx, parsed).await?;
+    let mut missing = unknown_categories(tx, parsed).await?;
+    let mut rejected = parsed.errors.clone();
+    let mut accepted: Vec<&ImportRow> = parsed.rows.iter().collect();
     if !missing.is_empty() && !create_missing_categories {
-        return Err(CommitError::UnknownCategories(missing.join(", ")));
+        if mode == ImportMode::AllOrNothing {
+            return Err(CommitError::UnknownCategories(missing.join(", ")));
+        }
+        let unknown: BTreeSet<String> = missing.iter().map(|c| c.to_lowercase()).collect();
+        let column = parsed
+            .columns
+            .iter()
+            .find(|c| c.field == Some(Field::Category))
+            .map(|c| c.header.clone());
+        accepted.retain(|r| {
+            let Some(c) = r.category.as_ref().filter(|c| unknown.contains(&c.to_lowercase()))
+            else {
+                return true;
+            };
+            rejected.push(RowError {
+                row: r.row,
+                column: column.clone(),
+                reason: format!("the category {c:?} does not exist yet; create it, or import with \"create missing categories\""),
+            });
+            false
+        });
+        rejected.sort_by_key(|e| e.row);
+        missing.clear();
     }
+    let rejected_csv = rejected_file(parsed, &rejected);
     let t = tenant.as_uuid();
     if !missing.is_empty() {
         tx.execute(
@@ -565,7 +635,7 @@ pub async fn commit(
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let rows = &parsed.rows;
+    let rows = &accepted;
     let skus: Vec<&str> = rows.iter().map(|r| r.sku.as_str()).collect();
     let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     let descriptions: Vec<&str> = rows.iter().map(|r| r.description.as_str()).collect();
@@ -634,7 +704,37 @@ pub async fn commit(
         updated,
         unchanged: rows.len() - created - updated,
         categories_created: missing.len(),
+        rejected,
+        rejected_csv,
     })
+}
+
+/// The rejected rows as the file had them, with their problems in a last column.
+fn rejected_file(parsed: &ParsedFile, rejected: &[RowError]) -> Option<String> {
+    if rejected.is_empty() {
+        return None;
+    }
+    let mut reasons: HashMap<usize, Vec<String>> = HashMap::new();
+    for e in rejected {
+        let reason = match &e.column {
+            Some(c) if !c.is_empty() => format!("{c}: {}", e.reason),
+            _ => e.reason.clone(),
+        };
+        reasons.entry(e.row).or_default().push(reason);
+    }
+    let mut names: Vec<&str> = parsed.columns.iter().map(|c| c.header.as_str()).collect();
+    names.push("problem");
+    let mut out = crate::csv_download::header(&names);
+    for (row, record) in &parsed.records {
+        if let Some(r) = reasons.get(row) {
+            let mut cells: Vec<String> = (0..parsed.columns.len())
+                .map(|i| record.get(i).unwrap_or("").to_owned())
+                .collect();
+            cells.push(r.join("; "));
+            out.extend(crate::csv_download::line(cells));
+        }
+    }
+    Some(String::from_utf8(out).expect("CSV lines are UTF-8"))
 }
 
 #[cfg(test)]

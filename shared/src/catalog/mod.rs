@@ -23,14 +23,24 @@ use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("{0}")]
-    Invalid(String),
+    /// A value that is well-formed but not allowed: `field` names it (`name`, `changes[2].stock`).
+    #[error("{message}")]
+    Invalid { field: String, message: String },
     #[error("not found")]
     NotFound,
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
     Database(#[from] tokio_postgres::Error),
+}
+
+impl CatalogError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        CatalogError::Invalid {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -127,21 +137,23 @@ pub const MAX_STOCK: i32 = 1_000_000;
 pub fn check_name(name: &str) -> Result<String, CatalogError> {
     let n = name.trim();
     if n.is_empty() {
-        return Err(CatalogError::Invalid("the name is empty".into()));
+        return Err(CatalogError::invalid("name", "the name is empty"));
     }
     if n.chars().count() > MAX_NAME_CHARS {
-        return Err(CatalogError::Invalid(format!(
-            "the name is longer than {MAX_NAME_CHARS} characters"
-        )));
+        return Err(CatalogError::invalid(
+            "name",
+            format!("the name is longer than {MAX_NAME_CHARS} characters"),
+        ));
     }
     Ok(n.to_owned())
 }
 
 pub fn check_stock(stock: i32) -> Result<i32, CatalogError> {
     if !(0..=MAX_STOCK).contains(&stock) {
-        return Err(CatalogError::Invalid(format!(
-            "stock must be a whole number from 0 to {MAX_STOCK}, got {stock}"
-        )));
+        return Err(CatalogError::invalid(
+            "stock",
+            format!("stock must be a whole number from 0 to {MAX_STOCK}, got {stock}"),
+        ));
     }
     Ok(stock)
 }
@@ -152,17 +164,19 @@ pub fn check_image_url(url: Option<&str>) -> Result<Option<String>, CatalogError
     };
     match url::Url::parse(u) {
         Ok(p) if p.scheme() == "https" || p.scheme() == "http" => Ok(Some(u.to_owned())),
-        _ => Err(CatalogError::Invalid(format!(
-            "the image URL {u:?} is not an http(s) address"
-        ))),
+        _ => Err(CatalogError::invalid(
+            "image_url",
+            format!("the image URL {u:?} is not an http(s) address"),
+        )),
     }
 }
 
 fn check_description(d: &str) -> Result<String, CatalogError> {
     if d.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(CatalogError::Invalid(format!(
-            "the description is longer than {MAX_DESCRIPTION_CHARS} characters"
-        )));
+        return Err(CatalogError::invalid(
+            "description",
+            format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"),
+        ));
     }
     Ok(d.trim().to_owned())
 }
@@ -171,7 +185,7 @@ fn conflict_or(e: tokio_postgres::Error, sku: &str) -> CatalogError {
     if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
         CatalogError::Conflict(format!("another item already has the SKU {sku}"))
     } else if e.code() == Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION) {
-        CatalogError::Invalid("the category does not exist".into())
+        CatalogError::invalid("category_id", "there is no such category in your shop")
     } else {
         CatalogError::Database(e)
     }
@@ -205,8 +219,12 @@ pub struct ItemFilter {
     pub search: Option<String>,
     pub category_id: Option<Uuid>,
     pub page: Option<u32>,
+    /// 1 to [`MAX_PER_PAGE`] (500); 50 when not given.
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u32>,
 }
+
+pub const MAX_PER_PAGE: u32 = 500;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
@@ -220,7 +238,7 @@ pub async fn list_items(
     tx: &impl GenericClient,
     filter: &ItemFilter,
 ) -> Result<Page<CatalogItem>, CatalogError> {
-    let per_page = filter.per_page.unwrap_or(50).clamp(1, 500);
+    let per_page = filter.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
     let page = filter.page.unwrap_or(1).max(1);
     let search = filter
         .search
@@ -245,7 +263,7 @@ pub async fn list_items(
                     AND ($2::uuid IS NULL OR i.category_id = $2)
                   ORDER BY i.name, i.sku LIMIT $3 OFFSET $4"
             ),
-            &[&search, &filter.category_id, &(per_page as i64), &(((page - 1) * per_page) as i64)],
+            &[&search, &filter.category_id, &(per_page as i64), &((page as i64 - 1) * per_page as i64)],
         )
         .await?;
     Ok(Page {
@@ -397,7 +415,10 @@ pub async fn bulk_update(
     index: ProductIndex,
 ) -> Result<Vec<CatalogItem>, CatalogError> {
     if changes.len() > 1000 {
-        return Err(CatalogError::Invalid("at most 1000 changes at once".into()));
+        return Err(CatalogError::invalid(
+            "changes",
+            "at most 1000 changes at once",
+        ));
     }
     let mut out = Vec::with_capacity(changes.len());
     for (n, (id, patch)) in changes.iter().enumerate() {
@@ -405,15 +426,17 @@ pub async fn bulk_update(
             update_item(tx, *id, patch, index)
                 .await
                 .map_err(|e| match e {
-                    CatalogError::Invalid(m) => {
-                        CatalogError::Invalid(format!("change {}: {m}", n + 1))
-                    }
+                    CatalogError::Invalid { field, message } => CatalogError::Invalid {
+                        field: format!("changes[{n}].{field}"),
+                        message: format!("change {}: {message}", n + 1),
+                    },
                     CatalogError::Conflict(m) => {
                         CatalogError::Conflict(format!("change {}: {m}", n + 1))
                     }
-                    CatalogError::NotFound => {
-                        CatalogError::Invalid(format!("change {}: no item with id {id}", n + 1))
-                    }
+                    CatalogError::NotFound => CatalogError::invalid(
+                        &format!("changes[{n}].id"),
+                        format!("change {}: there is no such item in your shop", n + 1),
+                    ),
                     other => other,
                 })?,
         );

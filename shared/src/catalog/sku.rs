@@ -27,7 +27,12 @@ impl Sku {
                 Self::MAX_CHARS
             ));
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if let Some(what) = crate::text::first_control_character(s) {
+            return Err(format!(
+                "the SKU contains the control character {what}, which cannot be seen; use letters, digits, '-' or '_'"
+            ));
+        }
+        if s.chars().any(char::is_whitespace) {
             return Err(format!(
                 "the SKU {s:?} contains spaces; use letters, digits, '-' or '_'"
             ));
@@ -70,5 +75,17 @@ mod tests {
         assert!(Sku::parse("").is_err());
         assert!(Sku::parse("A B").is_err());
         assert!(Sku::parse(&"x".repeat(65)).is_err());
+        for (raw, named) in [
+            ("TS\u{202E}1", "U+202E"),
+            ("TS\u{200B}1", "U+200B"),
+            ("\u{200E}TS1", "U+200E"),
+            ("T\tS", "U+0009"),
+        ] {
+            let e = Sku::parse(raw).unwrap_err();
+            assert!(
+                e.contains("control character") && e.contains(named),
+                "{raw:?}: {e}"
+            );
+        }
     }
 }

@@ -13,6 +13,10 @@ pub enum CallbackError {
     BadSignature(#[from] SignedRequestError),
     #[error("no app secret is configured to check Meta's signature")]
     NotConfigured,
+    /// Authentic but issued too long ago (or in the future), or without `issued_at`: a
+    /// recorded request replayed later is not acted on.
+    #[error("the signed_request was issued {0}; Meta's callbacks are accepted for {MAX_AGE_MINUTES} minutes")]
+    Stale(String),
     #[error(transparent)]
     Database(#[from] DbError),
 }
@@ -36,6 +40,46 @@ pub struct Erased {
     pub shops_disconnected: u64,
 }
 
+/// How old a callback's `issued_at` may be.
+pub const MAX_AGE_MINUTES: i64 = 10;
+
+/// Verifies the signature and the age; returns the request and the hash it is recorded
+/// under (the same request again is answered from the record, not acted on twice).
+fn verified(
+    app: &App,
+    signed_request: &str,
+) -> Result<(super::signed_request::SignedRequest, Vec<u8>), CallbackError> {
+    use sha2::Digest as _;
+    let request = parse_signed_request(signed_request, &secrets(app)?)?;
+    let now = chrono::Utc::now().timestamp();
+    match request.issued_at {
+        None => return Err(CallbackError::Stale("without an issued_at time".into())),
+        Some(at) if at > now + 5 * 60 => return Err(CallbackError::Stale("in the future".into())),
+        Some(at) if now - at > MAX_AGE_MINUTES * 60 => {
+            return Err(CallbackError::Stale(format!(
+                "{} minutes ago",
+                (now - at) / 60
+            )))
+        }
+        Some(_) => {}
+    }
+    let hash = sha2::Sha256::digest(signed_request.trim().as_bytes()).to_vec();
+    Ok((request, hash))
+}
+
+/// The confirmation code of a request already handled.
+async fn already_handled(
+    c: &impl deadpool_postgres::GenericClient,
+    hash: &[u8],
+) -> Result<Option<String>, tokio_postgres::Error> {
+    Ok(c.query_opt(
+        "SELECT confirmation_code FROM data_deletion_requests WHERE request_hash = $1",
+        &[&hash],
+    )
+    .await?
+    .map(|r| r.get(0)))
+}
+
 fn secrets(app: &App) -> Result<Vec<&secrecy::SecretString>, CallbackError> {
     let s = app.settings.instagram.signing_secrets();
     if s.is_empty() {
@@ -48,15 +92,27 @@ fn secrets(app: &App) -> Result<Vec<&secrecy::SecretString>, CallbackError> {
 /// The user removed the app: the shop of that account (if any) loses its token and must
 /// reconnect; the request is recorded.
 pub async fn deauthorize(app: &App, signed_request: &str) -> Result<String, CallbackError> {
-    let request = parse_signed_request(signed_request, &secrets(app)?)?;
+    let (request, hash) = verified(app, signed_request)?;
     let mut c = app.db.platform().await?;
     let tx = c.transaction().await?;
-    let shops = disconnect_shops(&tx, &request.user_id).await?;
+    // Recorded first: a replay (or a second delivery racing this one) finds the record and
+    // disconnects nothing again.
     let code = crate::crypto::random_token()[..16].to_string();
+    let recorded = tx
+        .execute(
+            "INSERT INTO data_deletion_requests (confirmation_code, ig_user_id, kind, status, request_hash)
+             VALUES ($1, $2, 'deauthorize', 'received', $3) ON CONFLICT (request_hash) DO NOTHING",
+            &[&code, &request.user_id, &hash],
+        )
+        .await?;
+    if recorded == 0 {
+        tracing::info!("deauthorize callback already handled");
+        return Ok(already_handled(&tx, &hash).await?.unwrap_or_default());
+    }
+    let shops = disconnect_shops(&tx, &request.user_id).await?;
     tx.execute(
-        "INSERT INTO data_deletion_requests (confirmation_code, ig_user_id, kind, status, detail, completed_at)
-         VALUES ($1, $2, 'deauthorize', 'completed', $3, now())",
-        &[&code, &request.user_id, &format!("{shops} shop(s) disconnected")],
+        "UPDATE data_deletion_requests SET status = 'completed', detail = $2, completed_at = now() WHERE confirmation_code = $1",
+        &[&code, &format!("{shops} shop(s) disconnected")],
     )
     .await?;
     tx.commit().await?;
@@ -86,13 +142,24 @@ pub async fn delete_user_data(
     app: &App,
     signed_request: &str,
 ) -> Result<DeletionReceipt, CallbackError> {
-    let request = parse_signed_request(signed_request, &secrets(app)?)?;
-    let code = crate::crypto::random_token()[..16].to_string();
-    let erased = erase(app, &request.user_id).await?;
+    let (request, hash) = verified(app, signed_request)?;
+    let receipt = |code: String| DeletionReceipt {
+        url: format!(
+            "{}/api/meta/deletion-status?code={code}",
+            app.settings.public_base_url
+        ),
+        confirmation_code: code,
+    };
     let c = app.db.platform().await?;
-    c.execute(
-        "INSERT INTO data_deletion_requests (confirmation_code, ig_user_id, kind, status, detail, completed_at)
-         VALUES ($1, $2, 'data_deletion', 'completed', $3, now())",
+    if let Some(code) = already_handled(&c, &hash).await? {
+        return Ok(receipt(code));
+    }
+    let code = crate::crypto::random_token()[..16].to_string();
+    // Erasing twice is harmless (a racing second delivery finds nothing left to erase).
+    let erased = erase(app, &request.user_id).await?;
+    let recorded = c.execute(
+        "INSERT INTO data_deletion_requests (confirmation_code, ig_user_id, kind, status, detail, completed_at, request_hash)
+         VALUES ($1, $2, 'data_deletion', 'completed', $3, now(), $4) ON CONFLICT (request_hash) DO NOTHING",
         &[
             &code,
             &request.user_id,
@@ -100,9 +167,15 @@ pub async fn delete_user_data(
                 "{} conversation(s) erased, {} order(s) redacted, {} shop connection(s) removed",
                 erased.conversations, erased.orders_redacted, erased.shops_disconnected
             ),
+            &hash,
         ],
     )
     .await?;
+    if recorded == 0 {
+        if let Some(code) = already_handled(&c, &hash).await? {
+            return Ok(receipt(code));
+        }
+    }
     Ok(DeletionReceipt {
         url: format!(
             "{}/api/meta/deletion-status?code={code}",

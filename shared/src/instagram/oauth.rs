@@ -75,21 +75,12 @@ pub async fn authorize_url(app: &App) -> Result<String, SignInError> {
         .as_deref()
         .filter(|_| ig.oauth_configured())
         .ok_or(SignInError::NotConfigured)?;
+    // Stateless: the state is signed and carries its expiry, so an anonymous call writes
+    // nothing; single use is enforced when the callback spends it (see `spend_state`).
     let nonce = crate::crypto::random_token();
     let expires = Utc::now() + Duration::minutes(STATE_TTL_MINUTES);
     let body = format!("{nonce}.{}", expires.timestamp());
     let state = format!("{body}.{}", app.keys.sign("oauth-state", body.as_bytes()));
-    let c = app.db.app().await?;
-    c.execute(
-        "INSERT INTO oauth_states (state_hash, expires_at) VALUES ($1, $2)",
-        &[&sha256(state.as_bytes()), &expires],
-    )
-    .await?;
-    c.execute(
-        "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'",
-        &[],
-    )
-    .await?;
     let mut url =
         url::Url::parse(&ig.authorize_url).map_err(|e| SignInError::Instagram(e.to_string()))?;
     url.query_pairs_mut()
@@ -134,13 +125,22 @@ async fn spend_state(app: &App, state: &str) -> Result<(), SignInError> {
     if expires < Utc::now().timestamp() {
         return Err(SignInError::BadState);
     }
+    let expires_at =
+        chrono::DateTime::<Utc>::from_timestamp(expires, 0).ok_or(SignInError::BadState)?;
+    // Spending records the state (the row is the proof it was used); a second callback with
+    // it finds the row. Rows of expired states go with the next spend.
     let c = app.db.app().await?;
     let spent = c
         .execute(
-            "UPDATE oauth_states SET used_at = now() WHERE state_hash = $1 AND used_at IS NULL AND expires_at > now()",
-            &[&sha256(state.as_bytes())],
+            "INSERT INTO oauth_states (state_hash, expires_at, used_at) VALUES ($1, $2, now()) ON CONFLICT (state_hash) DO NOTHING",
+            &[&sha256(state.as_bytes()), &expires_at],
         )
         .await?;
+    c.execute(
+        "DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'",
+        &[],
+    )
+    .await?;
     if spent == 1 {
         Ok(())
     } else {
@@ -150,19 +150,19 @@ async fn spend_state(app: &App, state: &str) -> Result<(), SignInError> {
 
 pub async fn callback(app: &App, params: &CallbackParams) -> Result<SignedIn, SignInError> {
     let graph = app.graph.as_ref().ok_or(SignInError::NotConfigured)?;
+    // The state is ours and spent on every callback, the error ones too (a state seen once
+    // is never good again).
+    spend_state(app, params.state.as_deref().ok_or(SignInError::BadState)?).await?;
     if let Some(error) = &params.error {
-        // The state still has to be ours, but a cancelled consent is a cancel either way.
         if error == "access_denied" || params.error_reason.as_deref() == Some("user_denied") {
             return Err(SignInError::Cancelled);
         }
+        // Instagram's own words (error_description) never reach the page: only our text.
+        tracing::warn!(error = %error.chars().take(64).collect::<String>(), "Instagram refused the sign-in");
         return Err(SignInError::Instagram(
-            params
-                .error_description
-                .clone()
-                .unwrap_or_else(|| error.clone()),
+            "the consent screen ended with an error".into(),
         ));
     }
-    spend_state(app, params.state.as_deref().ok_or(SignInError::BadState)?).await?;
     let code = params
         .code
         .as_deref()

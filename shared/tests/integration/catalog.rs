@@ -1,6 +1,7 @@
 //! The catalog against a real Postgres: CRUD, the grid's bulk save, CSV import and the
 //! export → import round trip, all scoped to one shop.
 
+use shared::catalog::csv_import::ImportMode;
 use shared::catalog::{
     self, csv_export, csv_import, CatalogError, ItemFilter, ItemInput, ItemPatch, ProductIndex, Sku,
 };
@@ -89,7 +90,7 @@ async fn items_are_created_changed_and_deleted_within_one_shop() {
             ProductIndex::SearchText,
         )
         .await,
-        Err(CatalogError::Invalid(_))
+        Err(CatalogError::Invalid { .. })
     ));
     tx.commit().await.unwrap();
 
@@ -208,14 +209,29 @@ async fn csv_import_upserts_by_sku_and_round_trips() {
         preview.unknown_categories,
         vec!["Hoodies".to_string(), "قمصان".to_string()]
     );
-    let refused = csv_import::commit(&tx, a, &parsed, false, ProductIndex::SearchText).await;
+    let refused = csv_import::commit(
+        &tx,
+        a,
+        &parsed,
+        false,
+        ImportMode::AllOrNothing,
+        ProductIndex::SearchText,
+    )
+    .await;
     assert!(matches!(
         refused,
         Err(csv_import::CommitError::UnknownCategories(_))
     ));
-    let report = csv_import::commit(&tx, a, &parsed, true, ProductIndex::SearchText)
-        .await
-        .unwrap();
+    let report = csv_import::commit(
+        &tx,
+        a,
+        &parsed,
+        true,
+        ImportMode::AllOrNothing,
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (report.created, report.updated, report.categories_created),
         (3, 0, 2)
@@ -259,9 +275,16 @@ async fn csv_import_upserts_by_sku_and_round_trips() {
     );
     let reparsed = csv_import::parse(&exported, &HashMap::new()).unwrap();
     assert!(reparsed.errors.is_empty(), "{:?}", reparsed.errors);
-    let report = csv_import::commit(&tx, a, &reparsed, false, ProductIndex::SearchText)
-        .await
-        .unwrap();
+    let report = csv_import::commit(
+        &tx,
+        a,
+        &reparsed,
+        false,
+        ImportMode::AllOrNothing,
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (report.created, report.updated, report.unchanged),
         (0, 0, 3),
@@ -271,17 +294,31 @@ async fn csv_import_upserts_by_sku_and_round_trips() {
         .unwrap()
         .replace("12.500", "13.000");
     let changed = csv_import::parse(changed.as_bytes(), &HashMap::new()).unwrap();
-    let report = csv_import::commit(&tx, a, &changed, false, ProductIndex::SearchText)
-        .await
-        .unwrap();
+    let report = csv_import::commit(
+        &tx,
+        a,
+        &changed,
+        false,
+        ImportMode::AllOrNothing,
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (report.created, report.updated, report.unchanged),
         (0, 1, 2)
     );
     let changed_back = csv_import::parse(&exported, &HashMap::new()).unwrap();
-    csv_import::commit(&tx, a, &changed_back, false, ProductIndex::SearchText)
-        .await
-        .unwrap();
+    csv_import::commit(
+        &tx,
+        a,
+        &changed_back,
+        false,
+        ImportMode::AllOrNothing,
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
     let after = catalog::list_items(&tx, &ItemFilter::default())
         .await
         .unwrap()
@@ -298,9 +335,16 @@ async fn a_file_with_errors_writes_nothing() {
     let parsed = csv_import::parse(b"sku,name,price\nA,Ok,1\nB,Bad,-1\n", &HashMap::new()).unwrap();
     assert_eq!(parsed.errors.len(), 1);
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
-    let err = csv_import::commit(&tx, a, &parsed, true, ProductIndex::SearchText)
-        .await
-        .unwrap_err();
+    let err = csv_import::commit(
+        &tx,
+        a,
+        &parsed,
+        true,
+        ImportMode::AllOrNothing,
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("Nothing was saved"));
     assert_eq!(
         catalog::list_items(&tx, &ItemFilter::default())
@@ -309,6 +353,53 @@ async fn a_file_with_errors_writes_nothing() {
             .total,
         0
     );
+}
+
+#[tokio::test]
+async fn commit_imports_the_valid_rows_and_returns_the_rejected_ones() {
+    let t = TestDb::new().await;
+    let a = t.tenant("shop_a").await;
+    let mut c = t.db.app().await.unwrap();
+    let file = "sku,name,price,category\nA,Ok,1,\nB,Bad,-1,\nC,Also ok,2,Hats\nD,Nul\u{0}name,3,\n";
+    let parsed = csv_import::parse(file.as_bytes(), &HashMap::new()).unwrap();
+    // The preview already names the NUL row (it would fail at the database otherwise).
+    assert!(
+        parsed
+            .errors
+            .iter()
+            .any(|e| e.row == 5 && e.reason.contains("NUL")),
+        "{:?}",
+        parsed.errors
+    );
+    let tx = begin_for_tenant(&mut c, a).await.unwrap();
+    let report = csv_import::commit(
+        &tx,
+        a,
+        &parsed,
+        false,
+        ImportMode::ValidRows,
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.created, report.updated), (1, 0));
+    let rows: Vec<usize> = report.rejected.iter().map(|e| e.row).collect();
+    assert_eq!(rows, vec![3, 4, 5], "{:?}", report.rejected);
+    assert!(report.rejected[1].reason.contains("Hats"));
+    let csv = report.rejected_csv.expect("a CSV of the rejected rows");
+    let lines: Vec<&str> = csv.trim_start_matches('\u{FEFF}').lines().collect();
+    assert_eq!(lines[0], "sku,name,price,category,problem");
+    assert!(lines[1].starts_with("B,Bad,-1,,price:"), "{csv}");
+    assert!(lines[2].starts_with("C,Also ok,2,Hats,\"category:"), "{csv}");
+    assert_eq!(lines.len(), 4);
+    let skus: Vec<String> = catalog::list_items(&tx, &ItemFilter::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.sku.to_string())
+        .collect();
+    assert_eq!(skus, vec!["A".to_string()]);
 }
 
 #[tokio::test]
@@ -331,9 +422,16 @@ async fn catalog_changes_are_searchable_at_once_with_arabic_spelling_variants() 
         &HashMap::new(),
     )
     .unwrap();
-    csv_import::commit(&tx, a, &parsed, false, ProductIndex::SearchText)
-        .await
-        .unwrap();
+    csv_import::commit(
+        &tx,
+        a,
+        &parsed,
+        false,
+        ImportMode::AllOrNothing,
+        ProductIndex::SearchText,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let search = PostgresSearch::new(t.db.clone());
     let hits = search

@@ -206,7 +206,7 @@ async fn hooks_are_signed_retried_until_acknowledged_and_kept_out_of_private_net
     let mut c = t.db.app().await.unwrap();
     let tx = begin_for_tenant(&mut c, a).await.unwrap();
     assert!(
-        delivery_hooks::set_config(&tx, &app.keys, a, "ftp://x", &secret, true, true)
+        delivery_hooks::set_config(&tx, &app.keys, a, "ftp://x", &secret, true, true, true)
             .await
             .is_err()
     );
@@ -216,6 +216,7 @@ async fn hooks_are_signed_retried_until_acknowledged_and_kept_out_of_private_net
         a,
         &format!("http://{addr}/hook"),
         &SecretString::from("short".to_owned()),
+        true,
         true,
         true
     )
@@ -227,6 +228,7 @@ async fn hooks_are_signed_retried_until_acknowledged_and_kept_out_of_private_net
         a,
         &format!("http://{addr}/hook"),
         &secret,
+        true,
         true,
         true,
     )

@@ -1369,6 +1369,13 @@ export interface components {
         CommitReport: {
             categories_created: number;
             created: number;
+            /** @description Rows not imported, each problem named by row and column. */
+            rejected: components["schemas"]["RowError"][];
+            /**
+             * @description The rejected rows as the file had them, with a last `problem` column: a CSV (UTF-8
+             *     with BOM) to fix and upload again. `null` when every row was imported.
+             */
+            rejected_csv?: string | null;
             /** @description Rows identical to what the shop already had. */
             unchanged: number;
             updated: number;
@@ -2297,6 +2304,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2309,6 +2318,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2341,6 +2352,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2353,6 +2366,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2398,6 +2413,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2410,6 +2427,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2440,6 +2459,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2452,6 +2473,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2489,6 +2512,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2501,6 +2526,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2533,6 +2560,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2545,6 +2574,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2592,6 +2623,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2604,6 +2637,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2636,6 +2671,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2648,6 +2685,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2680,6 +2719,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2692,6 +2733,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2727,6 +2770,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2739,6 +2784,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2786,6 +2833,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2798,6 +2847,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2830,6 +2881,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2842,6 +2895,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2879,6 +2934,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2891,6 +2948,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2926,6 +2985,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2938,6 +2999,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2972,6 +3035,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -2984,6 +3049,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3018,6 +3085,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3030,6 +3099,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3062,6 +3133,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3074,6 +3147,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3104,6 +3179,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3116,6 +3193,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3146,6 +3225,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3158,6 +3239,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3190,6 +3273,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3202,6 +3287,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3238,6 +3325,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3250,6 +3339,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3286,6 +3377,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3298,6 +3391,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3334,6 +3429,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3346,6 +3443,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3375,10 +3474,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: string;
-                        message: string;
-                    };
+                    "text/html": string;
                 };
             };
             /** @description Failed on our side: `{error, message}` */
@@ -3387,10 +3483,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        error: string;
-                        message: string;
-                    };
+                    "text/html": string;
                 };
             };
         };
@@ -3422,6 +3515,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3434,6 +3529,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3479,6 +3576,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3491,6 +3590,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3526,6 +3627,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3538,6 +3641,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3570,6 +3675,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3582,6 +3689,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3627,6 +3736,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3639,6 +3750,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3671,6 +3784,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3683,6 +3798,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3715,6 +3832,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3727,6 +3846,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3772,6 +3893,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3784,6 +3907,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3825,6 +3950,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3837,6 +3964,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3882,6 +4011,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3894,6 +4025,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3939,6 +4072,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3951,6 +4086,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3983,6 +4120,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -3995,6 +4134,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4027,6 +4168,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4039,6 +4182,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4050,6 +4195,11 @@ export interface operations {
                 /** @description JSON object: header as written → field name (or null to keep it as an attribute). */
                 mapping?: string;
                 create_missing_categories?: boolean;
+                /**
+                 * @description Commit only: `valid_rows` (the default) imports the valid rows and returns the rejected
+                 *     ones; `all_or_nothing` imports nothing when any row is wrong.
+                 */
+                mode?: "valid_rows" | "all_or_nothing";
             };
             header?: never;
             path?: never;
@@ -4079,6 +4229,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4091,6 +4243,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4102,6 +4256,11 @@ export interface operations {
                 /** @description JSON object: header as written → field name (or null to keep it as an attribute). */
                 mapping?: string;
                 create_missing_categories?: boolean;
+                /**
+                 * @description Commit only: `valid_rows` (the default) imports the valid rows and returns the rejected
+                 *     ones; `all_or_nothing` imports nothing when any row is wrong.
+                 */
+                mode?: "valid_rows" | "all_or_nothing";
             };
             header?: never;
             path?: never;
@@ -4131,6 +4290,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4143,6 +4304,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4154,6 +4317,7 @@ export interface operations {
                 search?: string;
                 category_id?: string;
                 page?: number;
+                /** @description 1 to [`MAX_PER_PAGE`] (500); 50 when not given. */
                 per_page?: number;
             };
             header?: never;
@@ -4188,6 +4352,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4200,6 +4366,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4245,6 +4413,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4257,6 +4427,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4302,6 +4474,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4314,6 +4488,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4348,6 +4524,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4360,6 +4538,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4392,6 +4572,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4404,6 +4586,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4451,6 +4635,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4463,6 +4649,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4509,6 +4697,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4521,6 +4711,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4556,6 +4748,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4568,6 +4762,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4607,6 +4803,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4619,6 +4817,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4653,6 +4853,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4665,6 +4867,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4699,6 +4903,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4711,6 +4917,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4758,6 +4966,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4770,6 +4980,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4802,6 +5014,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4814,6 +5028,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4848,6 +5064,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4860,6 +5078,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4907,6 +5127,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4919,6 +5141,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4953,6 +5177,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -4965,6 +5191,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5002,6 +5230,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5014,6 +5244,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5046,6 +5278,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5058,6 +5292,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5103,6 +5339,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5115,6 +5353,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5165,6 +5405,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5177,6 +5419,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5209,6 +5453,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5221,6 +5467,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5253,6 +5501,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5265,6 +5515,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5301,6 +5553,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5313,6 +5567,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5358,6 +5614,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5370,6 +5628,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5404,6 +5664,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5416,6 +5678,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5448,6 +5712,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5460,6 +5726,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5494,6 +5762,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5506,6 +5776,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5543,6 +5815,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5555,6 +5829,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5587,6 +5863,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5599,6 +5877,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5631,6 +5911,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5643,6 +5925,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5675,6 +5959,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5687,6 +5973,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5719,6 +6007,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5731,6 +6021,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5748,6 +6040,7 @@ export interface operations {
                 /** @description Also list the orders placed from the test chat (left out by default). */
                 include_tests?: boolean;
                 page?: number;
+                /** @description 1 to [`MAX_PER_PAGE`] (200); 50 when not given. */
                 per_page?: number;
             };
             header?: never;
@@ -5782,6 +6075,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5794,6 +6089,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5811,6 +6108,7 @@ export interface operations {
                 /** @description Also list the orders placed from the test chat (left out by default). */
                 include_tests?: boolean;
                 page?: number;
+                /** @description 1 to [`MAX_PER_PAGE`] (200); 50 when not given. */
                 per_page?: number;
             };
             header?: never;
@@ -5837,6 +6135,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5849,6 +6149,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5883,6 +6185,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5895,6 +6199,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5942,6 +6248,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5954,6 +6262,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5986,6 +6296,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -5998,6 +6310,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6044,6 +6358,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6056,6 +6372,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6104,6 +6422,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6116,6 +6436,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6150,6 +6472,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6162,6 +6486,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6209,6 +6535,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6221,6 +6549,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6251,6 +6581,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6263,6 +6595,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6295,6 +6629,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6307,6 +6643,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6352,6 +6690,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6364,6 +6704,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6409,6 +6751,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6421,6 +6765,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6464,6 +6810,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6476,6 +6824,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6508,6 +6858,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6520,6 +6872,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6565,6 +6919,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };
@@ -6577,6 +6933,8 @@ export interface operations {
                     "application/json": {
                         error: string;
                         message: string;
+                        /** @description On a 422: each wrong field. */
+                        problems?: components["schemas"]["Problem"][] | null;
                     };
                 };
             };

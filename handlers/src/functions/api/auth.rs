@@ -51,18 +51,23 @@ pub fn merchant_write(
                 if session.csrf_matches(&keys, csrf.as_deref()) {
                     Ok(session)
                 } else {
-                    Err(warp::reject::custom(csrf_refused()))
+                    Err(warp::reject::custom(csrf_refused(csrf.is_some())))
                 }
             }
         })
 }
 
-/// The answer to a write without the session's `X-CSRF-Token` (merchant and admin alike).
-pub fn csrf_refused() -> ApiError {
+/// The answer to a write without the session's `X-CSRF-Token` (merchant and admin alike):
+/// `sent` says whether a token came at all, so the message says "missing" or "wrong".
+pub fn csrf_refused(sent: bool) -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "csrf",
-        "This request is missing its security token. Reload the page and try again.",
+        if sent {
+            "This request's security token is wrong (it belongs to another or an earlier sign-in). Reload the page and try again."
+        } else {
+            "This request is missing its security token. Reload the page and try again."
+        },
     )
 }
 

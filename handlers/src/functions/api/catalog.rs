@@ -72,6 +72,10 @@ pub(crate) struct ImportOptions {
     mapping: Option<String>,
     #[serde(default)]
     create_missing_categories: bool,
+    /// Commit only: `valid_rows` (the default) imports the valid rows and returns the rejected
+    /// ones; `all_or_nothing` imports nothing when any row is wrong.
+    #[param(inline)]
+    mode: Option<csv_import::ImportMode>,
 }
 
 enum Op {
@@ -106,7 +110,7 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
         end()
             .and(warp::get())
             .and(read())
-            .and(warp::query::<ItemFilter>())
+            .and(crate::http::query::<ItemFilter>())
             .map(Op::List)
             .or(end()
                 .and(warp::post())
@@ -155,13 +159,13 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
         warp::path!("preview")
             .and(warp::post())
             .and(write())
-            .and(warp::query::<ImportOptions>())
+            .and(crate::http::query::<ImportOptions>())
             .and(capped_body(csv_import::MAX_FILE_BYTES))
             .map(Op::Preview)
             .or(warp::path!("commit")
                 .and(warp::post())
                 .and(write())
-                .and(warp::query::<ImportOptions>())
+                .and(crate::http::query::<ImportOptions>())
                 .and(capped_body(csv_import::MAX_FILE_BYTES))
                 .map(Op::Commit))
             .unify(),
@@ -254,6 +258,7 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
     match op {
         Op::List(s, filter) => in_shop(&app, s.tenant, |tx| {
             Box::pin(async move {
+                crate::http::check_per_page(filter.per_page, catalog::MAX_PER_PAGE)?;
                 catalog::list_items(tx, &filter)
                     .await
                     .map_err(catalog_error)
@@ -377,17 +382,35 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
             let parsed = parse_upload(&body, &options)?;
             let t = s.tenant;
             let create = options.create_missing_categories;
+            let mode = options.mode.unwrap_or_default();
             let out = in_shop(&app, t, |tx| {
                 Box::pin(async move {
-                    csv_import::commit(tx, t, &parsed, create, index)
+                    let row_problems = || {
+                        parsed
+                            .errors
+                            .iter()
+                            .map(|e| shared::profile::Problem {
+                                field: match &e.column {
+                                    Some(c) => format!("row {} {c}", e.row),
+                                    None => format!("row {}", e.row),
+                                },
+                                message: e.reason.clone(),
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                    csv_import::commit(tx, t, &parsed, create, mode, index)
                         .await
                         .map_err(|e| match e {
                             csv_import::CommitError::Database(db) => super::shop::internal(db),
-                            other => ApiError::new(
-                                StatusCode::UNPROCESSABLE_ENTITY,
-                                "not_imported",
-                                other.to_string(),
-                            ),
+                            csv_import::CommitError::HasErrors(_) => ApiError {
+                                code: "not_imported",
+                                message: e.to_string(),
+                                ..ApiError::invalid_all(row_problems())
+                            },
+                            other => ApiError {
+                                code: "not_imported",
+                                ..ApiError::invalid("category", other.to_string())
+                            },
                         })
                 })
             })
@@ -404,6 +427,8 @@ fn parse_upload(body: &[u8], options: &ImportOptions) -> Result<csv_import::Pars
         })?,
         None => HashMap::new(),
     };
-    csv_import::parse(body, &overrides)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_file", e.to_string()))
+    csv_import::parse(body, &overrides).map_err(|e| ApiError {
+        code: "bad_file",
+        ..ApiError::invalid("file", e.to_string())
+    })
 }

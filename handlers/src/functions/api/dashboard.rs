@@ -22,7 +22,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(answer_here(
             warp::get()
                 .and(merchant(app.clone()))
-                .and(warp::query::<RangeQuery>())
+                .and(crate::http::query::<RangeQuery>())
                 .then(move |s: MerchantSession, q: RangeQuery| {
                     let app = app.clone();
                     async move {

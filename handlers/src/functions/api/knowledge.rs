@@ -99,7 +99,7 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
     let search = end()
         .and(warp::get())
         .and(read())
-        .and(warp::query::<SearchParams>())
+        .and(crate::http::query::<SearchParams>())
         .map(Op::Search);
 
     let handle = move |op: Op| {
@@ -227,7 +227,7 @@ async fn read_form(content_type: Option<&str>, body: bytes::Bytes) -> Result<Upl
                         "The title is too long; keep it under 200 characters.".into(),
                     )));
                 }
-                title = Some(String::from_utf8_lossy(&bytes).into_owned());
+                title = Some(crate::http::read_text(&bytes, "title")?.to_owned());
             }
             _ => {}
         }

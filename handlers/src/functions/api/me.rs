@@ -167,13 +167,9 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
                         if app.settings.environment != Environment::Local {
                             return Err(sign_in_error(SignInError::LocalSignInRefused));
                         }
-                        let req: LocalSignIn = serde_json::from_slice(&body).map_err(|e| {
-                            ApiError::bad_request(format!(
-                                "Expected JSON like {{\"handle\": \"my_shop\"}}: {e}"
-                            ))
-                        })?;
-                        let handle =
-                            InstagramHandle::parse(&req.handle).map_err(ApiError::bad_request)?;
+                        let req: LocalSignIn = crate::http::read_json(&body)?;
+                        let handle = InstagramHandle::parse(&req.handle)
+                            .map_err(|m| ApiError::invalid("handle", m))?;
                         let signed_in =
                             local_sign_in(&app, &handle).await.map_err(sign_in_error)?;
                         // Local development: a local shop is licensed when this server holds

@@ -906,7 +906,15 @@ impl Endpoint {
             ),
         };
         let error = schema_of::<ErrorBody>(schemas);
-        let error_content = || ContentBuilder::new().schema(Some(error.clone())).build();
+        // A page (text/html) answers its errors as a page too.
+        let error_type = match self.answer {
+            Answer::Raw("text/html") => "text/html",
+            _ => "application/json",
+        };
+        let error_content = || match error_type {
+            "text/html" => text(),
+            _ => ContentBuilder::new().schema(Some(error.clone())).build(),
+        };
         if matches!(self.body, Body::Json { .. }) {
             let invalid = schema_of::<InvalidAnswer>(schemas);
             op = op.response(
@@ -923,13 +931,13 @@ impl Endpoint {
             "4XX",
             ResponseBuilder::new()
                 .description("Refused: `{error, message}`")
-                .content("application/json", error_content()),
+                .content(error_type, error_content()),
         );
         op = op.response(
             "5XX",
             ResponseBuilder::new()
                 .description("Failed on our side: `{error, message}`")
-                .content("application/json", error_content()),
+                .content(error_type, error_content()),
         );
         match self.access {
             Access::Public => {}

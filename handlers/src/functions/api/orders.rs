@@ -113,12 +113,12 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
     let orders = end()
         .and(warp::get())
         .and(read())
-        .and(warp::query::<OrderFilter>())
+        .and(crate::http::query::<OrderFilter>())
         .map(|s, f| (None, Op::List(s, f)))
         .or(warp::path!("export.csv")
             .and(warp::get())
             .and(read())
-            .and(warp::query::<OrderFilter>())
+            .and(crate::http::query::<OrderFilter>())
             .map(|s, f| (None, Op::Export(s, f))))
         .unify()
         .or(one_and_its_status(read(), write(), Op::Get, Op::SetStatus))
@@ -126,7 +126,7 @@ pub fn routes(app: App) -> BoxedFilter<(Resp,)> {
     let returns = end()
         .and(warp::get())
         .and(read())
-        .and(warp::query::<ReturnFilter>())
+        .and(crate::http::query::<ReturnFilter>())
         .map(|s, f| (None, Op::Returns(s, f)))
         .or(one_and_its_status(
             read(),
@@ -180,7 +180,10 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
     let id = || id_of(id.as_deref().unwrap_or(""));
     match op {
         Op::List(s, f) => in_shop(&app, s.tenant, |tx| {
-            Box::pin(async move { orders::list(tx, &f).await.map_err(order_error) })
+            Box::pin(async move {
+                crate::http::check_per_page(f.per_page, orders::MAX_PER_PAGE)?;
+                orders::list(tx, &f).await.map_err(order_error)
+            })
         })
         .await
         .map(|p| json(&p)),
@@ -195,7 +198,7 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
         Op::SetStatus(s, change) => {
             let id = id()?;
             let to = OrderStatus::parse(&change.status)
-                .ok_or_else(|| ApiError::bad_request(format!("{:?} is not an order status; use confirmed, shipped, delivered, cancelled or returned", change.status)))?;
+                .ok_or_else(|| ApiError::invalid("status", format!("{:?} is not an order status; use confirmed, shipped, delivered, cancelled or returned", change.status)))?;
             let t = s.tenant;
             in_shop(&app, t, |tx| {
                 Box::pin(async move {
@@ -260,10 +263,13 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
         Op::SetReturnStatus(s, change) => {
             let id = id()?;
             let to = ReturnStatus::parse(&change.status).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "{:?} is not a return status; use approved, rejected, received or refunded",
-                    change.status
-                ))
+                ApiError::invalid(
+                    "status",
+                    format!(
+                        "{:?} is not a return status; use approved, rejected, received or refunded",
+                        change.status
+                    ),
+                )
             })?;
             in_shop(&app, s.tenant, |tx| {
                 Box::pin(async move {
@@ -294,9 +300,17 @@ async fn run(app: App, id: Option<String>, op: Op) -> Result<Resp, ApiError> {
                         &SecretString::from(input.secret),
                         input.enabled,
                         allow_http,
+                        false,
                     )
                     .await
-                    .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
+                    .map_err(|m| {
+                        let field = if m.contains("secret") {
+                            "secret"
+                        } else {
+                            "url"
+                        };
+                        ApiError::invalid(field, m)
+                    })?;
                     delivery_hooks::get_config(tx).await.map_err(internal)
                 })
             })

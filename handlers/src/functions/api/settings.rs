@@ -82,11 +82,7 @@ async fn run(app: App, op: Op) -> Result<Resp, ApiError> {
             let draft = if body.iter().all(u8::is_ascii_whitespace) {
                 None
             } else {
-                let change: ModelSettingsChange = serde_json::from_slice(&body).map_err(|e| {
-                    ApiError::bad_request(format!(
-                        "Expected nothing, or JSON like {{\"api_key\": \"…\", \"base_url\": \"…\", \"model\": \"…\"}}: {e}"
-                    ))
-                })?;
+                let change: ModelSettingsChange = crate::http::read_json(&body)?;
                 match model_settings::check(change, allow_private(&app)) {
                     Ok(c) => Some(c),
                     Err(problems) => return Ok(invalid(problems)),

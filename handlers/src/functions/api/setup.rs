@@ -3,7 +3,7 @@
 
 use super::auth::{merchant, merchant_write};
 use super::shop::{in_shop, internal, invalid};
-use crate::http::{answer_here, capped_body, ApiError};
+use crate::http::{answer_here, capped_body, read_json, read_json_value, read_text, ApiError};
 use serde::Deserialize;
 use serde_json::json;
 use shared::app::App;
@@ -122,19 +122,22 @@ async fn run(app: App, op: Op) -> Result<Resp, ApiError> {
             .map(|v| warp::reply::json(&v).into_response())
         }
         Op::PutProfile(s, content_type, body) => {
-            let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("The profile must be UTF-8 text."))?;
             let is_yaml = content_type.as_deref().is_some_and(|c| c.contains("yaml"));
+            let text = read_text(&body, "profile")?.to_owned();
+            // A YAML document's cost grows with its nesting: bounded before parsing
+            // (profile::from_yaml) and parsed off the async workers, so a hostile one cannot
+            // hold up other requests.
             let parsed = if is_yaml {
-                profile::from_yaml(text)
+                let yaml = text.clone();
+                tokio::task::spawn_blocking(move || profile::from_yaml(&yaml)).await.map_err(internal)?
             } else {
-                let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("The profile is not valid JSON: {e}")))?;
-                profile::from_json(v)
+                profile::from_json(read_json_value(text.as_bytes())?)
             };
             let p = match parsed {
                 Ok(p) => p,
                 Err(e) => return Ok(invalid(e.problems)),
             };
-            let yaml = if is_yaml { text.to_owned() } else { profile::to_yaml(&p) };
+            let yaml = if is_yaml { text } else { profile::to_yaml(&p) };
             let data = serde_json::to_value(&p).expect("profile serialises");
             let t = s.tenant;
             in_shop(&app, t, |tx| {
@@ -161,7 +164,7 @@ async fn run(app: App, op: Op) -> Result<Resp, ApiError> {
         .await
         .map(|v| warp::reply::json(&v).into_response()),
         Op::PutInstructions(s, body) => {
-            let i: Instructions = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("Expected {{\"instructions\": \"…\"}}: {e}")))?;
+            let i: Instructions = read_json(&body)?;
             if i.instructions.chars().count() > rules::MAX_INSTRUCTIONS_CHARS {
                 return Ok(invalid(vec![Problem { field: "instructions".into(), message: format!("is longer than {} characters", rules::MAX_INSTRUCTIONS_CHARS) }]));
             }
@@ -191,7 +194,7 @@ async fn run(app: App, op: Op) -> Result<Resp, ApiError> {
         .await
         .map(|v| warp::reply::json(&v).into_response()),
         Op::PutRules(s, body) => {
-            let r: BusinessRules = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("The rules are not valid: {e}")))?;
+            let r: BusinessRules = read_json(&body)?;
             let r = match rules::validate(r) {
                 Ok(r) => r,
                 Err(problems) => return Ok(invalid(problems)),

@@ -1,7 +1,7 @@
 //! Plumbing for the merchant API: a tenant transaction per request, JSON bodies with caps and
 //! readable errors, and domain errors turned into HTTP answers.
 
-use crate::http::{capped_body, ApiError};
+use crate::http::{capped_body, read_json, ApiError};
 use deadpool_postgres::Transaction;
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -33,7 +33,7 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
 
 pub fn catalog_error(e: CatalogError) -> ApiError {
     match e {
-        CatalogError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+        CatalogError::Invalid { field, message } => ApiError::invalid(field, message),
         CatalogError::NotFound => ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -44,32 +44,17 @@ pub fn catalog_error(e: CatalogError) -> ApiError {
     }
 }
 
-/// A JSON body of at most `limit` bytes, read into `T`; malformed input is a 400 that says
-/// what was wrong.
+/// A JSON object body of at most `limit` bytes, read into `T` by [`read_json`] (400 when it
+/// cannot be read, 422 naming a field with a NUL character).
 pub fn json_body<T: DeserializeOwned + Send>(
     limit: usize,
 ) -> impl Filter<Extract = (T,), Error = Rejection> + Clone {
     capped_body(limit).and_then(|bytes: bytes::Bytes| async move {
-        serde_json::from_slice::<T>(&bytes).map_err(|e| {
-            warp::reject::custom(ApiError::bad_request(format!(
-                "The request body is not valid: {e}"
-            )))
-        })
+        read_json::<T>(&bytes).map_err(warp::reject::custom)
     })
 }
 
 /// 422 naming each field that is wrong: `{"error":"invalid","message":…,"problems":[…]}`.
 pub fn invalid(problems: Vec<Problem>) -> warp::reply::Response {
-    let message = problems
-        .iter()
-        .map(|p| format!("{}: {}", p.field, p.message))
-        .collect::<Vec<_>>()
-        .join("; ");
-    warp::reply::with_status(
-        warp::reply::json(
-            &serde_json::json!({ "error": "invalid", "message": message, "problems": problems }),
-        ),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .into_response()
+    ApiError::invalid_all(problems).into_response()
 }

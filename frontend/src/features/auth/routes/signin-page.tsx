@@ -1,4 +1,5 @@
-// The sign-in page: Instagram sign-in, the OAuth error view (/signin?error=&message=), and the
+// The sign-in page: Instagram sign-in, the OAuth error view (/signin?error=<code>, shown in our own
+// words for each known code: never text from the address), and the
 // local sign-in when the server offers it. Signed-in merchants never stay here.
 import { Alert, Box, Button, Center, Flex, Heading, Separator, Stack, Text } from '@chakra-ui/react';
 import { useEffect } from 'react';
@@ -20,8 +21,9 @@ export function SignInPage() {
   const me = useMe();
   const options = useAuthOptions();
   const next = params.get('next');
-  const oauthError = params.get('error');
-  const oauthMessage = params.get('message');
+  // Only a code of ours is shown (never free text someone put in the link).
+  const rawError = params.get('error');
+  const oauthError = rawError && (/^[a-z_]{1,32}$/.test(rawError) ? rawError : 'unknown');
 
   const goOn = () => {
     void landingPath(next).then((path) => navigate(path, { replace: true }));
@@ -57,7 +59,9 @@ export function SignInPage() {
                 <Alert.Content>
                   <Alert.Title>{t('oauthError.title')}</Alert.Title>
                   <Alert.Description>
-                    {oauthMessage || t('oauthError.generic', { code: oauthError })}
+                    {t(`oauthError.codes.${oauthError}`, {
+                      defaultValue: t('oauthError.generic', { code: oauthError }),
+                    })}
                   </Alert.Description>
                 </Alert.Content>
               </Alert.Root>

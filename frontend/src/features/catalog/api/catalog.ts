@@ -66,6 +66,8 @@ export function useDeleteItems() {
 }
 
 type ImportOptions = { file: File; mapping?: string; createMissingCategories: boolean };
+/** What commit does with rows that have problems: import the rest (and list them), or nothing. */
+export type ImportMode = 'valid_rows' | 'all_or_nothing';
 
 /** The file is sent as it is (its bytes, not re-encoded), as text/csv. */
 const csvBody = (file: File) => ({
@@ -91,9 +93,9 @@ export function useCommitImport() {
   const qc = useQueryClient();
   return useMutation({
     meta: { quiet: true },
-    mutationFn: async ({ file, mapping, createMissingCategories }: ImportOptions) => {
+    mutationFn: async ({ file, mapping, createMissingCategories, mode }: ImportOptions & { mode: ImportMode }) => {
       const { data } = await client.POST('/api/v1/catalog/import/commit', {
-        params: { query: { mapping, create_missing_categories: createMissingCategories } },
+        params: { query: { mapping, create_missing_categories: createMissingCategories, mode } },
         ...csvBody(file),
       });
       return data!;

@@ -1,6 +1,8 @@
 // CSV import: drop a file → the API's preview (per-row errors, the detected column mapping,
-// what will be created/updated) → change the mapping if needed → commit. The same flow is
-// used by the catalog tab and by the onboarding wizard.
+// what will be created/updated) → change the mapping if needed → commit. When rows have
+// problems the merchant chooses: import the valid rows (the rejected ones come back as a CSV
+// to fix), or nothing until the file is fixed. The same flow is used by the catalog tab and
+// by the onboarding wizard.
 import {
   Alert,
   Badge,
@@ -10,6 +12,7 @@ import {
   Flex,
   Heading,
   NativeSelect,
+  RadioGroup,
   Stack,
   Table,
   Text,
@@ -25,6 +28,7 @@ import {
   useCommitImport,
   usePreviewImport,
   type CommitReport,
+  type ImportMode,
   type ImportPreview,
 } from '@/features/catalog/api/catalog';
 import {
@@ -48,6 +52,7 @@ export function CsvImport({ onCommitted }: { onCommitted?: (report: CommitReport
   const [detected, setDetected] = useState<DetectedColumn[] | null>(null);
   const [mapping, setMapping] = useState<ColumnMapping | null>(null);
   const [createMissing, setCreateMissing] = useState(true);
+  const [mode, setMode] = useState<ImportMode>('valid_rows');
   const [preview, setPreview] = useState<ImportPreview | null>(null);
   const [report, setReport] = useState<CommitReport | null>(null);
   const [rejected, setRejected] = useState<string | null>(null);
@@ -99,7 +104,7 @@ export function CsvImport({ onCommitted }: { onCommitted?: (report: CommitReport
   const commit = () => {
     if (!file) return;
     committing.mutate(
-      { file, mapping: mappingParam(mapping, detected), createMissingCategories: createMissing },
+      { file, mapping: mappingParam(mapping, detected), createMissingCategories: createMissing, mode },
       {
         onSuccess: (answer) => {
           setReport(answer);
@@ -114,7 +119,18 @@ export function CsvImport({ onCommitted }: { onCommitted?: (report: CommitReport
   };
 
   const missing = mapping ? missingFields(mapping) : [];
-  const blocked = !preview || preview.errors.length > 0 || preview.valid_rows === 0 || missing.length > 0;
+  const hasErrors = (preview?.errors.length ?? 0) > 0;
+  const blocked =
+    !preview || preview.valid_rows === 0 || missing.length > 0 || (hasErrors && mode === 'all_or_nothing');
+
+  const downloadRejected = (csv: string) => {
+    const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'rejected-rows.csv';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 0);
+  };
 
   return (
     <Stack gap="5">
@@ -142,6 +158,25 @@ export function CsvImport({ onCommitted }: { onCommitted?: (report: CommitReport
           <Alert.Content>
             <Alert.Title>{t('import.done')}</Alert.Title>
             <Alert.Description>{t('import.report', report)}</Alert.Description>
+          </Alert.Content>
+        </Alert.Root>
+      )}
+      {report && report.rejected.length > 0 && (
+        <Alert.Root status="warning" data-testid="csv-rejected">
+          <Alert.Indicator />
+          <Alert.Content gap="2">
+            <Alert.Description>
+              {t('import.rejectedCount', {
+                n: formatNumber(new Set(report.rejected.map((r) => r.row)).size, language),
+              })}
+            </Alert.Description>
+            {report.rejected_csv && (
+              <Box>
+                <Button size="sm" variant="outline" onClick={() => downloadRejected(report.rejected_csv!)}>
+                  {t('import.downloadRejected')}
+                </Button>
+              </Box>
+            )}
           </Alert.Content>
         </Alert.Root>
       )}
@@ -282,11 +317,36 @@ export function CsvImport({ onCommitted }: { onCommitted?: (report: CommitReport
           )}
 
           {committing.isError && <ErrorAlert error={committing.error} title={t('import.commitFailed')} />}
+          {hasErrors && preview.valid_rows > 0 && (
+            <RadioGroup.Root
+              value={mode}
+              onValueChange={(e) => e.value && setMode(e.value as ImportMode)}
+              aria-labelledby="csv-mode-question"
+            >
+              <Text id="csv-mode-question" fontWeight="medium" mb="2">
+                {t('import.modeQuestion')}
+              </Text>
+              <Stack gap="2">
+                <RadioGroup.Item value="valid_rows">
+                  <RadioGroup.ItemHiddenInput />
+                  <RadioGroup.ItemIndicator />
+                  <RadioGroup.ItemText>
+                    {t('import.modeValidRows', { n: formatNumber(preview.valid_rows, language) })}
+                  </RadioGroup.ItemText>
+                </RadioGroup.Item>
+                <RadioGroup.Item value="all_or_nothing">
+                  <RadioGroup.ItemHiddenInput />
+                  <RadioGroup.ItemIndicator />
+                  <RadioGroup.ItemText>{t('import.modeAllOrNothing')}</RadioGroup.ItemText>
+                </RadioGroup.Item>
+              </Stack>
+            </RadioGroup.Root>
+          )}
           <Stack gap="2" align="flex-start">
             <Button colorPalette="blue" onClick={commit} loading={committing.isPending} disabled={blocked || previewing.isPending}>
               {t('import.commit', { n: formatNumber(preview.valid_rows, language) })}
             </Button>
-            {preview.errors.length > 0 && (
+            {hasErrors && (mode === 'all_or_nothing' || preview.valid_rows === 0) && (
               <Text textStyle="sm" color="fg.muted">
                 {t('import.allOrNothing')}
               </Text>

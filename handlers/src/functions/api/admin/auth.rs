@@ -45,7 +45,9 @@ pub fn admin_write(app: App) -> impl Filter<Extract = (AdminSession,), Error = R
                 if s.csrf_matches(&keys, csrf.as_deref()) {
                     Ok(s)
                 } else {
-                    Err(warp::reject::custom(super::super::auth::csrf_refused()))
+                    Err(warp::reject::custom(super::super::auth::csrf_refused(
+                        csrf.is_some(),
+                    )))
                 }
             }
         })
@@ -95,38 +97,62 @@ fn client_of(forwarded: Option<String>, remote: Option<std::net::SocketAddr>) ->
 
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let a = app.clone();
-    let sign_in = warp::path!("api" / "admin" / "auth" / "sign-in").and(warp::post()).and(answer_here(
-        warp::any()
-            .and(warp::header::optional::<String>("x-forwarded-for"))
-            .and(warp::addr::remote())
-            .and(capped_body(4 * 1024))
-            .then(move |fwd: Option<String>, remote, body: bytes::Bytes| {
-                let app = a.clone();
-                async move {
-                    let result = async {
-                        let req: SignIn = serde_json::from_slice(&body).map_err(|e| {
-                            ApiError::bad_request(format!(
-                                "Expected JSON like {{\"email\": \"owner@example.com\", \"password\": \"…\"}}: {e}"
-                            ))
-                        })?;
-                        let client = client_of(fwd, remote);
-                        let s = admin::sign_in(&app.db, &app.keys, &req.email, &req.password, &client, app.settings.admin_session_ttl_hours)
+    let sign_in = warp::path!("api" / "admin" / "auth" / "sign-in")
+        .and(warp::post())
+        .and(answer_here(
+            warp::any()
+                .and(warp::header::optional::<String>("x-forwarded-for"))
+                .and(warp::addr::remote())
+                .and(capped_body(4 * 1024))
+                .then(move |fwd: Option<String>, remote, body: bytes::Bytes| {
+                    let app = a.clone();
+                    async move {
+                        let result = async {
+                            let req: SignIn = crate::http::read_json(&body)?;
+                            let client = client_of(fwd, remote);
+                            let s = admin::sign_in(
+                                &app.db,
+                                &app.keys,
+                                &req.email,
+                                &req.password,
+                                &client,
+                                app.settings.admin_session_ttl_hours,
+                            )
                             .await
                             .map_err(|e| match e {
-                                AdminError::WrongCredentials => ApiError::new(StatusCode::UNAUTHORIZED, "wrong_credentials", "Wrong e-mail or password."),
-                                e @ AdminError::Locked(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked", format!("{}.", capitalise(&e.to_string()))),
-                                e @ AdminError::RateLimited(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("{}.", capitalise(&e.to_string()))),
+                                AdminError::WrongCredentials => ApiError::new(
+                                    StatusCode::UNAUTHORIZED,
+                                    "wrong_credentials",
+                                    "Wrong e-mail or password.",
+                                ),
+                                e @ AdminError::Locked(_) => ApiError::new(
+                                    StatusCode::TOO_MANY_REQUESTS,
+                                    "locked",
+                                    format!("{}.", capitalise(&e.to_string())),
+                                ),
+                                e @ AdminError::RateLimited(_) => ApiError::new(
+                                    StatusCode::TOO_MANY_REQUESTS,
+                                    "rate_limited",
+                                    format!("{}.", capitalise(&e.to_string())),
+                                ),
                                 other => internal(other),
                             })?;
-                        let max_age = (s.expires_at - chrono::Utc::now()).num_seconds();
-                        let body = me_of(&app, &s.admin);
-                        Ok::<_, ApiError>(warp::reply::with_header(warp::reply::json(&body), "set-cookie", cookie(&app, &s.token, max_age)).into_response())
+                            let max_age = (s.expires_at - chrono::Utc::now()).num_seconds();
+                            let body = me_of(&app, &s.admin);
+                            Ok::<_, ApiError>(
+                                warp::reply::with_header(
+                                    warp::reply::json(&body),
+                                    "set-cookie",
+                                    cookie(&app, &s.token, max_age),
+                                )
+                                .into_response(),
+                            )
+                        }
+                        .await;
+                        result.unwrap_or_else(|e| e.into_response())
                     }
-                    .await;
-                    result.unwrap_or_else(|e| e.into_response())
-                }
-            }),
-    ));
+                }),
+        ));
 
     let a = app.clone();
     let sign_out = warp::path!("api" / "admin" / "auth" / "sign-out")

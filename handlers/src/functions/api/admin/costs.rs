@@ -247,7 +247,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(warp::get())
         .and(shielded(
             admin(app.clone())
-                .and(warp::query::<RangeQuery>())
+                .and(crate::http::query::<RangeQuery>())
                 .map(|s, q| (s, q)),
         ))
         .then(

@@ -316,7 +316,7 @@ async fn conversations(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE c.tenant_id = $1
                       ORDER BY c.last_message_at DESC NULLS LAST, c.id LIMIT $2 OFFSET $3"
             ),
-            &[&tenant, &PER_PAGE, &((page - 1) * PER_PAGE)],
+            &[&tenant, &PER_PAGE, &(page - 1).saturating_mul(PER_PAGE)],
         )
         .await
         .map_err(internal)?;
@@ -379,7 +379,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(warp::get())
         .and(shielded(
             admin(app.clone())
-                .and(warp::query::<TileQuery>())
+                .and(crate::http::query::<TileQuery>())
                 .map(|s, q| (s, q)),
         ))
         .then(
@@ -437,7 +437,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(warp::get())
         .and(shielded(
             admin(app.clone())
-                .and(warp::query::<PageQuery>())
+                .and(crate::http::query::<PageQuery>())
                 .map(|s, q| (s, q)),
         ))
         .then(
