@@ -1567,6 +1567,16 @@ async fn alerts_and_handoff_reasons_are_message_keys() {
     let body: Value = serde_json::from_slice(r.body()).unwrap();
     let keys: Vec<&str> = body["alerts"].as_array().unwrap().iter().map(|a| a["message_key"].as_str().unwrap()).collect();
     assert!(keys.contains(&"ai_unavailable") && keys.contains(&"handoff"), "{body}");
+    // … and the inbox gives the conversation's handoff reason as the same key.
+    let r = warp::test::request()
+        .path("/api/v1/conversations")
+        .header("cookie", format!("igshop_session={}", session.token))
+        .reply(&a.ta.service)
+        .await;
+    let body: Value = serde_json::from_slice(r.body()).unwrap();
+    let conv = &body["conversations"][0];
+    assert_eq!(conv["handoff_reason_key"], "ai_failed", "{body}");
+    assert_eq!(conv["handoff_reason_params"]["cause"], "model_busy", "{body}");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 use super::{
     cursor, detail_from_row, ConversationError, ConversationSummary, Mode, State, ACTIVITY, COLUMNS,
+    COLUMN_COUNT,
 };
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -160,7 +161,7 @@ pub async fn list(
     };
     let conversations = rows
         .iter()
-        .map(|r| detail_from_row(r, r.get(17)).into())
+        .map(|r| detail_from_row(r, r.get(COLUMN_COUNT)).into())
         .collect();
     Ok(ConversationPage {
         conversations,
@@ -251,11 +252,11 @@ pub async fn changes(
         )
         .await?;
     let now: DateTime<Utc> = match rows.first() {
-        Some(r) => r.get(17),
+        Some(r) => r.get(COLUMN_COUNT),
         None => tx.query_one("SELECT now()", &[]).await?.get(0),
     };
     let cursor = if rows.len() as i64 == CHANGES_LIMIT {
-        encode_since(rows.last().map(|r| r.get(18)).unwrap_or(now))
+        encode_since(rows.last().map(|r| r.get(COLUMN_COUNT + 1)).unwrap_or(now))
     } else {
         encode_since(now)
     };

@@ -183,9 +183,16 @@ pub struct ConversationSummary {
     pub mode: Mode,
     /// The AI handed over and no person has answered yet.
     pub needs_human: bool,
-    /// Why the AI is paused (set while the mode is human).
+    /// Why the AI is paused (set while the mode is human), in English.
     #[schema(required = true)]
     pub handoff_reason: Option<String>,
+    /// The same reason as a message key (`reason.<key>` in the web app's alerts texts) when
+    /// the AI handed over, so the merchant reads it in their language.
+    #[schema(required = true)]
+    pub handoff_reason_key: Option<String>,
+    /// The key's parameters (e.g. `cause` for a model failure).
+    #[schema(value_type = Object)]
+    pub handoff_reason_params: serde_json::Value,
     pub state: State,
     pub unread_count: i32,
     #[schema(required = true)]
@@ -206,6 +213,10 @@ pub struct ConversationDetail {
     pub needs_human: bool,
     #[schema(required = true)]
     pub handoff_reason: Option<String>,
+    #[schema(required = true)]
+    pub handoff_reason_key: Option<String>,
+    #[schema(value_type = Object)]
+    pub handoff_reason_params: serde_json::Value,
     pub state: State,
     pub unread_count: i32,
     #[schema(required = true)]
@@ -272,7 +283,10 @@ pub(crate) const COLUMNS: &str = "c.id, c.customer_ig_id, c.customer_username, c
     (SELECT m.author FROM messages m WHERE m.conversation_id = c.id ORDER BY m.sent_at DESC, m.id DESC LIMIT 1),
     (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.sent_at DESC, m.id DESC LIMIT 1),
     c.customer_phone, c.customer_city, c.customer_address,
-    coalesce(c.last_message_at, c.created_at)";
+    coalesce(c.last_message_at, c.created_at), c.mode_reason_key, c.mode_reason_params";
+
+/// How many columns [`COLUMNS`] has: a query's own columns after it start at this index.
+pub(crate) const COLUMN_COUNT: usize = 19;
 
 /// The sort key of a conversation in the inbox (column 16 of [`COLUMNS`]).
 pub(crate) const ACTIVITY: &str = "coalesce(c.last_message_at, c.created_at)";
@@ -294,6 +308,12 @@ pub(crate) fn detail_from_row(r: &tokio_postgres::Row, now: DateTime<Utc>) -> Co
         mode,
         needs_human: r.get(5),
         handoff_reason: if mode == Mode::Human { r.get(6) } else { None },
+        handoff_reason_key: if mode == Mode::Human { r.get(17) } else { None },
+        handoff_reason_params: if mode == Mode::Human {
+            r.get(18)
+        } else {
+            serde_json::Value::Object(Default::default())
+        },
         state: if r.get(7) { State::Closed } else { State::Open },
         unread_count: r.get(8),
         last_message_at: r.get(9),
@@ -318,6 +338,8 @@ impl From<ConversationDetail> for ConversationSummary {
             mode: d.mode,
             needs_human: d.needs_human,
             handoff_reason: d.handoff_reason,
+            handoff_reason_key: d.handoff_reason_key,
+            handoff_reason_params: d.handoff_reason_params,
             state: d.state,
             unread_count: d.unread_count,
             last_message_at: d.last_message_at,
@@ -350,7 +372,7 @@ pub async fn detail(
         )
         .await?
         .ok_or(ConversationError::NotFound)?;
-    Ok(detail_from_row(&row, row.get(17)))
+    Ok(detail_from_row(&row, row.get(COLUMN_COUNT)))
 }
 
 pub async fn summary(

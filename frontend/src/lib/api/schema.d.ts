@@ -1413,6 +1413,8 @@ export interface components {
         ConversationDetail: {
             customer: components["schemas"]["CustomerDetails"];
             handoff_reason: string | null;
+            handoff_reason_key: string | null;
+            handoff_reason_params: Record<string, never>;
             /** Format: uuid */
             id: string;
             /** Format: date-time */
@@ -1458,8 +1460,15 @@ export interface components {
         /** @description One conversation as the inbox lists it. */
         ConversationSummary: {
             customer: components["schemas"]["Customer"];
-            /** @description Why the AI is paused (set while the mode is human). */
+            /** @description Why the AI is paused (set while the mode is human), in English. */
             handoff_reason: string | null;
+            /**
+             * @description The same reason as a message key (`reason.<key>` in the web app's alerts texts) when
+             *     the AI handed over, so the merchant reads it in their language.
+             */
+            handoff_reason_key: string | null;
+            /** @description The key's parameters (e.g. `cause` for a model failure). */
+            handoff_reason_params: Record<string, never>;
             /** Format: uuid */
             id: string;
             /** Format: date-time */

@@ -8,6 +8,7 @@ import { LoadingSkeleton } from '@/components/loading-skeleton';
 import { Link } from 'react-router';
 import { paths } from '@/config/paths';
 import { type AlertItem, useMarkAlertRead, useOpenAlerts } from '@/features/alerts/api/alerts';
+import { asParams, reasonText } from '@/lib/reason-text';
 
 /** Where the merchant fixes what an alert is about. */
 function fixFor(kind: string): { href: string; label: string } | null {
@@ -16,16 +17,6 @@ function fixFor(kind: string): { href: string; label: string } | null {
   if (kind === 'ai_unavailable') return { href: `${paths.settings.getHref()}#model`, label: 'fix.model' };
   if (kind === 'delivery_hook_failed') return { href: `${paths.settings.getHref()}#delivery-hook`, label: 'fix.hook' };
   return null;
-}
-
-type Params = Record<string, unknown>;
-const asParams = (v: unknown): Params => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Params) : {});
-
-/** A reason key (handoff, model failure) in the merchant's language, nested keys included. */
-function reasonText(t: TFunction<'alerts'>, key: unknown, params: Params): string {
-  if (typeof key !== 'string') return '';
-  const cause = typeof params.cause === 'string' ? reasonText(t, params.cause, {}) : undefined;
-  return t(`reason.${key}`, { ...params, ...(cause ? { cause } : {}), defaultValue: '' }) as string;
 }
 
 /** The alert's words: its message key in the merchant's language, else the server's English. */

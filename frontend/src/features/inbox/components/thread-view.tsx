@@ -19,6 +19,7 @@ import { ReplyBox } from '@/features/inbox/components/reply-box';
 import { ThreadEventView } from '@/features/inbox/components/thread-event';
 import { errorMessage, isApiError } from '@/lib/api-client';
 import { useDirection } from '@/lib/i18n';
+import { asParams, reasonText } from '@/lib/reason-text';
 
 function Actions({ conversation }: { conversation: ConversationDetail }) {
   const { t } = useTranslation('inbox');
@@ -80,6 +81,7 @@ function mergeEvents(older: ThreadEvent[], latest: ThreadEvent[]): ThreadEvent[]
 
 export function ThreadView({ id, listSearch }: { id: string; listSearch: string }) {
   const { t } = useTranslation('inbox');
+  const { t: tAlerts } = useTranslation('alerts');
   const direction = useDirection();
   const thread = useThread(id);
   const markRead = useMarkRead(id);
@@ -181,8 +183,12 @@ export function ThreadView({ id, listSearch }: { id: string; listSearch: string 
         </Flex>
         <ConversationBadges conversation={detail} />
         {detail.needs_human && detail.handoff_reason && (
-          <Text textStyle="sm" color="orange.fg">
-            {t('thread.handoffReason', { reason: detail.handoff_reason })}
+          <Text textStyle="sm" color="orange.fg" data-testid="handoff-reason">
+            {t('thread.handoffReason', {
+              reason:
+                reasonText(tAlerts, detail.handoff_reason_key, asParams(detail.handoff_reason_params)) ||
+                detail.handoff_reason,
+            })}
           </Text>
         )}
         {thread.isError && <ErrorAlert error={thread.error} />}
