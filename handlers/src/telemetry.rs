@@ -10,7 +10,11 @@ pub fn init() {
     // not an error of the product).
     let filter = EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info"))
-        .add_directive("warp::filters::trace=off".parse().expect("a valid directive"));
+        .add_directive(
+            "warp::filters::trace=off"
+                .parse()
+                .expect("a valid directive"),
+        );
     let pretty = std::env::var("LOG_FORMAT")
         .map(|v| v == "pretty")
         .unwrap_or(false);
@@ -37,8 +41,8 @@ pub fn request_span(info: warp::trace::Info<'_>) -> tracing::Span {
             .filter(|v| !v.trim().is_empty())
             .map(str::to_owned)
     };
-    let invocation_id =
-        header("x-azure-functions-invocationid").unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let invocation_id = header("x-azure-functions-invocationid")
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let trace = shared::trace::Traceparent::from_header_or_new(header("traceparent").as_deref());
     tracing::info_span!(
         "request",

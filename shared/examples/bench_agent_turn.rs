@@ -404,7 +404,12 @@ async fn main() {
             // The cacheable prefix (system prompt, shop block with the inline catalog, tools)
             // before and after an order-sized stock change.
             let prefix_of = |body: &Value| -> String {
-                format!("{}\n{}\n{}", body["messages"][0]["content"].as_str().unwrap_or(""), body["messages"][1]["content"].as_str().unwrap_or(""), body["tools"])
+                format!(
+                    "{}\n{}\n{}",
+                    body["messages"][0]["content"].as_str().unwrap_or(""),
+                    body["messages"][1]["content"].as_str().unwrap_or(""),
+                    body["tools"]
+                )
             };
             let before = prefix_of(seen.lock().unwrap().last().unwrap());
             app.db
@@ -419,7 +424,9 @@ async fn main() {
                 .unwrap();
             let conv = customer_says(&app, tenant, "tok-stock", MESSAGES[0]).await;
             let body = json!({ "kind": "conversation_turn", "tenant_id": tenant, "conversation_id": conv });
-            shared::agent::handle_queue_message(&app, &body, 1).await.unwrap();
+            shared::agent::handle_queue_message(&app, &body, 1)
+                .await
+                .unwrap();
             let after = prefix_of(seen.lock().unwrap().last().unwrap());
             println!(
                 "cacheable prefix at 10 items (system prompt + shop block + tools, o200k_base): {} tokens; byte-identical before and after a stock change: {}",

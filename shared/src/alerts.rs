@@ -58,7 +58,17 @@ pub async fn raise(
     message: &str,
     dedupe_key: Option<&str>,
 ) -> Result<(), tokio_postgres::Error> {
-    insert(client, tenant, kind, severity, message, None, &serde_json::json!({}), dedupe_key).await
+    insert(
+        client,
+        tenant,
+        kind,
+        severity,
+        message,
+        None,
+        &serde_json::json!({}),
+        dedupe_key,
+    )
+    .await
 }
 
 /// Raises an alert the web app words in the merchant's language.
@@ -70,7 +80,17 @@ pub async fn raise_said(
     said: &Said,
     dedupe_key: Option<&str>,
 ) -> Result<(), tokio_postgres::Error> {
-    insert(client, tenant, kind, severity, &said.text, Some(said.key), &said.params, dedupe_key).await
+    insert(
+        client,
+        tenant,
+        kind,
+        severity,
+        &said.text,
+        Some(said.key),
+        &said.params,
+        dedupe_key,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -92,8 +112,14 @@ async fn insert(
         )
         .await?;
     match tenant {
-        Some(t) => tracing::warn!(tenant = %t, kind, severity = severity.as_str(), "alert: {message}"),
-        None => tracing::warn!(kind, severity = severity.as_str(), "platform alert: {message}"),
+        Some(t) => {
+            tracing::warn!(tenant = %t, kind, severity = severity.as_str(), "alert: {message}")
+        }
+        None => tracing::warn!(
+            kind,
+            severity = severity.as_str(),
+            "platform alert: {message}"
+        ),
     }
     Ok(())
 }

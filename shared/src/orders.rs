@@ -453,8 +453,14 @@ pub async fn export(
     );
     // Test-chat orders only when asked for: they are in no export by default.
     let tests = filter.include_tests.unwrap_or(false);
-    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-        vec![&filter.status, &filter.from, &filter.to, &like, &exact, &tests];
+    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
+        &filter.status,
+        &filter.from,
+        &filter.to,
+        &like,
+        &exact,
+        &tests,
+    ];
     let rows = tx.query_raw(sql.as_str(), params).await?;
     futures::pin_mut!(rows);
     while let Some(r) = rows.next().await {

@@ -228,7 +228,9 @@ pub fn zone_for<'a>(rules: &'a BusinessRules, city: &str) -> Option<&'a Delivery
     if wanted.is_empty() {
         return None;
     }
-    let names = |z: &'a DeliveryZone| std::iter::once(z.city.as_str()).chain(z.aliases.iter().map(String::as_str));
+    let names = |z: &'a DeliveryZone| {
+        std::iter::once(z.city.as_str()).chain(z.aliases.iter().map(String::as_str))
+    };
     if let Some(z) = rules
         .delivery_zones
         .iter()
@@ -261,17 +263,29 @@ mod tests {
         assert_eq!(delivery_fee(&rules, "Zarqa"), None);
         // Arabic, English and Arabizi spellings of the same city, and aliases per zone.
         for spelling in ["Amman", "amman", "3amman", "عمّان", "عمان", " AMMAN "] {
-            assert_eq!(zone_for(&rules, spelling).unwrap().city, "عمّان", "{spelling}");
+            assert_eq!(
+                zone_for(&rules, spelling).unwrap().city,
+                "عمّان",
+                "{spelling}"
+            );
         }
         for spelling in ["اربد", "إربد", "irbid", "Irbed"] {
-            assert_eq!(zone_for(&rules, spelling).unwrap().city, "Irbid", "{spelling}");
+            assert_eq!(
+                zone_for(&rules, spelling).unwrap().city,
+                "Irbid",
+                "{spelling}"
+            );
         }
         let zarqa: BusinessRules = serde_json::from_value(serde_json::json!({
             "delivery_zones": [{ "city": "الزرقاء", "fee_jod": "3" }, { "city": "عبدون", "fee_jod": "1", "aliases": ["Abdoun", "abdoun circle"] }]
         }))
         .unwrap();
         for spelling in ["الزرقا", "الزرقاء", "زرقاء", "Zarqa", "el zarqa"] {
-            assert_eq!(zone_for(&zarqa, spelling).unwrap().city, "الزرقاء", "{spelling}");
+            assert_eq!(
+                zone_for(&zarqa, spelling).unwrap().city,
+                "الزرقاء",
+                "{spelling}"
+            );
         }
         assert_eq!(zone_for(&zarqa, "abdoun").unwrap().city, "عبدون");
         assert_eq!(zone_for(&zarqa, "Abdoun Circle").unwrap().city, "عبدون");

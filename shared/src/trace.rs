@@ -52,7 +52,12 @@ impl Traceparent {
 
     /// The same trace with a new parent id: what an outgoing request carries.
     pub fn child(&self) -> Self {
-        Traceparent(format!("00-{}-{}-{}", self.trace_id(), span_id(), &self.0[53..55]))
+        Traceparent(format!(
+            "00-{}-{}-{}",
+            self.trace_id(),
+            span_id(),
+            &self.0[53..55]
+        ))
     }
 }
 
@@ -82,14 +87,19 @@ mod tests {
 
     #[test]
     fn headers_are_checked_and_children_keep_the_trace_id() {
-        let t = Traceparent::parse("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").unwrap();
+        let t =
+            Traceparent::parse("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").unwrap();
         assert_eq!(t.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
         let c = t.child();
         assert_eq!(c.trace_id(), t.trace_id());
         assert_ne!(c, t);
         assert!(Traceparent::parse(c.as_str()).is_some());
-        for bad in ["", "00-abc-def-01", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-                    "00-00000000000000000000000000000000-00f067aa0ba902b7-01"] {
+        for bad in [
+            "",
+            "00-abc-def-01",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        ] {
             assert!(Traceparent::parse(bad).is_none(), "{bad}");
         }
         let g = Traceparent::generate();

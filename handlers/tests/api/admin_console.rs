@@ -2,10 +2,9 @@
 //! refusing anonymous callers and merchant sessions, licences signed on the server (and
 //! read-only without a key), tiles, the audited conversation viewer, costs and budgets.
 
-
+use crate::support::app::{connect_shop, sign_in, test_app, TestApp};
 use handlers::functions::api::openapi;
 use serde_json::{json, Value};
-use crate::support::app::{connect_shop, sign_in, test_app, TestApp};
 
 const PASSWORD: &str = "a long admin password";
 

@@ -1,16 +1,15 @@
 //! The AI agent's turn, end to end: signed webhook → queue → turn (real Postgres, search and
 //! Graph client) against a scripted OpenAI-compatible server and the fake Instagram.
 
-
+use crate::support::app::{connect_shop, test_app, TestApp, IG_SECRET};
+use crate::support::fake_instagram::ACCOUNT_ID;
+use crate::support::fake_openai::{text, tool, FakeOpenAi, Step};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::agent::crash::{self, CrashPoint};
 use shared::instagram::signature::sign_webhook_body;
 use shared::tenants::TenantId;
 use std::time::Duration;
-use crate::support::app::{connect_shop, test_app, TestApp, IG_SECRET};
-use crate::support::fake_instagram::ACCOUNT_ID;
-use crate::support::fake_openai::{text, tool, FakeOpenAi, Step};
 use uuid::Uuid;
 
 const CUSTOMER: &str = "998877665544";
@@ -1219,7 +1218,12 @@ async fn a_batch_with_a_poison_event_still_gets_the_customer_answered() {
 
 /// Posts a signed webhook with raw `messaging` items (and `standby` ones), optionally with a
 /// `traceparent` header as the Functions host sends.
-async fn webhook_items(a: &Agent, messaging: Vec<Value>, standby: Vec<Value>, traceparent: Option<&str>) {
+async fn webhook_items(
+    a: &Agent,
+    messaging: Vec<Value>,
+    standby: Vec<Value>,
+    traceparent: Option<&str>,
+) {
     let body = json!({ "object": "instagram", "entry": [{ "id": ACCOUNT_ID, "time": now_ms(), "messaging": messaging, "standby": standby }] }).to_string();
     let sig = sign_webhook_body(body.as_bytes(), &SecretString::from(IG_SECRET.to_owned()));
     let mut req = warp::test::request()
@@ -1261,11 +1265,30 @@ fn user_messages(chat: &Value) -> Vec<String> {
 async fn standby_and_unsupported_messages_get_no_reply() {
     let a = agent().await;
     // Another app owns the thread: stored, never answered, nothing queued.
-    webhook_items(&a, vec![], vec![item(json!({ "mid": "sb1", "text": "مرحبا من تطبيق ثاني" }))], None).await;
-    assert_eq!(count(&a, "SELECT count(*) FROM messages WHERE mid = 'sb1' AND standby").await, 1);
+    webhook_items(
+        &a,
+        vec![],
+        vec![item(json!({ "mid": "sb1", "text": "مرحبا من تطبيق ثاني" }))],
+        None,
+    )
+    .await;
+    assert_eq!(
+        count(
+            &a,
+            "SELECT count(*) FROM messages WHERE mid = 'sb1' AND standby"
+        )
+        .await,
+        1
+    );
     assert_eq!(drain(&a).await, Vec::<Result<(), String>>::new());
     // Only something Instagram does not pass on: the turn ends without calling the model.
-    webhook_items(&a, vec![item(json!({ "mid": "u1", "is_unsupported": true }))], vec![], None).await;
+    webhook_items(
+        &a,
+        vec![item(json!({ "mid": "u1", "is_unsupported": true }))],
+        vec![],
+        None,
+    )
+    .await;
     assert_eq!(drain(&a).await, vec![Ok(())]);
     assert_eq!(
         one(&a, "SELECT status, skip_reason FROM agent_turns").await,
@@ -1323,7 +1346,9 @@ async fn a_long_burst_is_cut_to_the_latest_messages_with_a_note() {
     let a = agent().await;
     a.llm.script([text("هلا")]);
     let items: Vec<Value> = (0..30)
-        .map(|i| item(json!({ "mid": format!("burst-{i:02}"), "text": format!("رسالة رقم {i:02}") })))
+        .map(|i| {
+            item(json!({ "mid": format!("burst-{i:02}"), "text": format!("رسالة رقم {i:02}") }))
+        })
         .collect();
     webhook_items(&a, items, vec![], None).await;
     drain(&a).await;
@@ -1332,7 +1357,13 @@ async fn a_long_burst_is_cut_to_the_latest_messages_with_a_note() {
     assert_eq!(users.len(), 20, "{users:?}");
     assert_eq!(users[0], "رسالة رقم 10");
     assert_eq!(users[19], "رسالة رقم 29");
-    assert!(a.llm.prompt_text(0).contains("the 10 earliest are left out"), "{}", a.llm.prompt_text(0));
+    assert!(
+        a.llm
+            .prompt_text(0)
+            .contains("the 10 earliest are left out"),
+        "{}",
+        a.llm.prompt_text(0)
+    );
     // A character budget too: 25 long messages do not all go in.
     a.llm.script([text("تمام")]);
     let long = "كلام طويل ".repeat(60);
@@ -1349,7 +1380,11 @@ async fn a_long_burst_is_cut_to_the_latest_messages_with_a_note() {
         .map(|m| m["content"].as_str().unwrap().to_owned())
         .collect();
     let chars: usize = users.iter().map(|u| u.chars().count()).sum();
-    assert!(users.len() < 20 && chars <= 4000, "{} messages, {chars} characters", users.len());
+    assert!(
+        users.len() < 20 && chars <= 4000,
+        "{} messages, {chars} characters",
+        users.len()
+    );
     assert!(users.last().unwrap().ends_with("24"));
 }
 
@@ -1368,12 +1403,24 @@ async fn a_reply_sent_in_parts_is_one_reply_in_memory_and_on_the_dashboard() {
     let msgs = a.llm.chats()[1]["messages"].as_array().unwrap().clone();
     let assistant: Vec<&Value> = msgs.iter().filter(|m| m["role"] == "assistant").collect();
     assert_eq!(assistant.len(), 1, "one reply, one memory slot");
-    assert!(assistant[0]["content"].as_str().unwrap().matches("والسعر").count() == 40);
+    assert!(
+        assistant[0]["content"]
+            .as_str()
+            .unwrap()
+            .matches("والسعر")
+            .count()
+            == 40
+    );
     // The dashboard counts replies, not parts.
     let mut c = a.ta.app.db.app().await.unwrap();
-    let tx = shared::db::begin_for_tenant(&mut c, a.tenant).await.unwrap();
+    let tx = shared::db::begin_for_tenant(&mut c, a.tenant)
+        .await
+        .unwrap();
     let today = shared::dashboard::today_in_amman(&tx).await.unwrap();
-    let range = shared::dashboard::DayRange { from: today, to: today };
+    let range = shared::dashboard::DayRange {
+        from: today,
+        to: today,
+    };
     let o = shared::dashboard::overview(&tx, range).await.unwrap();
     assert_eq!(o.ai_replies, 2, "{} parts were sent", parts + 1);
 }
@@ -1402,26 +1449,40 @@ async fn the_cacheable_prefix_stays_byte_identical_when_stock_changes() {
     // An order elsewhere takes stock.
     {
         let c = a.ta.t.db.platform().await.unwrap();
-        c.execute("UPDATE catalog_items SET stock = 1 WHERE sku = 'DRESS-BLUE'", &[])
-            .await
-            .unwrap();
+        c.execute(
+            "UPDATE catalog_items SET stock = 1 WHERE sku = 'DRESS-BLUE'",
+            &[],
+        )
+        .await
+        .unwrap();
     }
     a.llm.script([text("تمام")]);
     say(&a, "c2", "بدي فستان").await;
     drain(&a).await;
     let (first, second) = (&a.llm.chats()[0], &a.llm.chats()[1]);
     assert_eq!(first["messages"][0], second["messages"][0]);
-    assert_eq!(first["messages"][1], second["messages"][1], "the shop block changed with the stock");
+    assert_eq!(
+        first["messages"][1], second["messages"][1],
+        "the shop block changed with the stock"
+    );
     assert_eq!(first["tools"], second["tools"]);
     assert!(a.llm.prompt_text(1).contains("DRESS-BLUE 1"));
     assert!(a.llm.prompt_text(0).contains("DRESS-BLUE 3"));
     // What the shop block says.
     let shop = first["messages"][1]["content"].as_str().unwrap();
-    assert!(shop.contains("Instagram: @jo.shop") && !shop.contains("@@"), "{shop}");
-    assert!(shop.contains("Return window: 1 day after delivery."), "{shop}");
+    assert!(
+        shop.contains("Instagram: @jo.shop") && !shop.contains("@@"),
+        "{shop}"
+    );
+    assert!(
+        shop.contains("Return window: 1 day after delivery."),
+        "{shop}"
+    );
     assert!(shop.contains("عمّان 2.000 JD (1 day)"), "{shop}");
     assert!(
-        shop.contains("saturday 10:00-22:00, sunday 10:00-22:00, monday 10:00-18:00, friday closed"),
+        shop.contains(
+            "saturday 10:00-22:00, sunday 10:00-22:00, monday 10:00-18:00, friday closed"
+        ),
         "{shop}"
     );
     assert!(shop.contains("شنتة جلد بنية من أجود الخامات"), "{shop}");
@@ -1438,7 +1499,10 @@ async fn a_reasoning_model_gets_max_completion_tokens_and_no_temperature() {
     drain(&a).await;
     let body = &a.llm.chats()[0];
     assert_eq!(body["max_completion_tokens"], 600, "{body}");
-    assert!(body.get("max_tokens").is_none() && body.get("temperature").is_none(), "{body}");
+    assert!(
+        body.get("max_tokens").is_none() && body.get("temperature").is_none(),
+        "{body}"
+    );
     // A model that refuses a parameter by name is asked again without it, once.
     let b = agent().await;
     b.llm.script([
@@ -1463,20 +1527,37 @@ async fn orders_match_city_spellings_and_test_chat_orders_touch_nothing_real() {
     // "3amman" is the zone عمّان; the order keeps the zone's name.
     let mut args = order_args();
     args["city"] = json!("3amman");
-    a.llm.script([tool("create_order", args.clone()), text("تم")]);
+    a.llm
+        .script([tool("create_order", args.clone()), text("تم")]);
     say(&a, "z1", "بدي أطلب").await;
     drain(&a).await;
-    let o = one(&a, "SELECT order_number, city, delivery_fee_jod::text AS fee, is_test FROM orders").await;
-    assert_eq!(o, json!({ "order_number": 1001, "city": "عمّان", "fee": "2.000", "is_test": false }));
-    assert_eq!(count(&a, "SELECT stock::bigint FROM catalog_items WHERE sku = 'DRESS-BLUE'").await, 1);
+    let o = one(
+        &a,
+        "SELECT order_number, city, delivery_fee_jod::text AS fee, is_test FROM orders",
+    )
+    .await;
+    assert_eq!(
+        o,
+        json!({ "order_number": 1001, "city": "عمّان", "fee": "2.000", "is_test": false })
+    );
+    assert_eq!(
+        count(
+            &a,
+            "SELECT stock::bigint FROM catalog_items WHERE sku = 'DRESS-BLUE'"
+        )
+        .await,
+        1
+    );
 
     // The test chat's order: no stock taken, its own numbers, not in Orders or totals.
-    let session = shared::sessions::start_merchant_session(&a.ta.app.db, &a.ta.app.keys, a.tenant, None, 1)
-        .await
-        .unwrap();
+    let session =
+        shared::sessions::start_merchant_session(&a.ta.app.db, &a.ta.app.keys, a.tenant, None, 1)
+            .await
+            .unwrap();
     let mut small = order_args();
     small["items"] = json!([{ "sku": "BAG-01", "quantity": 1 }]);
-    a.llm.script([tool("create_order", small), text("تم الطلب")]);
+    a.llm
+        .script([tool("create_order", small), text("تم الطلب")]);
     let r = warp::test::request()
         .method("POST")
         .path("/api/v1/test-chat")
@@ -1486,27 +1567,56 @@ async fn orders_match_city_spellings_and_test_chat_orders_touch_nothing_real() {
         .reply(&a.ta.service)
         .await;
     assert_eq!(r.status(), 200, "{:?}", r.body());
-    let t = one(&a, "SELECT order_number, is_test FROM orders WHERE source = 'playground'").await;
+    let t = one(
+        &a,
+        "SELECT order_number, is_test FROM orders WHERE source = 'playground'",
+    )
+    .await;
     assert_eq!(t, json!({ "order_number": 1, "is_test": true }));
-    assert_eq!(count(&a, "SELECT stock::bigint FROM catalog_items WHERE sku = 'BAG-01'").await, 10);
-    assert_eq!(get_json(&a, "/api/v1/orders", &session.token).await["total"], 1);
+    assert_eq!(
+        count(
+            &a,
+            "SELECT stock::bigint FROM catalog_items WHERE sku = 'BAG-01'"
+        )
+        .await,
+        10
+    );
+    assert_eq!(
+        get_json(&a, "/api/v1/orders", &session.token).await["total"],
+        1
+    );
     let with_tests = get_json(&a, "/api/v1/orders?include_tests=true", &session.token).await;
     assert_eq!(with_tests["total"], 2);
-    assert!(with_tests["items"].as_array().unwrap().iter().any(|o| o["is_test"] == true));
+    assert!(with_tests["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["is_test"] == true));
     // The next real order still gets the next shop number.
     let mut bag = order_args();
     bag["items"] = json!([{ "sku": "BAG-01", "quantity": 1 }]);
     a.llm.script([tool("create_order", bag), text("تم")]);
     say(&a, "z2", "وكمان واحد").await;
     drain(&a).await;
-    assert_eq!(count(&a, "SELECT max(order_number) FROM orders WHERE NOT is_test").await, 1002);
+    assert_eq!(
+        count(&a, "SELECT max(order_number) FROM orders WHERE NOT is_test").await,
+        1002
+    );
     // Every total leaves it out.
     let mut c = a.ta.app.db.app().await.unwrap();
-    let tx = shared::db::begin_for_tenant(&mut c, a.tenant).await.unwrap();
-    let today = shared::dashboard::today_in_amman(&tx).await.unwrap();
-    let o = shared::dashboard::overview(&tx, shared::dashboard::DayRange { from: today, to: today })
+    let tx = shared::db::begin_for_tenant(&mut c, a.tenant)
         .await
         .unwrap();
+    let today = shared::dashboard::today_in_amman(&tx).await.unwrap();
+    let o = shared::dashboard::overview(
+        &tx,
+        shared::dashboard::DayRange {
+            from: today,
+            to: today,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(o.revenue_jod.to_string(), "54.000");
 }
 
@@ -1517,10 +1627,17 @@ async fn every_forbidden_field_is_named_at_once_and_order_lines_say_their_status
     bad["total_jod"] = json!("1.000");
     bad["items"][0]["unit_price"] = json!(1);
     bad["discount"] = json!("50%");
-    a.llm.script([tool("create_order", bad), tool("create_order", order_args()), text("تم")]);
+    a.llm.script([
+        tool("create_order", bad),
+        tool("create_order", order_args()),
+        text("تم"),
+    ]);
     say(&a, "s1", "بدي أطلب").await;
     drain(&a).await;
-    let refusal = a.llm.tool_answers(1)[0]["error"].as_str().unwrap().to_owned();
+    let refusal = a.llm.tool_answers(1)[0]["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for k in ["total_jod", "items[0].unit_price", "discount"] {
         assert!(refusal.contains(k), "{k} not named: {refusal}");
     }
@@ -1537,7 +1654,10 @@ async fn every_forbidden_field_is_named_at_once_and_order_lines_say_their_status
     say(&a, "s2", "وين طلبي؟").await;
     drain(&a).await;
     let prompt = a.llm.prompt_text(3);
-    assert!(prompt.contains("created_order #1001") && prompt.contains("its status now: shipped"), "{prompt}");
+    assert!(
+        prompt.contains("created_order #1001") && prompt.contains("its status now: shipped"),
+        "{prompt}"
+    );
     assert!(!prompt.contains("status pending"), "{prompt}");
 }
 
@@ -1547,26 +1667,46 @@ async fn alerts_and_handoff_reasons_are_message_keys() {
     a.llm.script([Step::Fail(429, None), Step::Fail(429, None)]);
     say(&a, "k1", "مرحبا").await;
     drain(&a).await;
-    let alert = one(&a, "SELECT message_key, params FROM alerts WHERE kind = 'ai_unavailable'").await;
-    assert_eq!(alert, json!({ "message_key": "ai_unavailable", "params": { "cause": "model_busy" } }));
-    let handoff = one(&a, "SELECT message_key, params FROM alerts WHERE kind = 'handoff'").await;
+    let alert = one(
+        &a,
+        "SELECT message_key, params FROM alerts WHERE kind = 'ai_unavailable'",
+    )
+    .await;
+    assert_eq!(
+        alert,
+        json!({ "message_key": "ai_unavailable", "params": { "cause": "model_busy" } })
+    );
+    let handoff = one(
+        &a,
+        "SELECT message_key, params FROM alerts WHERE kind = 'handoff'",
+    )
+    .await;
     assert_eq!(handoff["message_key"], "handoff");
     assert_eq!(handoff["params"]["reason_key"], "ai_failed");
     assert_eq!(handoff["params"]["reason_params"]["cause"], "model_busy");
     let conv = one(&a, "SELECT mode_reason_key FROM conversations").await;
     assert_eq!(conv["mode_reason_key"], "ai_failed");
     // The API hands the key and parameters to the web app.
-    let session = shared::sessions::start_merchant_session(&a.ta.app.db, &a.ta.app.keys, a.tenant, None, 1)
-        .await
-        .unwrap();
+    let session =
+        shared::sessions::start_merchant_session(&a.ta.app.db, &a.ta.app.keys, a.tenant, None, 1)
+            .await
+            .unwrap();
     let r = warp::test::request()
         .path("/api/v1/alerts")
         .header("cookie", format!("igshop_session={}", session.token))
         .reply(&a.ta.service)
         .await;
     let body: Value = serde_json::from_slice(r.body()).unwrap();
-    let keys: Vec<&str> = body["alerts"].as_array().unwrap().iter().map(|a| a["message_key"].as_str().unwrap()).collect();
-    assert!(keys.contains(&"ai_unavailable") && keys.contains(&"handoff"), "{body}");
+    let keys: Vec<&str> = body["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["message_key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"ai_unavailable") && keys.contains(&"handoff"),
+        "{body}"
+    );
     // … and the inbox gives the conversation's handoff reason as the same key.
     let r = warp::test::request()
         .path("/api/v1/conversations")
@@ -1576,7 +1716,10 @@ async fn alerts_and_handoff_reasons_are_message_keys() {
     let body: Value = serde_json::from_slice(r.body()).unwrap();
     let conv = &body["conversations"][0];
     assert_eq!(conv["handoff_reason_key"], "ai_failed", "{body}");
-    assert_eq!(conv["handoff_reason_params"]["cause"], "model_busy", "{body}");
+    assert_eq!(
+        conv["handoff_reason_params"]["cause"], "model_busy",
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -1584,35 +1727,61 @@ async fn one_dm_is_followed_from_the_webhook_to_the_graph_send() {
     let a = agent().await;
     a.llm.script([text("أهلين")]);
     let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    webhook_items(&a, vec![item(json!({ "mid": "tr1", "text": "مرحبا" }))], vec![], Some(trace)).await;
+    webhook_items(
+        &a,
+        vec![item(json!({ "mid": "tr1", "text": "مرحبا" }))],
+        vec![],
+        Some(trace),
+    )
+    .await;
     // The queue message carries the trace …
     let c = a.ta.t.db.platform().await.unwrap();
     let body: Value = c
-        .query_one("SELECT body FROM queue_messages ORDER BY id DESC LIMIT 1", &[])
+        .query_one(
+            "SELECT body FROM queue_messages ORDER BY id DESC LIMIT 1",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
     assert_eq!(body["traceparent"], trace);
     drain(&a).await;
     // … and the reply's Graph request is part of it.
-    let sent: Vec<_> = a
-        .ta
-        .fake
-        .requests_to("/messages")
-        .into_iter()
-        .filter(|r| !r.body.contains("sender_action"))
-        .collect();
+    let sent: Vec<_> =
+        a.ta.fake
+            .requests_to("/messages")
+            .into_iter()
+            .filter(|r| !r.body.contains("sender_action"))
+            .collect();
     assert_eq!(sent.len(), 1);
-    let header = sent[0].traceparent.as_deref().expect("the send carries a traceparent");
-    assert!(header.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{header}");
+    let header = sent[0]
+        .traceparent
+        .as_deref()
+        .expect("the send carries a traceparent");
+    assert!(
+        header.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{header}"
+    );
     assert_ne!(header, trace, "a child of the webhook's span");
     // Without a host in front, a trace is made up at the webhook.
     a.llm.script([text("هلا")]);
-    webhook_items(&a, vec![item(json!({ "mid": "tr2", "text": "كمان" }))], vec![], None).await;
+    webhook_items(
+        &a,
+        vec![item(json!({ "mid": "tr2", "text": "كمان" }))],
+        vec![],
+        None,
+    )
+    .await;
     let body: Value = c
-        .query_one("SELECT body FROM queue_messages ORDER BY id DESC LIMIT 1", &[])
+        .query_one(
+            "SELECT body FROM queue_messages ORDER BY id DESC LIMIT 1",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
-    assert!(shared::trace::Traceparent::parse(body["traceparent"].as_str().unwrap()).is_some(), "{body}");
+    assert!(
+        shared::trace::Traceparent::parse(body["traceparent"].as_str().unwrap()).is_some(),
+        "{body}"
+    );
 }

@@ -2,9 +2,8 @@
 //! server, shop boundaries in the schema, security headers and methods, one status code per
 //! kind of error, and the CSV import that keeps the good rows.
 
-
-use serde_json::{json, Value};
 use crate::support::app::{sign_in, test_app, Merchant, TestApp};
+use serde_json::{json, Value};
 
 struct Answer {
     status: u16,

@@ -2,10 +2,9 @@
 //! envelopes sent chunked without a Content-Length, error status for failed queue
 //! invocations, body caps, health, and spans carrying the host's ids.
 
-
+use crate::support::{azurite, free_port, Running};
 use futures::stream;
 use serde_json::{json, Value};
-use crate::support::{azurite, free_port, Running};
 use testkit::TestDb;
 
 async fn start_host(t: &TestDb) -> (Running, String) {

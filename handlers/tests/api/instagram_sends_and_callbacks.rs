@@ -1,14 +1,13 @@
 //! Sending exactly once with error classes, the token lifecycle, Meta's callbacks and resync.
 
-
+use crate::support::app::{test_app, TestApp, IG_SECRET};
+use crate::support::fake_instagram::ACCOUNT_ID;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::instagram::graph::ErrorClass;
 use shared::instagram::outbound::{send_text, Recipient, SendOutcome};
 use shared::instagram::signed_request::make_signed_request;
 use shared::tenants::{InstagramHandle, TenantId};
-use crate::support::app::{test_app, TestApp, IG_SECRET};
-use crate::support::fake_instagram::ACCOUNT_ID;
 
 async fn shop_with_customer(
     ta: &TestApp,

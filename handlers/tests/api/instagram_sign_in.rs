@@ -1,9 +1,8 @@
 //! Sign-in with Instagram, sessions, CSRF, logout and the local-only sign-in.
 
-
-use serde_json::{json, Value};
 use crate::support::app::{session_cookie_of, test_app, TestApp};
 use crate::support::fake_instagram::{ACCOUNT_ID, HANDLE};
+use serde_json::{json, Value};
 
 async fn start(ta: &TestApp) -> String {
     let r = warp::test::request()

@@ -1,12 +1,11 @@
 //! The webhook: handshake, signatures, every event kind, deduplication, echoes, batches.
 
-
+use crate::support::app::{connect_shop, test_app, TestApp, IG_SECRET, META_SECRET, VERIFY_TOKEN};
+use crate::support::fake_instagram::ACCOUNT_ID;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::instagram::signature::sign_webhook_body;
 use shared::tenants::TenantId;
-use crate::support::app::{connect_shop, test_app, TestApp, IG_SECRET, META_SECRET, VERIFY_TOKEN};
-use crate::support::fake_instagram::ACCOUNT_ID;
 
 async fn connected_shop(ta: &TestApp) -> TenantId {
     connect_shop(ta, 50).await

@@ -2,12 +2,11 @@
 //! flipped byte or a cut file refused with the reason, publish to Azurite), and enforcement in
 //! the app: valid, expired, absent, tampered and missing whitelists, hot reload, `/api/v1/me`.
 
-
+use crate::support::app::{sign_in, test_app, test_licence};
 use serde_json::Value;
 use shared::licence::{amman_today, ExpiryDate, Whitelist};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use crate::support::app::{sign_in, test_app, test_licence};
 
 fn handler(dir: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_handler"))

@@ -3,10 +3,9 @@
 //! with SEARCH_BACKEND=azure, every write reaching a recording Azure AI Search (after the
 //! commit, or through the sweeper when the service was down).
 
-
-use serde_json::{json, Value};
 use crate::support::app::{sign_in, test_app, Merchant, TestApp};
 use crate::support::fake_search::{Action, FakeSearch};
+use serde_json::{json, Value};
 
 async fn call(
     ta: &TestApp,

@@ -1,9 +1,8 @@
 //! The dashboard overview, computed from rows in the real database: Asia/Amman day
 //! boundaries, another shop's rows left out, test chats left out, bad ranges refused.
 
-
-use serde_json::{json, Value};
 use crate::support::app::{session_cookie_of, test_app, TestApp};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 async fn sign_in(ta: &TestApp, handle: &str) -> (String, Uuid) {

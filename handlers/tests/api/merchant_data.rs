@@ -2,10 +2,9 @@
 //! deleting the shop needs its handle typed, removes its rows and blobs, ends the session and
 //! leaves every other shop as it was.
 
-
+use crate::support::app::{sign_in, test_app, Merchant, TestApp};
 use serde_json::{json, Value};
 use std::io::Read;
-use crate::support::app::{sign_in, test_app, Merchant, TestApp};
 use uuid::Uuid;
 
 async fn call(

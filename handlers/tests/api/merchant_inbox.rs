@@ -3,14 +3,13 @@
 //! uses — the list, a thread, taking over, answering as a person inside Instagram's windows,
 //! notes, closing, alerts, and nothing of another shop.
 
-
+use crate::support::app::{connect_shop, sign_in, test_app, Merchant, TestApp, IG_SECRET};
+use crate::support::fake_instagram::ACCOUNT_ID;
+use crate::support::fake_openai::{text, FakeOpenAi};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::instagram::signature::sign_webhook_body;
 use std::time::Duration;
-use crate::support::app::{connect_shop, sign_in, test_app, Merchant, TestApp, IG_SECRET};
-use crate::support::fake_instagram::ACCOUNT_ID;
-use crate::support::fake_openai::{text, FakeOpenAi};
 use uuid::Uuid;
 
 struct Inbox {

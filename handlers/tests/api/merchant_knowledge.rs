@@ -3,7 +3,7 @@
 //! OpenAI-compatible server, web pages fetched under the SSRF policy, bad input, deletion and
 //! another shop's documents. Real Postgres, Azurite and loopback HTTP servers only.
 
-
+use crate::support::app::{test_app, Merchant, TestApp};
 use serde_json::{json, Value};
 use shared::knowledge::documents::ingest_message;
 use shared::knowledge::fetch::FetchPolicy;
@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use crate::support::app::{test_app, Merchant, TestApp};
 use uuid::Uuid;
 use warp::{Filter, Reply};
 

@@ -1,10 +1,9 @@
 //! The shop's own model settings (key sealed, never shown) and "test connection" against real
 //! local HTTP servers speaking OpenAI's Chat Completions.
 
-
+use crate::support::app::{session_cookie_of, test_app, TestApp};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use crate::support::app::{session_cookie_of, test_app, TestApp};
 use warp::Filter;
 
 async fn sign_in(ta: &TestApp, handle: &str) -> (String, String) {

@@ -1,8 +1,7 @@
 //! Orders, returns and the delivery hook through the API.
 
-
-use serde_json::{json, Value};
 use crate::support::app::{sign_in, test_app, Merchant, TestApp};
+use serde_json::{json, Value};
 
 async fn call(
     ta: &TestApp,

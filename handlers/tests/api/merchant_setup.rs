@@ -1,8 +1,7 @@
 //! Business profile (YAML or JSON), AI instructions, business rules and onboarding progress.
 
-
-use serde_json::{json, Value};
 use crate::support::app::{session_cookie_of, test_app, TestApp};
+use serde_json::{json, Value};
 
 async fn sign_in(ta: &TestApp) -> (String, String) {
     let r = warp::test::request()

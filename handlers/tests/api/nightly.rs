@@ -2,9 +2,8 @@
 //! recorded replies, finished sends) and nothing else; the usage roll-up; licence-expiry
 //! warnings; a second run gives the same result; an overlapping run does nothing.
 
-
-use serde_json::Value;
 use crate::support::app::{license, test_app, TestApp};
+use serde_json::Value;
 
 async fn snapshot(ta: &TestApp) -> Value {
     let c = ta.t.db.platform().await.unwrap();

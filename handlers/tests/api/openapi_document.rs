@@ -1,10 +1,9 @@
 //! The OpenAPI document: served without a session, generated from the code's list of
 //! endpoints and types, and every endpoint it names is really routed.
 
-
+use crate::support::app::{session_cookie_of, test_app, TestApp};
 use handlers::functions::api::openapi;
 use serde_json::{json, Value};
-use crate::support::app::{session_cookie_of, test_app, TestApp};
 
 async fn fetch_document(ta: &TestApp) -> Value {
     let r = warp::test::request()

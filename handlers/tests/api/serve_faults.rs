@@ -7,7 +7,10 @@
 //!   every part delivered exactly once, nothing left pending. Every wait is a poll of a
 //!   condition with a deadline.
 
-
+use crate::support::app::IG_SECRET;
+use crate::support::fake_instagram::{FakeInstagram, Faults, ACCOUNT_ID};
+use crate::support::fake_openai::{text, FakeOpenAi, Step};
+use crate::support::{azurite, free_port, Running};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use shared::app::App;
@@ -16,10 +19,6 @@ use shared::settings::{Settings, Source};
 use shared::tenants::{InstagramHandle, TenantId};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-use crate::support::app::IG_SECRET;
-use crate::support::fake_instagram::{FakeInstagram, Faults, ACCOUNT_ID};
-use crate::support::fake_openai::{text, FakeOpenAi, Step};
-use crate::support::{azurite, free_port, Running};
 use testkit::TestDb;
 
 const SHOP_B_ACCOUNT: &str = "17841400000000002";

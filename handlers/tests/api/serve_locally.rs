@@ -1,11 +1,10 @@
 //! `handler serve`: migrates, serves the API and the SPA on PORT, feeds the local queue to the
 //! agent's code, and stops cleanly on SIGTERM.
 
-
+use crate::support::{azurite, free_port, Running};
 use serde_json::{json, Value};
 use shared::queue::{PostgresQueue, Queue, QueueMessage};
 use std::time::{Duration, Instant};
-use crate::support::{azurite, free_port, Running};
 use testkit::TestDb;
 
 #[tokio::test]

@@ -113,7 +113,10 @@ pub fn describe(
     }
     if r.get("mid").is_some() {
         match quoted.map(str::trim).filter(|q| !q.is_empty()) {
-            Some(q) => lines.push(format!("[replying to the earlier message: \"{}\"]", cut(q, QUOTE_CHARS))),
+            Some(q) => lines.push(format!(
+                "[replying to the earlier message: \"{}\"]",
+                cut(q, QUOTE_CHARS)
+            )),
             None => lines.push("[replying to an earlier message]".into()),
         }
     }
@@ -129,14 +132,25 @@ pub fn describe(
         answerable = true;
         lines.push(words.to_owned());
     }
-    for a in attachments.as_array().map(Vec::as_slice).unwrap_or_default() {
+    for a in attachments
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
         answerable = true;
         let kind = a["type"].as_str().unwrap_or("unknown");
         let what = match kind {
             "share" | "ig_post" | "post" => "shared a post".to_owned(),
             "ig_reel" | "reel" => "shared a reel".to_owned(),
             "story_mention" => "mentioned the shop in a story".to_owned(),
-            "image" | "video" | "audio" | "file" => format!("sent {} {kind}", if kind == "image" || kind == "audio" { "an" } else { "a" }),
+            "image" | "video" | "audio" | "file" => format!(
+                "sent {} {kind}",
+                if kind == "image" || kind == "audio" {
+                    "an"
+                } else {
+                    "a"
+                }
+            ),
             other => format!("sent an attachment ({other})"),
         };
         match a["url"].as_str().filter(|u| !u.is_empty()) {
@@ -195,9 +209,13 @@ pub async fn messages_by_id(
     ids: &[Uuid],
 ) -> Result<Vec<Pending>, tokio_postgres::Error> {
     Ok(tx
-        .query(&tx.prepare_cached("SELECT m.id, m.text, m.attachments, m.reply_to, q.text FROM messages m
+        .query(
+            &tx.prepare_cached(
+                "SELECT m.id, m.text, m.attachments, m.reply_to, q.text FROM messages m
                 LEFT JOIN messages q ON q.tenant_id = m.tenant_id AND q.mid = m.reply_to->>'mid'
-              WHERE m.id = ANY($1) AND m.deleted_at IS NULL ORDER BY m.sent_at, m.created_at").await?,
+              WHERE m.id = ANY($1) AND m.deleted_at IS NULL ORDER BY m.sent_at, m.created_at",
+            )
+            .await?,
             &[&ids],
         )
         .await?
@@ -255,7 +273,12 @@ pub async fn memory(
                     .collect(),
             );
             let reply_to: Option<Value> = r.get(4);
-            let (text, _) = describe(r.get::<_, Option<&str>>(2), &attachments, reply_to.as_ref(), None);
+            let (text, _) = describe(
+                r.get::<_, Option<&str>>(2),
+                &attachments,
+                reply_to.as_ref(),
+                None,
+            );
             if text.is_empty() {
                 return None;
             }

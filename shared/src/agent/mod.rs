@@ -380,7 +380,11 @@ async fn start_turn(
                 Some(tenant),
                 "licence",
                 Severity::Critical,
-                &Said::new("licence_refused", json!({}), format!("AI replies are off: {reason}")),
+                &Said::new(
+                    "licence_refused",
+                    json!({}),
+                    format!("AI replies are off: {reason}"),
+                ),
                 Some("licence_refused"),
             )
             .await?;
@@ -683,9 +687,7 @@ async fn decide(
     .await
     {
         Ok(c) => c,
-        Err(e) => {
-            return fallback(app, tenant, conversation, describe_llm_error(&e), vec![]).await
-        }
+        Err(e) => return fallback(app, tenant, conversation, describe_llm_error(&e), vec![]).await,
     };
     let Some(client) = client else {
         return fallback(
@@ -792,7 +794,11 @@ async fn decide(
                         app,
                         tenant,
                         conversation,
-                        Said::new("model_empty_answer", json!({}), "the model gave an empty answer"),
+                        Said::new(
+                            "model_empty_answer",
+                            json!({}),
+                            "the model gave an empty answer",
+                        ),
                         summaries,
                     )
                     .await
@@ -917,9 +923,13 @@ pub(crate) async fn hand_over(
 ) -> Result<(), AgentError> {
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    tx.execute(&tx.prepare_cached("UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason = $2,
+    tx.execute(
+        &tx.prepare_cached(
+            "UPDATE conversations SET mode = 'human', mode_changed_at = now(), mode_reason = $2,
                 mode_reason_key = $3, mode_reason_params = $4, updated_at = now()
-          WHERE id = $1").await?,
+          WHERE id = $1",
+        )
+        .await?,
         &[&conversation.id, &reason.text, &reason.key, &reason.params],
     )
     .await?;
@@ -937,7 +947,11 @@ pub(crate) async fn hand_over(
         &Said::new(
             "handoff",
             json!({ "who": who, "reason_key": reason.key, "reason_params": reason.params }),
-            format!("{} needs a person: {}", who.as_deref().unwrap_or("A customer"), reason.text),
+            format!(
+                "{} needs a person: {}",
+                who.as_deref().unwrap_or("A customer"),
+                reason.text
+            ),
         ),
         Some(&format!("handoff:{}", conversation.id)),
     )

@@ -96,7 +96,11 @@ fn args<T: DeserializeOwned>(call: &ToolCall) -> Result<T, Outcome> {
             Value::Object(map) => {
                 for (k, v) in map {
                     let lower = k.to_ascii_lowercase();
-                    let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let here = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     if MONEY_FIELDS.iter().any(|m| lower.contains(m)) {
                         out.push(here);
                     } else {
@@ -141,7 +145,14 @@ fn args<T: DeserializeOwned>(call: &ToolCall) -> Result<T, Outcome> {
 /// Every field of create_order's arguments that is not one it takes, and every required one
 /// missing, at once (serde stops at the first), so the model fixes them in one round.
 fn order_field_problems(value: &Value) -> Vec<String> {
-    const TOP: [&str; 6] = ["items", "customer_name", "phone", "city", "address", "notes"];
+    const TOP: [&str; 6] = [
+        "items",
+        "customer_name",
+        "phone",
+        "city",
+        "address",
+        "notes",
+    ];
     const REQUIRED: [&str; 5] = ["items", "customer_name", "phone", "city", "address"];
     const LINE: [&str; 2] = ["sku", "quantity"];
     let mut out = Vec::new();
@@ -154,7 +165,10 @@ fn order_field_problems(value: &Value) -> Vec<String> {
         .map(|k| format!("\"{k}\""))
         .collect();
     if !unknown.is_empty() {
-        out.push(format!("remove the unknown field(s) {}", unknown.join(", ")));
+        out.push(format!(
+            "remove the unknown field(s) {}",
+            unknown.join(", ")
+        ));
     }
     let missing: Vec<&str> = REQUIRED
         .iter()
@@ -167,7 +181,9 @@ fn order_field_problems(value: &Value) -> Vec<String> {
     if let Some(items) = map.get("items").and_then(Value::as_array) {
         for (i, line) in items.iter().enumerate() {
             let Some(line) = line.as_object() else {
-                out.push(format!("items[{i}] must be an object with sku and quantity"));
+                out.push(format!(
+                    "items[{i}] must be an object with sku and quantity"
+                ));
                 continue;
             };
             let unknown: Vec<String> = line
@@ -628,7 +644,11 @@ struct HandoffArgs {
 async fn handoff_to_human(ctx: &ToolContext<'_>, call: &ToolCall) -> Result<Outcome, AgentError> {
     let a: HandoffArgs = parse_or_refuse!(call);
     let said = if a.reason.trim().is_empty() {
-        crate::alerts::Said::new("assistant_asked", json!({}), "the assistant asked for a person")
+        crate::alerts::Said::new(
+            "assistant_asked",
+            json!({}),
+            "the assistant asked for a person",
+        )
     } else {
         let text: String = a.reason.trim().chars().take(300).collect();
         crate::alerts::Said::new("assistant_reason", json!({ "text": text }), text.clone())
@@ -680,15 +700,25 @@ mod tests {
     #[test]
     fn every_forbidden_and_unknown_field_is_named_at_once() {
         let a = r#"{"items":[{"sku":"A","quantity":1,"unit_price":1,"colour":"red"}],"total_jod":"1","discount":"5%","customer_name":"x","phone":"0791234567","city":"Amman","address":"abc"}"#;
-        let err = args::<CreateOrderArgs>(&call("create_order", a)).err().unwrap();
+        let err = args::<CreateOrderArgs>(&call("create_order", a))
+            .err()
+            .unwrap();
         let text = err.answer["error"].as_str().unwrap();
         for k in ["items[0].unit_price", "total_jod", "discount"] {
             assert!(text.contains(k), "{k} not named: {text}");
         }
         let a = r#"{"items":[{"sku":"A","qty":1}],"customer":"x","phone":"0791234567","address":"abc"}"#;
-        let err = args::<CreateOrderArgs>(&call("create_order", a)).err().unwrap();
+        let err = args::<CreateOrderArgs>(&call("create_order", a))
+            .err()
+            .unwrap();
         let text = err.answer["error"].as_str().unwrap();
-        for k in ["\"customer\"", "customer_name", "city", "\"qty\"", "items[0] needs quantity"] {
+        for k in [
+            "\"customer\"",
+            "customer_name",
+            "city",
+            "\"qty\"",
+            "items[0] needs quantity",
+        ] {
             assert!(text.contains(k), "{k} not named: {text}");
         }
     }

@@ -3,8 +3,8 @@
 //! offset).
 
 use super::{
-    cursor, detail_from_row, ConversationError, ConversationSummary, Mode, State, ACTIVITY, COLUMNS,
-    COLUMN_COUNT,
+    cursor, detail_from_row, ConversationError, ConversationSummary, Mode, State, ACTIVITY,
+    COLUMNS, COLUMN_COUNT,
 };
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;

@@ -304,7 +304,9 @@ impl LlmClient {
         };
         let caps = match s.provider {
             LlmProvider::Azure => Capabilities::of(
-                s.azure_chat_model.as_deref().unwrap_or(&s.azure_chat_deployment),
+                s.azure_chat_model
+                    .as_deref()
+                    .unwrap_or(&s.azure_chat_deployment),
                 true,
             ),
             LlmProvider::OpenAi => {
@@ -481,7 +483,11 @@ impl LlmClient {
             let body = self.chat_body(req, caps);
             match self.post_json(&url, &body).await {
                 Ok(answer) => return parse_chat(&answer),
-                Err(LlmError::Refused { status: 400, param: Some(param), message }) => {
+                Err(LlmError::Refused {
+                    status: 400,
+                    param: Some(param),
+                    message,
+                }) => {
                     let adapted = match param.as_str() {
                         "temperature" | "top_p" if caps.sampling && req.temperature.is_some() => {
                             caps.sampling = false;
@@ -490,25 +496,35 @@ impl LlmClient {
                         }
                         "max_tokens" if !caps.completion_tokens_name => {
                             caps.completion_tokens_name = true;
-                            self.inner.completion_tokens_name.store(true, Ordering::Relaxed);
+                            self.inner
+                                .completion_tokens_name
+                                .store(true, Ordering::Relaxed);
                             true
                         }
                         "max_completion_tokens" if caps.completion_tokens_name => {
                             caps.completion_tokens_name = false;
-                            self.inner.completion_tokens_name.store(false, Ordering::Relaxed);
+                            self.inner
+                                .completion_tokens_name
+                                .store(false, Ordering::Relaxed);
                             true
                         }
                         _ => false,
                     };
                     if !adapted {
-                        return Err(LlmError::Refused { status: 400, param: Some(param), message });
+                        return Err(LlmError::Refused {
+                            status: 400,
+                            param: Some(param),
+                            message,
+                        });
                     }
                     tracing::info!(model = %model, param = %param, "the model does not take this parameter; asking again without it");
                 }
                 Err(e) => return Err(e),
             }
         }
-        Err(LlmError::Malformed("the model kept refusing the request's parameters".into()))
+        Err(LlmError::Malformed(
+            "the model kept refusing the request's parameters".into(),
+        ))
     }
 
     /// Embeddings of `texts`, in order, with the tokens used. `Config` error when no embedding
@@ -827,21 +843,36 @@ mod tests {
 
     #[test]
     fn reasoning_models_get_completion_tokens_and_no_sampling() {
-        for m in ["gpt-5.4-mini", "GPT-5", "o3-mini", "o4-mini", "azure/gpt-5.4-mini"] {
+        for m in [
+            "gpt-5.4-mini",
+            "GPT-5",
+            "o3-mini",
+            "o4-mini",
+            "azure/gpt-5.4-mini",
+        ] {
             assert_eq!(
                 Capabilities::of(m, false),
-                Capabilities { completion_tokens_name: true, sampling: false },
+                Capabilities {
+                    completion_tokens_name: true,
+                    sampling: false
+                },
                 "{m}"
             );
         }
         assert_eq!(
             Capabilities::of("gpt-4o-mini", true),
-            Capabilities { completion_tokens_name: true, sampling: true }
+            Capabilities {
+                completion_tokens_name: true,
+                sampling: true
+            }
         );
         // A compatible server (Ollama, vLLM) keeps the older name.
         assert_eq!(
             Capabilities::of("llama3.1", false),
-            Capabilities { completion_tokens_name: false, sampling: true }
+            Capabilities {
+                completion_tokens_name: false,
+                sampling: true
+            }
         );
         assert!(is_official_openai("https://api.openai.com/v1"));
         assert!(!is_official_openai("http://127.0.0.1:11434/v1"));

@@ -390,7 +390,10 @@ async fn commit_imports_the_valid_rows_and_returns_the_rejected_ones() {
     let lines: Vec<&str> = csv.trim_start_matches('\u{FEFF}').lines().collect();
     assert_eq!(lines[0], "sku,name,price,category,problem");
     assert!(lines[1].starts_with("B,Bad,-1,,price:"), "{csv}");
-    assert!(lines[2].starts_with("C,Also ok,2,Hats,\"category:"), "{csv}");
+    assert!(
+        lines[2].starts_with("C,Also ok,2,Hats,\"category:"),
+        "{csv}"
+    );
     assert_eq!(lines.len(), 4);
     let skus: Vec<String> = catalog::list_items(&tx, &ItemFilter::default())
         .await

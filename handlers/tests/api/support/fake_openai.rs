@@ -197,10 +197,11 @@ async fn answer(step: Option<Step>, n: usize) -> warp::reply::Response {
             }
             r
         }
-        Step::Refuse(status, body) => {
-            warp::reply::with_status(warp::reply::json(&body), StatusCode::from_u16(status).unwrap())
-                .into_response()
-        }
+        Step::Refuse(status, body) => warp::reply::with_status(
+            warp::reply::json(&body),
+            StatusCode::from_u16(status).unwrap(),
+        )
+        .into_response(),
         Step::Hang(d) => {
             tokio::time::sleep(d).await;
             ok(
