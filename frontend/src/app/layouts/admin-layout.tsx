@@ -27,8 +27,8 @@ import { LoadingSkeleton } from '@/components/loading-skeleton';
 import { paths } from '@/config/paths';
 import { useAdminMe, useAdminSignOut } from '@/lib/admin-auth';
 import { isSignedOut } from '@/lib/auth';
+import { Sidebar, SkipLink } from '@/app/layouts/shell-parts';
 
-const SIDEBAR_WIDTH = '15rem';
 
 function AdminNavList({ onNavigate }: { onNavigate?: () => void }) {
   const { t } = useTranslation('admin');
@@ -127,31 +127,8 @@ export function AdminLayout() {
 
   return (
     <Flex minH="100dvh" bg="bg.subtle">
-      <Link
-        href="#main"
-        position="absolute"
-        insetStart="2"
-        top="-20"
-        _focus={{ top: '2', zIndex: 'skipLink', bg: 'bg', p: '2', rounded: 'md' }}
-      >
-        {t('common:skipToContent')}
-      </Link>
-      <Box
-        as="nav"
-        aria-label={t('nav.label')}
-        display={{ base: 'none', md: 'flex' }}
-        flexDirection="column"
-        w={SIDEBAR_WIDTH}
-        flexShrink={0}
-        bg="bg"
-        borderEndWidth="1px"
-        position="sticky"
-        top="0"
-        h="100dvh"
-        p="3"
-        gap="3"
-        overflowY="auto"
-      >
+      <SkipLink>{t('common:skipToContent')}</SkipLink>
+      <Sidebar label={t('nav.label')}>
         <Box px="3" py="2">
           <Text fontSize="xs" color="fg.muted">
             {t('common:appName')}
@@ -159,7 +136,7 @@ export function AdminLayout() {
           <ConsoleName stacked />
         </Box>
         <AdminNavList />
-      </Box>
+      </Sidebar>
 
       <Drawer.Root open={menuOpen} onOpenChange={(details) => setMenuOpen(details.open)} placement="start">
         <Portal>

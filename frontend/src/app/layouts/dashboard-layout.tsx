@@ -26,8 +26,8 @@ import { paths } from '@/config/paths';
 import { useOpenAlerts } from '@/features/alerts/api/alerts';
 import { useWaitingCount } from '@/features/inbox/api/get-waiting-count';
 import { useMe, useSignOut } from '@/lib/auth';
+import { Sidebar, SkipLink } from '@/app/layouts/shell-parts';
 
-const SIDEBAR_WIDTH = '15rem';
 
 function WaitingBadge() {
   const { t } = useTranslation();
@@ -142,32 +142,9 @@ export function DashboardLayout() {
 
   return (
     <Flex minH="100dvh" bg="bg.subtle">
-      <Link
-        href="#main"
-        position="absolute"
-        insetStart="2"
-        top="-20"
-        _focus={{ top: '2', zIndex: 'skipLink', bg: 'bg', p: '2', rounded: 'md' }}
-      >
-        {t('skipToContent')}
-      </Link>
+      <SkipLink>{t('skipToContent')}</SkipLink>
 
-      <Box
-        as="nav"
-        aria-label={t('nav.label')}
-        display={{ base: 'none', md: 'flex' }}
-        flexDirection="column"
-        w={SIDEBAR_WIDTH}
-        flexShrink={0}
-        bg="bg"
-        borderEndWidth="1px"
-        position="sticky"
-        top="0"
-        h="100dvh"
-        p="3"
-        gap="3"
-        overflowY="auto"
-      >
+      <Sidebar label={t('nav.label')}>
         <Box px="3" py="2">
           <Text fontSize="xs" color="fg.muted">
             {t('appName')}
@@ -182,7 +159,7 @@ export function DashboardLayout() {
             {t('nav.onboarding')}
           </RouterLink>
         </Link>
-      </Box>
+      </Sidebar>
 
       <Drawer.Root
         open={menuOpen}
