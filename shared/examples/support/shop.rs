@@ -189,3 +189,40 @@ pub async fn create(app: &App, tenant: TenantId, extra_items: usize, extra_passa
         app.search.index_passages(tenant, doc, batch).await.unwrap();
     }
 }
+
+/// A customer message as the webhook stores it; returns the conversation.
+pub async fn customer_says(app: &App, tenant: TenantId, customer: &str, text: &str) -> Uuid {
+    let mut c = app.db.app().await.unwrap();
+    let tx = begin_for_tenant(&mut c, tenant).await.unwrap();
+    let conv: Uuid = tx
+        .query_one(
+            "INSERT INTO conversations (tenant_id, customer_ig_id, last_customer_message_at, last_message_at)
+             VALUES ($1, $2, now(), now())
+             ON CONFLICT (tenant_id, kind, customer_ig_id) DO UPDATE SET last_customer_message_at = now()
+             RETURNING id",
+            &[&tenant.as_uuid(), &customer],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    tx.execute(
+        "INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
+         VALUES ($1, $2, 'inbound', 'customer', $3, $4, now())",
+        &[
+            &tenant.as_uuid(),
+            &conv,
+            &format!("mid-{}", Uuid::new_v4()),
+            &text,
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    conv
+}
+
+/// The value at quantile `p` (0..=1) of sorted figures (nearest rank).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
