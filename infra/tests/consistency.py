@@ -66,6 +66,7 @@ LEFT_TO_DEFAULT = {
     "LLM_TIMEOUT_SECS": "default",
     "LLM_MAX_RETRIES": "default",
     "AGENT_QUIET_MS": "default",
+    "SEARCH_VECTOR_CACHE_MB": "default (128 MB of the instance's memory)",
     "AGENT_MAX_TOOL_ROUNDS": "default",
     "LICENCE_WHITELIST_PATH": "the whitelist is a blob in Azure (LICENCE_WHITELIST_BLOB)",
     "LICENCE_SIGNING_KEY": "optional: a Key Vault reference added by the operator for signing in the admin console (docs/deploy.md); without it the console's licence page is read-only",

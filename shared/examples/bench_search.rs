@@ -445,6 +445,10 @@ async fn embed_passages(app: &App, tenant: TenantId) {
     }
 }
 
+fn mb(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / 1024.0 / 1024.0)
+}
+
 fn kb(bytes: u64, searches: usize) -> String {
     format!("{:.0} KB", bytes as f64 / searches as f64 / 1024.0)
 }
@@ -529,9 +533,10 @@ async fn main() {
             after.embedding_bytes_read() - ab,
         );
         println!(
-            "    embeddings read per search  {:<32}  {}",
+            "    embeddings read per search  {:<32}  {} (the shop's set once per knowledge-base version, {} held)",
             kb(bb, runs + 10),
-            kb(ab, runs + 10)
+            kb(ab, runs + 10),
+            mb(after.vector_cache_use().0),
         );
         let b = time_turns(&before_app, tenant, runs, &format!("b{chunks}")).await;
         let a = time_turns(&after_app, tenant, runs, &format!("a{chunks}")).await;

@@ -559,6 +559,15 @@ impl Settings {
                     16,
                     4096,
                 )?,
+                vector_cache_bytes: number(
+                    src,
+                    "SEARCH_VECTOR_CACHE_MB",
+                    (crate::search::DEFAULT_VECTOR_CACHE_BYTES >> 20) as u64,
+                    0,
+                    16_384,
+                )? as usize
+                    * 1024
+                    * 1024,
             },
             llm: LlmSettings {
                 provider: match src.get("LLM_PROVIDER").unwrap_or("openai") {

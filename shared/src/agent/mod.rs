@@ -281,10 +281,15 @@ async fn load_context(
     app: &App,
     conversation: Uuid,
 ) -> Result<Loaded, AgentError> {
-    let shop = context::load_shop(tx).await?;
-    let memory = context::memory(tx, conversation).await?;
-    let earlier = context::earlier_actions(tx, conversation).await?;
-    let own = match crate::model_settings::load_own_model(tx, &app.keys).await {
+    // Sent together (pipelined on the connection).
+    let (shop, memory, earlier, own) = tokio::join!(
+        context::load_shop(tx),
+        context::memory(tx, conversation),
+        context::earlier_actions(tx, conversation),
+        crate::model_settings::load_own_model(tx, &app.keys)
+    );
+    let (shop, memory, earlier) = (shop?, memory?, earlier?);
+    let own = match own {
         Ok(own) => Ok(own),
         Err(crate::model_settings::ModelSettingsError::Database(e)) => return Err(e.into()),
         Err(e) => Err(e.to_string()),
@@ -304,12 +309,9 @@ async fn start_turn(
 ) -> Result<Option<Started>, AgentError> {
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    let Some(conversation) = context::load_conversation(&tx, conversation_id).await? else {
-        return Ok(None);
-    };
-    let pending = context::pending_messages(&tx, conversation_id).await?;
-    let running = tx
-        .query_opt(
+    // Sent together (pipelined on the connection).
+    let running = async {
+        tx.query_opt(
             &tx.prepare_cached(
                 "SELECT id, message_ids, reply_text, tool_calls, skip_reason FROM agent_turns
               WHERE conversation_id = $1 AND status = 'running'",
@@ -317,7 +319,16 @@ async fn start_turn(
             .await?,
             &[&conversation_id],
         )
-        .await?;
+        .await
+    };
+    let (conversation, pending, running) = tokio::try_join!(
+        context::load_conversation(&tx, conversation_id),
+        context::pending_messages(&tx, conversation_id),
+        running
+    )?;
+    let Some(conversation) = conversation else {
+        return Ok(None);
+    };
     let started = match running {
         Some(r) => {
             // A run of this turn crashed: resume it under the same identity.
@@ -372,8 +383,16 @@ async fn start_turn(
     };
     let mut started = started;
     if started.recorded_reply.is_none() {
-        // Licence, and what the model will need, in the same transaction.
-        started.licence = licence::check(&tx, app, tenant).await?;
+        // Licence, and what the model will need, in the same transaction (read together; the
+        // context is dropped when the licence refuses).
+        let wants_context = started.conversation.mode == "ai";
+        let (licence, context) = tokio::join!(licence::check(&tx, app, tenant), async {
+            match wants_context {
+                true => Some(load_context(&tx, app, conversation_id).await),
+                false => None,
+            }
+        });
+        started.licence = licence?;
         if let licence::Licence::Refused(reason) = &started.licence {
             alerts::raise_said(
                 &tx,
@@ -388,8 +407,8 @@ async fn start_turn(
                 Some("licence_refused"),
             )
             .await?;
-        } else if started.conversation.mode == "ai" {
-            started.context = Some(load_context(&tx, app, conversation_id).await?);
+        } else {
+            started.context = context.transpose()?;
         }
     }
     tx.commit().await.map_err(DbError::from)?;
@@ -723,6 +742,7 @@ async fn decide(
                     Some((conversation.id, turn_id)),
                     &burst,
                     context::RETRIEVED_PASSAGES,
+                    shop.has_passage_vectors,
                 )
                 .await
             } else {
@@ -1025,63 +1045,55 @@ pub async fn find_products(
 }
 
 /// Knowledge passages (title, text) for the words, hybrid when an embedding model is
-/// configured (the query's embedding is recorded as usage of the turn).
+/// configured and the shop has passages with embeddings (`has_vectors`, read with the turn's
+/// context; the query's embedding is recorded as usage of the turn).
 pub async fn find_passages(
     app: &App,
     tenant: TenantId,
     turn: Option<(Uuid, Uuid)>,
     text: &str,
     limit: usize,
+    has_vectors: bool,
 ) -> Result<Vec<(String, String)>, AgentError> {
     let mut query = SearchQuery::new(tenant, text).with_limit(limit);
+    let mut embedded = None;
     if let Some(client) = app.llm.as_ref().filter(|c| c.embedding_model().is_some()) {
-        let has_vectors = {
-            let mut c = app.db.app().await?;
-            let tx = begin_for_tenant(&mut c, tenant).await?;
-            let any = tx
-                .query_opt(
-                    &tx.prepare_cached(
-                        "SELECT 1 FROM kb_chunks WHERE embedding IS NOT NULL LIMIT 1",
-                    )
-                    .await?,
-                    &[],
-                )
-                .await?
-                .is_some();
-            tx.commit().await.map_err(DbError::from)?;
-            any
-        };
         if has_vectors {
             match client.embed(&[text.chars().take(2000).collect()]).await {
                 Ok((mut vectors, u)) => {
                     if let Some(v) = vectors.pop() {
                         query = query.with_embedding(v);
                     }
-                    if let Some((conversation, turn_id)) = turn {
-                        let model = client.embedding_model().unwrap_or_default().to_owned();
-                        record_usage(
-                            app,
-                            tenant,
-                            conversation,
-                            turn_id,
-                            client,
-                            CallKind::Embedding,
-                            &model,
-                            u,
-                        )
-                        .await?;
-                    }
+                    embedded = Some((client, u));
                 }
                 // Text search still works without the vector.
                 Err(e) => tracing::warn!(error = %e, "query embedding failed; text search only"),
             }
         }
     }
-    let hits = app
-        .search
-        .search_passages(&query)
-        .await
-        .map_err(|e| AgentError::Search(e.to_string()))?;
+    // The embedding's usage is recorded while the search runs.
+    let record = async {
+        match (embedded, turn) {
+            (Some((client, u)), Some((conversation, turn_id))) => {
+                let model = client.embedding_model().unwrap_or_default().to_owned();
+                record_usage(
+                    app,
+                    tenant,
+                    conversation,
+                    turn_id,
+                    client,
+                    CallKind::Embedding,
+                    &model,
+                    u,
+                )
+                .await
+            }
+            _ => Ok(()),
+        }
+    };
+    let (hits, recorded) = tokio::join!(app.search.search_passages(&query), record);
+    recorded?;
+    let hits = hits.map_err(|e| AgentError::Search(e.to_string()))?;
     Ok(hits.into_iter().map(|h| (h.title, h.snippet)).collect())
 }
 

@@ -620,6 +620,7 @@ async fn search_knowledge(ctx: &ToolContext<'_>, call: &ToolCall) -> Result<Outc
         Some((ctx.conversation.id, ctx.turn_id)),
         &a.query,
         RETRIEVED_PASSAGES,
+        ctx.shop.has_passage_vectors,
     )
     .await?;
     Ok(done(

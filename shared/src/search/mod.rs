@@ -14,6 +14,7 @@
 
 pub mod arabic;
 mod azure;
+mod passage_vectors;
 pub mod pending;
 mod postgres;
 
@@ -21,7 +22,11 @@ pub use azure::{
     build_query, document_key, index_definition, AzureAuth, AzureSearch, AzureSearchConfig,
     API_VERSION, SEARCH_SCOPE,
 };
-pub use postgres::{PostgresSearch, MIN_VECTOR_SIMILARITY, TRIGRAM_THRESHOLD, VECTOR_CANDIDATES};
+pub use passage_vectors::RERANKED;
+pub use postgres::{
+    PostgresSearch, DEFAULT_VECTOR_CACHE_BYTES, MIN_VECTOR_SIMILARITY, TRIGRAM_THRESHOLD,
+    VECTOR_CANDIDATES,
+};
 
 use crate::db::{Database, DbError};
 use crate::tenants::TenantId;
@@ -352,6 +357,9 @@ pub struct SearchSettings {
     /// Size of the embedding model's vectors ([`DEFAULT_EMBEDDING_DIMENSIONS`] for
     /// text-embedding-3-small).
     pub embedding_dimensions: usize,
+    /// Bytes for the shops' passage embeddings held in the process with the Postgres backend
+    /// (`SEARCH_VECTOR_CACHE_MB`; 0 ranks every hybrid search in SQL).
+    pub vector_cache_bytes: usize,
 }
 
 /// Builds the configured backend. No network access: call [`Search::prepare`] at startup.
@@ -360,7 +368,10 @@ pub fn from_settings(
     db: Database,
 ) -> Result<Arc<dyn Search>, SearchError> {
     match settings.backend.trim().to_ascii_lowercase().as_str() {
-        "" | "postgres" => Ok(Arc::new(PostgresSearch::new(db))),
+        "" | "postgres" => Ok(Arc::new(PostgresSearch::with_vector_cache(
+            db,
+            settings.vector_cache_bytes,
+        ))),
         "azure" => {
             let endpoint = settings
                 .azure_endpoint
@@ -498,6 +509,7 @@ mod tests {
             azure_index: None,
             managed_identity_client_id: None,
             embedding_dimensions: DEFAULT_EMBEDDING_DIMENSIONS,
+            vector_cache_bytes: DEFAULT_VECTOR_CACHE_BYTES,
         };
         assert_eq!(from_settings(&s, db.clone()).unwrap().backend(), "postgres");
         s.backend = "Azure".into();

@@ -30,6 +30,7 @@
 //!
 //! Products have no embeddings; a product query's embedding is ignored.
 
+use super::passage_vectors::{Cached, PassageVectors, ShopVectors, RERANKED};
 use super::{
     arabic, cut, HitKind, PassageDoc, ProductDoc, Search, SearchError, SearchHit, SearchQuery,
     PASSAGE_SNIPPET_CHARS, PRODUCT_SNIPPET_CHARS,
@@ -55,11 +56,17 @@ const HYBRID_CANDIDATES: usize = 50;
 /// Passages taken by embedding signs (Hamming distance) for exact cosine re-ranking.
 pub const VECTOR_CANDIDATES: usize = 50;
 
+/// Memory for the shops' passage embeddings held in the process when nothing else is said
+/// (`SEARCH_VECTOR_CACHE_MB`).
+pub const DEFAULT_VECTOR_CACHE_BYTES: usize = 128 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct PostgresSearch {
     db: Database,
     /// Bytes of embeddings read by passage searches so far (see [`Self::embedding_bytes_read`]).
     embedding_bytes: Arc<AtomicU64>,
+    /// The shops' passage embeddings, by knowledge-base version (migration V12).
+    vectors: Arc<PassageVectors>,
 }
 
 impl std::fmt::Debug for PostgresSearch {
@@ -116,6 +123,22 @@ const VECTOR_CANDIDATES_SQL: &str = "
      WHERE (k.id IN (SELECT id FROM near) OR k.id = ANY($4))
        AND k.search_text <> '' AND k.embedding IS NOT NULL AND cardinality(k.embedding) = $2";
 
+/// The shop's knowledge-base version (migration V12; 0 before its first passage).
+const KB_VERSION_SQL: &str = "SELECT coalesce((SELECT version FROM kb_versions), 0)::int8";
+
+/// The shop's passages that hybrid search ranks by embedding, with the version they are at:
+/// always one row at least (the version, with no passage when there is none).
+const LOAD_VECTORS_SQL: &str = "
+    SELECT v.version, k.id, k.embedding
+      FROM (SELECT coalesce((SELECT version FROM kb_versions), 0)::int8 AS version) AS v
+      LEFT JOIN kb_chunks k ON k.search_text <> '' AND k.embedding IS NOT NULL";
+
+/// Passages found by embedding alone, shown among the best: what a hit shows.
+const PASSAGE_ROWS_SQL: &str = "
+    SELECT k.id, k.document_id, coalesce(nullif(btrim(k.heading), ''), d.title), k.content
+      FROM kb_chunks k JOIN kb_documents d ON d.id = k.document_id
+     WHERE k.id = ANY($1) AND k.search_text <> ''";
+
 /// The query embedding's signs as V10's `embedding_signs` writes them (`1` for > 0).
 fn embedding_signs(embedding: &[f32]) -> String {
     embedding
@@ -126,17 +149,99 @@ fn embedding_signs(embedding: &[f32]) -> String {
 
 impl PostgresSearch {
     pub fn new(db: Database) -> Self {
+        Self::with_vector_cache(db, DEFAULT_VECTOR_CACHE_BYTES)
+    }
+
+    /// `bytes` for the shops' passage embeddings held in the process; 0 holds none, and every
+    /// hybrid search ranks in SQL.
+    pub fn with_vector_cache(db: Database, bytes: usize) -> Self {
         PostgresSearch {
             db,
             embedding_bytes: Arc::default(),
+            vectors: Arc::new(PassageVectors::new(bytes)),
         }
     }
 
     /// Bytes of embeddings (4 per dimension) that passage searches of this instance (and its
-    /// clones) have read from the database: at most `(HYBRID_CANDIDATES + VECTOR_CANDIDATES) ·
-    /// 4 · dimensions` per search, whatever the size of the knowledge base.
+    /// clones) have read from the database. Held in the process: a shop's whole set once per
+    /// knowledge-base version, nothing per search. Searched in SQL (a shop too big for the
+    /// budget, or no budget): at most `(HYBRID_CANDIDATES + VECTOR_CANDIDATES) · 4 ·
+    /// dimensions` per search, whatever the size of the knowledge base.
     pub fn embedding_bytes_read(&self) -> u64 {
         self.embedding_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of passage embeddings held in the process now, and how many shop sets have been
+    /// loaded so far.
+    pub fn vector_cache_use(&self) -> (usize, u64) {
+        (self.vectors.bytes(), self.vectors.loads())
+    }
+
+    /// The shop's passage embeddings as held in the process for the knowledge base's version
+    /// now, loading them when this instance holds another version (or none). `None` when the
+    /// set does not fit in the budget: search in SQL then.
+    async fn shop_vectors(
+        &self,
+        tx: &Transaction<'_>,
+        tenant: TenantId,
+    ) -> Result<Option<Arc<ShopVectors>>, SearchError> {
+        if self.vectors.budget() == 0 {
+            return Ok(None);
+        }
+        let version: i64 = tx
+            .query_one(&tx.prepare_cached(KB_VERSION_SQL).await?, &[])
+            .await?
+            .get(0);
+        let cached = match self.vectors.get(tenant, version) {
+            Some(c) => c,
+            None => {
+                let lock = self.vectors.load_lock(tenant);
+                let _loading = lock.lock().await;
+                match self.vectors.get(tenant, version) {
+                    Some(c) => c,
+                    None => {
+                        let loaded = self.load_vectors(tx).await?;
+                        self.vectors.put(tenant, loaded)
+                    }
+                }
+            }
+        };
+        Ok(match cached {
+            Cached::Vectors(v) => Some(v),
+            Cached::TooBig { .. } => None,
+        })
+    }
+
+    /// Reads the shop's embeddings and their version in one statement (one snapshot), and
+    /// stops reading once they would not fit in the budget.
+    async fn load_vectors(&self, tx: &Transaction<'_>) -> Result<Cached, SearchError> {
+        use futures::TryStreamExt;
+        let rows = tx
+            .query_raw(&tx.prepare_cached(LOAD_VECTORS_SQL).await?, [] as [i32; 0])
+            .await?;
+        futures::pin_mut!(rows);
+        let mut set: Option<ShopVectors> = None;
+        let mut bytes = 0u64;
+        while let Some(row) = rows.try_next().await? {
+            let set = set.get_or_insert_with(|| ShopVectors::new(row.get(0)));
+            let Some(id) = row.get::<_, Option<Uuid>>(1) else {
+                continue;
+            };
+            // An array with NULLs or several dimensions is not an embedding: skip it.
+            let Ok(v) = row.try_get::<_, Vec<f32>>(2) else {
+                continue;
+            };
+            bytes += (v.len() * std::mem::size_of::<f32>()) as u64;
+            set.push(id, &v);
+            if set.bytes() > self.vectors.budget() {
+                self.embedding_bytes.fetch_add(bytes, Ordering::Relaxed);
+                return Ok(Cached::TooBig {
+                    version: set.version(),
+                });
+            }
+        }
+        self.embedding_bytes.fetch_add(bytes, Ordering::Relaxed);
+        Ok(Cached::Vectors(Arc::new(set.unwrap_or_default())))
     }
 
     /// Writes a product's search text inside the caller's tenant transaction, so the catalog
@@ -256,6 +361,78 @@ impl PostgresSearch {
                     score: row.get(4),
                 },
             })
+            .collect())
+    }
+}
+
+impl PostgresSearch {
+    /// Hybrid ranking with the shop's embeddings in the process: the lexical candidates and the
+    /// [`RERANKED`] passages nearest by sign bits, scored `0.5 · lexical + 0.5 · max(cosine,
+    /// 0)` as in SQL; only the passages found by embedding alone that make the top `limit` are
+    /// read from the database (what they show).
+    async fn hybrid_in_process(
+        tx: &Transaction<'_>,
+        vectors: &ShopVectors,
+        q: &SearchQuery,
+        embedding: &[f32],
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, SearchError> {
+        let lexical = Self::lexical(
+            tx,
+            PASSAGES_SQL,
+            q,
+            HitKind::Passage,
+            HYBRID_CANDIDATES.max(limit),
+        )
+        .await?;
+        // (score, id, what it shows when known)
+        let mut ranked: Vec<(f32, Uuid, Option<Lexical>)> = Vec::with_capacity(lexical.len());
+        let mut seen = std::collections::HashSet::with_capacity(lexical.len());
+        for l in lexical {
+            let vector = vectors.similarity(&l.id, embedding).unwrap_or(0.0).max(0.0);
+            seen.insert(l.id);
+            ranked.push((0.5 * l.score + 0.5 * vector, l.id, Some(l)));
+        }
+        for (id, s) in vectors.nearest(embedding, RERANKED.max(limit)) {
+            if s >= MIN_VECTOR_SIMILARITY && !seen.contains(&id) {
+                ranked.push((0.5 * s, id, None));
+            }
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        // A passage changed since the version was read may be gone: read a few more than needed.
+        let wanted: Vec<Uuid> = ranked
+            .iter()
+            .take(limit + 3)
+            .filter(|r| r.2.is_none())
+            .map(|r| r.1)
+            .collect();
+        let mut shown: HashMap<Uuid, Lexical> = HashMap::with_capacity(wanted.len());
+        if !wanted.is_empty() {
+            for row in tx
+                .query(&tx.prepare_cached(PASSAGE_ROWS_SQL).await?, &[&wanted])
+                .await?
+            {
+                let id: Uuid = row.get(0);
+                shown.insert(
+                    id,
+                    Lexical {
+                        id,
+                        document_id: Some(row.get(1)),
+                        title: row.get(2),
+                        body: row.get(3),
+                        score: 0.0,
+                    },
+                );
+            }
+        }
+        Ok(ranked
+            .into_iter()
+            .filter_map(|(score, id, l)| {
+                let mut l = l.or_else(|| shown.remove(&id))?;
+                l.score = score;
+                Some(passage_hit(l))
+            })
+            .take(limit)
             .collect())
     }
 }
@@ -430,8 +607,15 @@ impl Search for PostgresSearch {
             return Ok(found.into_iter().map(passage_hit).collect());
         };
 
-        // Hybrid: lexical candidates, and the passages nearest by embedding signs; only these
-        // rows' embeddings are read (at most HYBRID_CANDIDATES + VECTOR_CANDIDATES).
+        // Hybrid, with the shop's embeddings held in the process at the current version.
+        if let Some(vectors) = self.shop_vectors(&tx, q.tenant()).await? {
+            let hits = Self::hybrid_in_process(&tx, &vectors, q, embedding, limit).await?;
+            tx.commit().await?;
+            return Ok(hits);
+        }
+
+        // Hybrid in SQL: lexical candidates, and the passages nearest by embedding signs; only
+        // these rows' embeddings are read (at most HYBRID_CANDIDATES + VECTOR_CANDIDATES).
         let lexical = Self::lexical(
             &tx,
             PASSAGES_SQL,

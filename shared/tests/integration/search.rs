@@ -681,9 +681,12 @@ async fn search_functions_carry_the_trigram_threshold() {
 }
 
 #[tokio::test]
-async fn hybrid_passage_search_reads_a_bounded_number_of_embeddings() {
+async fn hybrid_passage_search_in_sql_reads_a_bounded_number_of_embeddings() {
     let t = TestDb::new().await;
-    let shop = Shop::new(&t, "shop_vectors").await;
+    // No memory for embeddings in the process: every hybrid search ranks in SQL (as for a
+    // shop whose set does not fit in the budget).
+    let mut shop = Shop::new(&t, "shop_vectors").await;
+    shop.search = PostgresSearch::with_vector_cache(t.db.clone(), 0);
     let doc = shop.document("الأسئلة").await;
     const DIMS: usize = 16;
     const PASSAGES: usize = 400;
@@ -1344,4 +1347,269 @@ async fn azure_managed_identity_sends_a_bearer_token() {
         *credential.0.lock().unwrap(),
         vec![SEARCH_SCOPE.to_string()]
     );
+}
+
+/// The same answer up to the quantization's 0.01: as many hits, and every hit of one that
+/// scores clearly above the other's last (more than 0.01) is in the other too, with its score
+/// within 0.01 and the same text. Only near-ties at the cut may differ.
+fn assert_same_hits(a: &[SearchHit], b: &[SearchHit]) {
+    assert_eq!(a.len(), b.len(), "{a:#?} vs {b:#?}");
+    for (x, y) in [(a, b), (b, a)] {
+        let last = y.iter().map(|h| h.score).fold(f32::INFINITY, f32::min);
+        for h in x.iter().filter(|h| h.score > last + 0.01) {
+            let g = y
+                .iter()
+                .find(|g| g.id == h.id)
+                .unwrap_or_else(|| panic!("{h:#?} missing from {y:#?}"));
+            assert!((h.score - g.score).abs() < 0.01, "{h:#?} vs {g:#?}");
+            assert_eq!(
+                (&h.title, &h.snippet, h.document_id),
+                (&g.title, &g.snippet, g.document_id)
+            );
+        }
+    }
+}
+
+/// Passage i points mostly along dimension i % 16, with a little of every other one.
+fn along(i: usize) -> Vec<f32> {
+    (0..16)
+        .map(|d| {
+            if d == i % 16 {
+                1.0
+            } else {
+                -0.05 - 0.001 * ((i * 7 + d) % 13) as f32
+            }
+        })
+        .collect()
+}
+
+fn numbers(hits: &[SearchHit]) -> Vec<usize> {
+    hits.iter()
+        .map(|h| h.snippet.trim_start_matches("جواب رقم ").parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn embeddings_held_in_the_process_follow_every_change_to_the_knowledge_base() {
+    let t = TestDb::new().await;
+    let shop = Shop::new(&t, "shop_held").await;
+    // A second instance of the app (another Functions instance) over the same database.
+    let other = PostgresSearch::new(t.db.clone());
+    let doc = shop.document("الأسئلة").await;
+    let passages: Vec<PassageDoc> = (0..300)
+        .map(|i| passage(i as i32, "", &format!("جواب رقم {i}"), Some(along(i))))
+        .collect();
+    shop.search
+        .index_passages(shop.tenant, doc, &passages)
+        .await
+        .unwrap();
+    let query = |text: &str, i: usize| {
+        SearchQuery::new(shop.tenant, text)
+            .with_embedding(along(i))
+            .with_limit(5)
+    };
+
+    // The first search loads the shop's set (300 × 16 × 4 bytes); the next ones read none.
+    let hits = shop.passages(query("لون", 5)).await;
+    assert!(numbers(&hits).iter().all(|n| n % 16 == 5), "{hits:#?}");
+    assert_eq!(hits.len(), 5);
+    assert_eq!(hits[0].document_id, Some(doc));
+    assert_eq!(
+        hits[0].title, "الأسئلة",
+        "a passage without a heading shows its document's title"
+    );
+    let loaded = shop.search.embedding_bytes_read();
+    assert_eq!(loaded, 300 * 16 * 4);
+    for i in 0..16 {
+        let hits = shop.passages(query("جواب", i)).await;
+        assert_eq!(numbers(&hits)[0] % 16, i, "{hits:#?}");
+    }
+    assert_eq!(
+        shop.search.embedding_bytes_read(),
+        loaded,
+        "nothing read per search"
+    );
+    let (held, loads) = shop.search.vector_cache_use();
+    assert!(held > 0 && loads == 1, "{held} bytes, {loads} loads");
+
+    // The same search ranks in SQL alike.
+    let in_sql = PostgresSearch::with_vector_cache(t.db.clone(), 0);
+    // The same search ranked in SQL (exact cosine) agrees, up to the order of near-ties
+    // (these passages' similarities differ by about 0.0001; the held ones by at most 0.01).
+    assert_same_hits(
+        &in_sql.search_passages(&query("لون", 5)).await.unwrap(),
+        &shop.passages(query("لون", 5)).await,
+    );
+
+    // A passage added through the other instance is found by this one's next search.
+    let new_one = passage(
+        300,
+        "",
+        "جواب رقم 9999",
+        Some(along(5).iter().map(|x| x * 2.0).collect()),
+    );
+    other
+        .index_passages(shop.tenant, doc, &[new_one.clone()])
+        .await
+        .unwrap();
+    let hits = shop
+        .passages(
+            SearchQuery::new(shop.tenant, "لون")
+                .with_embedding(along(5).iter().map(|x| x * 2.0).collect())
+                .with_limit(5),
+        )
+        .await;
+    assert!(ids(&hits).contains(&new_one.id), "{hits:#?}");
+    assert_eq!(
+        shop.search.vector_cache_use().1,
+        2,
+        "loaded again at the new version"
+    );
+
+    // An embedding changed in place (re-embedded by another model run) moves the passage.
+    let moved = &passages[21]; // along 5
+    let c = t.db.platform().await.unwrap();
+    c.execute(
+        "UPDATE kb_chunks SET embedding = $2 WHERE id = $1",
+        &[&moved.id, &along(11)],
+    )
+    .await
+    .unwrap();
+    let hits = shop.passages(query("لون", 11).with_limit(50)).await;
+    assert!(ids(&hits).contains(&moved.id), "{hits:#?}");
+
+    // A removed document's passages are gone from the next search of either instance.
+    shop.search.remove_document(shop.tenant, doc).await.unwrap();
+    assert!(shop.passages(query("لون", 5)).await.is_empty());
+    assert!(other
+        .search_passages(&query("جواب", 5))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Another shop's search never sees this shop's set, held or not.
+    let b = Shop::new(&t, "shop_held_b").await;
+    let doc_b = b.document("FAQ").await;
+    let theirs = passage(0, "", "جواب رقم 7", Some(along(7)));
+    b.search
+        .index_passages(b.tenant, doc_b, &[theirs.clone()])
+        .await
+        .unwrap();
+    let q = SearchQuery::new(shop.tenant, "لون")
+        .with_embedding(along(7))
+        .with_limit(5);
+    assert!(shop.search.search_passages(&q).await.unwrap().is_empty());
+    assert!(b.search.search_passages(&q).await.unwrap().is_empty());
+    let q = SearchQuery::new(b.tenant, "لون")
+        .with_embedding(along(7))
+        .with_limit(5);
+    assert_eq!(
+        ids(&shop.search.search_passages(&q).await.unwrap()),
+        vec![theirs.id]
+    );
+}
+
+#[tokio::test]
+async fn a_shop_too_big_for_the_budget_is_searched_in_sql_with_the_same_answers() {
+    let t = TestDb::new().await;
+    let shop = Shop::new(&t, "shop_big").await;
+    let doc = shop.document("الأسئلة").await;
+    let passages: Vec<PassageDoc> = (0..200)
+        .map(|i| passage(i as i32, "", &format!("جواب رقم {i}"), Some(along(i))))
+        .collect();
+    shop.search
+        .index_passages(shop.tenant, doc, &passages)
+        .await
+        .unwrap();
+    // Room for about a tenth of the set.
+    let small = PostgresSearch::with_vector_cache(t.db.clone(), 2_000);
+    for (text, i) in [("لون", 3), ("جواب", 9), ("جواب رقم 17", 1)] {
+        let q = SearchQuery::new(shop.tenant, text)
+            .with_embedding(along(i))
+            .with_limit(5);
+        let held = shop.search.search_passages(&q).await.unwrap();
+        let in_sql = small.search_passages(&q).await.unwrap();
+        assert_same_hits(&held, &in_sql);
+    }
+    let (held, loads) = small.vector_cache_use();
+    assert_eq!(held, 0, "nothing held");
+    assert_eq!(loads, 1, "tried once at this version, then searched in SQL");
+    let bytes = small.embedding_bytes_read();
+    let q = SearchQuery::new(shop.tenant, "لون").with_embedding(along(3));
+    small.search_passages(&q).await.unwrap();
+    assert!(
+        small.embedding_bytes_read() - bytes
+            <= (2 * shared::search::VECTOR_CANDIDATES * 16 * 4) as u64
+    );
+}
+
+#[tokio::test]
+async fn every_change_to_a_shops_passages_gives_it_a_new_knowledge_version() {
+    let t = TestDb::new().await;
+    let shop = Shop::new(&t, "shop_versions").await;
+    let other = Shop::new(&t, "shop_versions_b").await;
+    let doc = shop.document("FAQ").await;
+    let version = |tenant: TenantId| {
+        let db = t.db.clone();
+        async move {
+            let mut c = db.app().await.unwrap();
+            let tx = begin_for_tenant(&mut c, tenant).await.unwrap();
+            let v: i64 = tx
+                .query_one("SELECT coalesce((SELECT version FROM kb_versions), 0)", &[])
+                .await
+                .unwrap()
+                .get(0);
+            v
+        }
+    };
+    assert_eq!(version(shop.tenant).await, 0, "no passage yet");
+    shop.search
+        .index_passages(
+            shop.tenant,
+            doc,
+            &[passage(0, "", "جواب", Some(vec![1.0, 0.0]))],
+        )
+        .await
+        .unwrap();
+    let v1 = version(shop.tenant).await;
+    assert!(v1 > 0);
+    // Each kind of write: an update, a document removed (search text cleared), a delete.
+    let c = t.db.platform().await.unwrap();
+    let mut seen = vec![v1];
+    for sql in [
+        "UPDATE kb_chunks SET heading = 'x' WHERE tenant_id = $1",
+        "UPDATE kb_chunks SET search_text = '' WHERE tenant_id = $1",
+        "DELETE FROM kb_chunks WHERE tenant_id = $1",
+    ] {
+        c.execute(sql, &[&shop.tenant.as_uuid()]).await.unwrap();
+        let v = version(shop.tenant).await;
+        assert!(v > *seen.last().unwrap(), "{sql}: {v} after {seen:?}");
+        seen.push(v);
+    }
+    // Another shop's version never moves with this one's, and the shop sees only its own.
+    assert_eq!(version(other.tenant).await, 0);
+    // A shop with passages can still be deleted (the cascade gives it no new version).
+    shop.search
+        .index_passages(
+            shop.tenant,
+            doc,
+            &[passage(1, "", "جواب", Some(vec![1.0, 0.0]))],
+        )
+        .await
+        .unwrap();
+    c.execute(
+        "DELETE FROM tenants WHERE id = $1",
+        &[&shop.tenant.as_uuid()],
+    )
+    .await
+    .unwrap();
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM kb_versions WHERE tenant_id = $1",
+            &[&shop.tenant.as_uuid()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
 }
