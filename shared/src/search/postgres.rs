@@ -22,11 +22,15 @@
 //!   by the full-text part only (the rest of a common word's matches cannot be cheaply ranked).
 //! * Passages, when the query has an embedding: `score = 0.5 · lexical + 0.5 · max(cosine, 0)`,
 //!   and rows that match no word are candidates too when their cosine similarity reaches
-//!   [`MIN_VECTOR_SIMILARITY`]. The embeddings read are bounded: the lexical candidates' and
-//!   those of the [`VECTOR_CANDIDATES`] passages nearest by embedding signs (one bit per
-//!   dimension, Hamming distance in SQL), re-ranked here by exact cosine similarity (a SQL
-//!   function over `real[]` costs about a millisecond per 1536-dimension row); rows whose
-//!   embedding has another length than the query's (another model) count as having none.
+//!   [`MIN_VECTOR_SIMILARITY`]. The cosine comes from the shop's embeddings held in the
+//!   process ([`super::passage_vectors`], loaded once per knowledge-base version): the lexical
+//!   candidates' and those of the [`RERANKED`] passages nearest by sign bits. A shop whose set
+//!   does not fit in the budget is ranked in SQL instead, reading a bounded number of
+//!   embeddings: the lexical candidates' and those of the [`VECTOR_CANDIDATES`] passages
+//!   nearest by embedding signs (Hamming distance in SQL), re-ranked here by exact cosine (a
+//!   SQL function over `real[]` costs about a millisecond per 1536-dimension row). Either way,
+//!   rows whose embedding has another length than the query's (another model) count as having
+//!   none.
 //!
 //! Products have no embeddings; a product query's embedding is ignored.
 
