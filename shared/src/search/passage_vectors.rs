@@ -55,13 +55,7 @@ impl Group {
 
     fn push(&mut self, id: Uuid, embedding: &[f32]) {
         self.ids.push(id);
-        let start = self.signs.len();
-        self.signs.resize(start + self.words(), 0);
-        for (i, x) in embedding.iter().enumerate() {
-            if *x > 0.0 {
-                self.signs[start + i / 64] |= 1 << (i % 64);
-            }
-        }
+        self.signs.extend(sign_bits(embedding));
         let max = embedding.iter().fold(0f32, |m, x| m.max(x.abs()));
         let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
         let mut norm = 0f64;
@@ -171,12 +165,7 @@ impl ShopVectors {
             return Vec::new();
         }
         let words = group.words();
-        let mut signs = vec![0u64; words];
-        for (i, x) in query.iter().enumerate() {
-            if *x > 0.0 {
-                signs[i / 64] |= 1 << (i % 64);
-            }
-        }
+        let signs = sign_bits(query);
         let mut distances: Vec<(u32, u32)> = group
             .signs
             .chunks_exact(words)
@@ -208,6 +197,17 @@ impl ShopVectors {
         near.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         near
     }
+}
+
+/// One bit per dimension, set when the value is > 0 (as V10's `embedding_signs`), 64 to a word.
+fn sign_bits(v: &[f32]) -> Vec<u64> {
+    let mut words = vec![0u64; v.len().div_ceil(64)];
+    for (i, x) in v.iter().enumerate() {
+        if *x > 0.0 {
+            words[i / 64] |= 1 << (i % 64);
+        }
+    }
+    words
 }
 
 fn norm(v: &[f32]) -> f32 {

@@ -377,18 +377,10 @@ impl PostgresSearch {
     async fn hybrid_in_process(
         tx: &Transaction<'_>,
         vectors: &ShopVectors,
-        q: &SearchQuery,
+        lexical: Vec<Lexical>,
         embedding: &[f32],
         limit: usize,
     ) -> Result<Vec<SearchHit>, SearchError> {
-        let lexical = Self::lexical(
-            tx,
-            PASSAGES_SQL,
-            q,
-            HitKind::Passage,
-            HYBRID_CANDIDATES.max(limit),
-        )
-        .await?;
         // (score, id, what it shows when known)
         let mut ranked: Vec<(f32, Uuid, Option<Lexical>)> = Vec::with_capacity(lexical.len());
         let mut seen = std::collections::HashSet::with_capacity(lexical.len());
@@ -611,23 +603,26 @@ impl Search for PostgresSearch {
             return Ok(found.into_iter().map(passage_hit).collect());
         };
 
-        // Hybrid, with the shop's embeddings held in the process at the current version.
-        if let Some(vectors) = self.shop_vectors(&tx, q.tenant()).await? {
-            let hits = Self::hybrid_in_process(&tx, &vectors, q, embedding, limit).await?;
+        // Hybrid: the lexical candidates and the shop's embeddings held in the process at the
+        // knowledge base's version now, asked for together (pipelined on the connection).
+        let (lexical, vectors) = tokio::try_join!(
+            Self::lexical(
+                &tx,
+                PASSAGES_SQL,
+                q,
+                HitKind::Passage,
+                HYBRID_CANDIDATES.max(limit),
+            ),
+            self.shop_vectors(&tx, q.tenant())
+        )?;
+        if let Some(vectors) = vectors {
+            let hits = Self::hybrid_in_process(&tx, &vectors, lexical, embedding, limit).await?;
             tx.commit().await?;
             return Ok(hits);
         }
 
-        // Hybrid in SQL: lexical candidates, and the passages nearest by embedding signs; only
-        // these rows' embeddings are read (at most HYBRID_CANDIDATES + VECTOR_CANDIDATES).
-        let lexical = Self::lexical(
-            &tx,
-            PASSAGES_SQL,
-            q,
-            HitKind::Passage,
-            HYBRID_CANDIDATES.max(limit),
-        )
-        .await?;
+        // Hybrid in SQL: the passages nearest by embedding signs join the lexical candidates;
+        // only these rows' embeddings are read (at most HYBRID_CANDIDATES + VECTOR_CANDIDATES).
         let lexical_ids: Vec<Uuid> = lexical.iter().map(|l| l.id).collect();
         let rows = tx
             .query(
