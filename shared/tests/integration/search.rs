@@ -690,18 +690,7 @@ async fn hybrid_passage_search_in_sql_reads_a_bounded_number_of_embeddings() {
     let doc = shop.document("الأسئلة").await;
     const DIMS: usize = 16;
     const PASSAGES: usize = 400;
-    // Passage i points mostly along dimension i % DIMS, with a little of every other one.
-    let vector = |i: usize| -> Vec<f32> {
-        (0..DIMS)
-            .map(|d| {
-                if d == i % DIMS {
-                    1.0
-                } else {
-                    -0.05 - 0.001 * ((i * 7 + d) % 13) as f32
-                }
-            })
-            .collect()
-    };
+    let vector = along;
     let passages: Vec<PassageDoc> = (0..PASSAGES)
         .map(|i| passage(i as i32, "", &format!("جواب رقم {i}"), Some(vector(i))))
         .collect();
