@@ -20,6 +20,10 @@ pub const FUNCTION_SCHEMA: &str = include_str!("../../../prompts/function_schema
 
 /// Messages of the conversation the model remembers.
 pub const MEMORY_MESSAGES: i64 = 20;
+/// Stored messages read to find them: a reply of many parts is one memory message, and ten
+/// parts per message (10,000 bytes of text each) still fit; beyond that the oldest one
+/// remembered may lack its first parts.
+pub const MEMORY_WINDOW: i64 = MEMORY_MESSAGES * 10;
 /// A catalog of at most this many active items goes into the prompt whole.
 pub const INLINE_CATALOG_MAX: i64 = 25;
 /// Products retrieved for the customer's words when the catalog is larger.
@@ -185,13 +189,18 @@ fn pending_of(r: &tokio_postgres::Row) -> Pending {
 
 /// The conversation's customer messages with no answer yet, oldest first (standby ones,
 /// which another app answers, never).
+///
+/// The quoted message's text is a subquery, not a join: with the reply's `mid` as its
+/// parameter it is one look-up in the unique `(tenant_id, mid)` index, where a join scanned
+/// every message of the shop (the index is partial, and a join clause cannot prove it).
 pub async fn pending_messages(
     tx: &impl GenericClient,
     conversation: Uuid,
 ) -> Result<Vec<Pending>, tokio_postgres::Error> {
     Ok(tx
-        .query(&tx.prepare_cached("SELECT m.id, m.text, m.attachments, m.reply_to, q.text FROM messages m
-                LEFT JOIN messages q ON q.tenant_id = m.tenant_id AND q.mid = m.reply_to->>'mid'
+        .query(&tx.prepare_cached("SELECT m.id, m.text, m.attachments, m.reply_to,
+                    (SELECT q.text FROM messages q WHERE q.tenant_id = m.tenant_id AND q.mid = m.reply_to->>'mid')
+               FROM messages m
               WHERE m.conversation_id = $1 AND m.direction = 'inbound' AND m.answered_by_turn IS NULL
                 AND m.deleted_at IS NULL AND NOT m.standby
               ORDER BY m.sent_at, m.created_at").await?,
@@ -211,8 +220,9 @@ pub async fn messages_by_id(
     Ok(tx
         .query(
             &tx.prepare_cached(
-                "SELECT m.id, m.text, m.attachments, m.reply_to, q.text FROM messages m
-                LEFT JOIN messages q ON q.tenant_id = m.tenant_id AND q.mid = m.reply_to->>'mid'
+                "SELECT m.id, m.text, m.attachments, m.reply_to,
+                    (SELECT q.text FROM messages q WHERE q.tenant_id = m.tenant_id AND q.mid = m.reply_to->>'mid')
+               FROM messages m
               WHERE m.id = ANY($1) AND m.deleted_at IS NULL ORDER BY m.sent_at, m.created_at",
             )
             .await?,
@@ -227,6 +237,11 @@ pub async fn messages_by_id(
 /// The last [`MEMORY_MESSAGES`] answered messages, oldest first, as chat messages. A reply
 /// sent as several Instagram parts is one message (its parts joined), so it takes one slot.
 /// Messages the team wrote count as the shop's side and are marked so.
+///
+/// Only the newest [`MEMORY_WINDOW`] messages are read (by the conversation index), so a turn
+/// costs the same in a conversation of ten messages and of ten thousand; each reply's part is
+/// matched to its send by one look-up in the unique `(tenant_id, mid)` index (a join chose to
+/// read every send of the shop).
 pub async fn memory(
     tx: &impl GenericClient,
     conversation: Uuid,
@@ -234,14 +249,19 @@ pub async fn memory(
     let rows = tx
         .query(
             &tx.prepare_cached(
-                "WITH m AS (
-                   SELECT m.direction, m.author, m.text, m.attachments, m.reply_to, m.sent_at, m.created_at,
-                          coalesce(o.payload->>'message_key', m.id::text) AS reply
-                     FROM messages m
-                     LEFT JOIN outbound_messages o
-                       ON m.direction = 'outbound' AND o.tenant_id = m.tenant_id AND o.mid = m.mid
+                "WITH recent AS (
+                   SELECT m.* FROM messages m
                     WHERE m.conversation_id = $1 AND m.deleted_at IS NULL AND NOT m.standby
-                      AND NOT (m.direction = 'inbound' AND m.answered_by_turn IS NULL))
+                      AND NOT (m.direction = 'inbound' AND m.answered_by_turn IS NULL)
+                    ORDER BY m.sent_at DESC, m.created_at DESC
+                    LIMIT $3),
+                 m AS (
+                   SELECT m.direction, m.author, m.text, m.attachments, m.reply_to, m.sent_at, m.created_at,
+                          coalesce(CASE WHEN m.direction = 'outbound' THEN
+                                     (SELECT o.payload->>'message_key' FROM outbound_messages o
+                                       WHERE o.tenant_id = m.tenant_id AND o.mid = m.mid) END,
+                                   m.id::text) AS reply
+                     FROM recent m)
                  SELECT direction, author,
                         string_agg(text, E'\\n' ORDER BY sent_at, created_at),
                         jsonb_agg(attachments ORDER BY sent_at, created_at),
@@ -253,7 +273,7 @@ pub async fn memory(
                   LIMIT $2",
             )
             .await?,
-            &[&conversation, &MEMORY_MESSAGES],
+            &[&conversation, &MEMORY_MESSAGES, &MEMORY_WINDOW],
         )
         .await?;
     let mut out: Vec<ChatMessage> = rows

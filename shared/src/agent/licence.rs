@@ -14,6 +14,9 @@ pub enum Licence {
     Refused(String),
 }
 
+/// The month's spend is summed only for a shop whose budget pauses it (`CASE`, which is
+/// evaluated lazily where `AND` with a missing budget row is not): every other turn is spared
+/// a sum over the month's usage.
 pub async fn check(
     tx: &impl GenericClient,
     app: &App,
@@ -23,10 +26,12 @@ pub async fn check(
         .query_opt(
             &tx.prepare_cached(
                 "SELECT t.status, t.ig_handle,
-                        b.pause_at_limit AND (SELECT coalesce(sum(u.cost_usd), 0) FROM usage_events u
+                        CASE WHEN b.pause_at_limit THEN
+                          (SELECT coalesce(sum(u.cost_usd), 0) FROM usage_events u
                              WHERE u.tenant_id = t.id AND u.billed_to = 'platform'
                                AND u.created_at >= date_trunc('month', now() AT TIME ZONE 'Asia/Amman') AT TIME ZONE 'Asia/Amman')
                            >= b.monthly_usd
+                        ELSE false END
                    FROM tenants t LEFT JOIN tenant_budgets b ON b.tenant_id = t.id
                   WHERE t.id = $1",
             )

@@ -14,7 +14,7 @@
 //! 6. A model that stays unavailable gets the customer a polite fallback, a human, and the
 //!    merchant an alert.
 
-mod context;
+pub mod context;
 pub mod crash;
 pub mod licence;
 mod tools;

@@ -11,3 +11,4 @@ mod local_queue;
 mod orders_and_hooks;
 mod search;
 mod tenant_isolation;
+mod turn_reads;
