@@ -230,16 +230,11 @@ pub async fn run_turn(
     // ends, fails or its worker dies.
     let mut lock_conn = app.db.app().await?;
     let lock = lock_conn.transaction().await.map_err(DbError::from)?;
-    lock.batch_execute(&format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
-        .await?;
-    lock.execute(
-        &lock
-            .prepare_cached(
-                "SELECT pg_advisory_xact_lock(hashtextextended('turn:' || $1::text, 0))",
-            )
-            .await?,
-        &[&conversation_id.to_string()],
-    )
+    // One round trip: the wait limit and the lock (the id is a formatted UUID, nothing else).
+    lock.batch_execute(&format!(
+        "SET LOCAL lock_timeout = '{LOCK_WAIT}';
+         SELECT pg_advisory_xact_lock(hashtextextended('turn:{conversation_id}', 0))"
+    ))
     .await?;
     // A resumed turn answers only what it had recorded; messages that arrived while it was
     // interrupted get the next turn at once, under the same lock.
@@ -329,7 +324,18 @@ async fn start_turn(
     let Some(conversation) = conversation else {
         return Ok(None);
     };
-    let started = match running {
+    // Licence, and what the model will need, in the same transaction (read together; the
+    // context is dropped when the licence refuses).
+    let wants_context = conversation.mode == "ai";
+    let admit = || async {
+        tokio::join!(licence::check(&tx, app, tenant), async {
+            match wants_context {
+                true => Some(load_context(&tx, app, conversation_id).await),
+                false => None,
+            }
+        })
+    };
+    let (mut started, admitted) = match running {
         Some(r) => {
             // A run of this turn crashed: resume it under the same identity.
             let turn_id: Uuid = r.get(0);
@@ -349,7 +355,12 @@ async fn start_turn(
                 .await?;
             }
             let messages = context::messages_by_id(&tx, &ids).await?;
-            Started {
+            // A recorded reply is sent as it is: nothing to admit.
+            let admitted = match recorded_reply {
+                None => Some(admit().await),
+                Some(_) => None,
+            };
+            let started = Started {
                 turn_id,
                 conversation,
                 messages,
@@ -358,19 +369,23 @@ async fn start_turn(
                 recorded_status: r.get(4),
                 licence: licence::Licence::Valid,
                 context: None,
-            }
+            };
+            (started, admitted)
         }
         None if pending.is_empty() => return Ok(None),
         None => {
             let ids: Vec<Uuid> = pending.iter().map(|p| p.id).collect();
-            let turn_id: Uuid = tx
-                .query_one(&tx.prepare_cached("INSERT INTO agent_turns (tenant_id, conversation_id, message_ids) VALUES ($1, $2, $3) RETURNING id").await?,
+            let insert = async {
+                tx.query_one(&tx.prepare_cached("INSERT INTO agent_turns (tenant_id, conversation_id, message_ids) VALUES ($1, $2, $3) RETURNING id").await?,
                     &[&tenant.as_uuid(), &conversation_id, &ids],
                 )
-                .await?
-                .get(0);
-            Started {
-                turn_id,
+                .await
+                .map(|r| r.get::<_, Uuid>(0))
+            };
+            // The turn's record and what it needs, sent together.
+            let (turn_id, admitted) = tokio::join!(insert, admit());
+            let started = Started {
+                turn_id: turn_id?,
                 conversation,
                 messages: pending,
                 recorded_reply: None,
@@ -378,20 +393,11 @@ async fn start_turn(
                 recorded_status: None,
                 licence: licence::Licence::Valid,
                 context: None,
-            }
+            };
+            (started, Some(admitted))
         }
     };
-    let mut started = started;
-    if started.recorded_reply.is_none() {
-        // Licence, and what the model will need, in the same transaction (read together; the
-        // context is dropped when the licence refuses).
-        let wants_context = started.conversation.mode == "ai";
-        let (licence, context) = tokio::join!(licence::check(&tx, app, tenant), async {
-            match wants_context {
-                true => Some(load_context(&tx, app, conversation_id).await),
-                false => None,
-            }
-        });
+    if let Some((licence, context)) = admitted {
         started.licence = licence?;
         if let licence::Licence::Refused(reason) = &started.licence {
             alerts::raise_said(
@@ -545,16 +551,25 @@ async fn run_started(
             {
                 let mut c = app.db.app().await?;
                 let tx = begin_for_tenant(&mut c, tenant).await?;
-                tx.execute(&tx.prepare_cached("UPDATE agent_turns SET reply_text = $2, tool_calls = $3, skip_reason = $4, error = $5 WHERE id = $1").await?,
-                    &[
-                        &turn_id,
-                        &decided.reply,
-                        &serde_json::to_value(&decided.tools).expect("serialisable"),
-                        &(decided.status == TurnStatus::HandedOff).then_some("handed_off"),
-                        &decided.error,
-                    ],
-                )
-                .await?;
+                let tools = serde_json::to_value(&decided.tools).expect("serialisable");
+                let handed_off = (decided.status == TurnStatus::HandedOff).then_some("handed_off");
+                let recorded = async {
+                    tx.execute(&tx.prepare_cached("UPDATE agent_turns SET reply_text = $2, tool_calls = $3, skip_reason = $4, error = $5 WHERE id = $1").await?,
+                        &[&turn_id, &decided.reply, &tools, &handed_off, &decided.error],
+                    )
+                    .await
+                    .map_err(AgentError::from)
+                };
+                // With the model call that gave the reply (sent together).
+                let spent = async {
+                    match &decided.spent {
+                        Some(spent) => {
+                            record_spent(&tx, tenant, conversation_id, turn_id, spent).await
+                        }
+                        None => Ok(()),
+                    }
+                };
+                tokio::try_join!(recorded, spent)?;
                 tx.commit().await.map_err(DbError::from)?;
             }
             (decided.reply, decided.tools, decided.status)
@@ -634,6 +649,9 @@ struct Decided {
     tools: Vec<ToolSummary>,
     status: TurnStatus,
     error: Option<String>,
+    /// The model call that gave the reply: recorded in the transaction that records the
+    /// reply (a crash before it records neither, and the turn runs again).
+    spent: Option<Spent>,
 }
 
 /// Retrieval and the model with tools: what to answer.
@@ -683,6 +701,7 @@ async fn decide(
             }],
             status: TurnStatus::HandedOff,
             error: None,
+            spent: None,
         });
     }
 
@@ -792,17 +811,7 @@ async fn decide(
                 return fallback(app, tenant, conversation, reason, summaries).await;
             }
         };
-        record_usage(
-            app,
-            tenant,
-            conversation.id,
-            turn_id,
-            &client,
-            CallKind::Chat,
-            client.chat_model(),
-            reply.usage,
-        )
-        .await?;
+        let spent = Spent::of(&client, CallKind::Chat, client.chat_model(), reply.usage);
         if reply.tool_calls.is_empty() || last {
             let text = reply.content.unwrap_or_default();
             let text = text.trim();
@@ -810,6 +819,7 @@ async fn decide(
                 (Some(_), true) => (HANDOFF_REPLY.to_owned(), TurnStatus::HandedOff),
                 (Some(_), false) => (text.to_owned(), TurnStatus::HandedOff),
                 (None, true) => {
+                    record_usage(app, tenant, conversation.id, turn_id, &spent).await?;
                     return fallback(
                         app,
                         tenant,
@@ -821,7 +831,7 @@ async fn decide(
                         ),
                         summaries,
                     )
-                    .await
+                    .await;
                 }
                 (None, false) => (text.to_owned(), TurnStatus::Replied),
             };
@@ -830,8 +840,11 @@ async fn decide(
                 tools: summaries,
                 status,
                 error: None,
+                spent: Some(spent),
             });
         }
+        // A call whose tools run next is recorded before they do.
+        record_usage(app, tenant, conversation.id, turn_id, &spent).await?;
         prompt.push(ChatMessage {
             role: Role::Assistant,
             content: reply.content.clone(),
@@ -930,6 +943,7 @@ async fn fallback(
         tools,
         status: TurnStatus::HandedOff,
         error: Some(reason),
+        spent: None,
     })
 }
 
@@ -980,39 +994,76 @@ pub(crate) async fn hand_over(
     Ok(())
 }
 
+/// One model call's tokens and cost, as recorded in `usage_events`.
+struct Spent {
+    kind: CallKind,
+    provider: &'static str,
+    model: String,
+    usage: crate::llm::Usage,
+    cost_usd: rust_decimal::Decimal,
+    billed_to: crate::llm::BilledTo,
+}
+
+impl Spent {
+    fn of(client: &LlmClient, kind: CallKind, model: &str, usage: crate::llm::Usage) -> Self {
+        Spent {
+            kind,
+            provider: client.provider(),
+            model: model.to_owned(),
+            usage,
+            cost_usd: client.cost_usd(model, usage),
+            billed_to: client.billed_to(),
+        }
+    }
+}
+
+/// Records a model call of the turn in the caller's transaction (the event and the turn's
+/// call count, sent together).
+async fn record_spent(
+    tx: &deadpool_postgres::Transaction<'_>,
+    tenant: TenantId,
+    conversation: Uuid,
+    turn_id: Uuid,
+    spent: &Spent,
+) -> Result<(), AgentError> {
+    let event = UsageEvent {
+        tenant,
+        conversation_id: Some(conversation),
+        turn_id: Some(turn_id),
+        kind: spent.kind,
+        provider: spent.provider,
+        model: &spent.model,
+        usage: spent.usage,
+        cost_usd: spent.cost_usd,
+        billed_to: spent.billed_to,
+    };
+    let counted = async {
+        tx.execute(
+            &tx.prepare_cached(
+                "UPDATE agent_turns SET model_calls = model_calls + 1 WHERE id = $1",
+            )
+            .await?,
+            &[&turn_id],
+        )
+        .await
+    };
+    let (recorded, counted) = tokio::join!(usage::record(tx, &event), counted);
+    recorded?;
+    counted?;
+    Ok(())
+}
+
+/// Records a model call of the turn in a transaction of its own, as soon as it is made.
 async fn record_usage(
     app: &App,
     tenant: TenantId,
     conversation: Uuid,
     turn_id: Uuid,
-    client: &LlmClient,
-    kind: CallKind,
-    model: &str,
-    u: crate::llm::Usage,
+    spent: &Spent,
 ) -> Result<(), AgentError> {
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    usage::record(
-        &tx,
-        &UsageEvent {
-            tenant,
-            conversation_id: Some(conversation),
-            turn_id: Some(turn_id),
-            kind,
-            provider: client.provider(),
-            model,
-            usage: u,
-            cost_usd: client.cost_usd(model, u),
-            billed_to: client.billed_to(),
-        },
-    )
-    .await?;
-    tx.execute(
-        &tx.prepare_cached("UPDATE agent_turns SET model_calls = model_calls + 1 WHERE id = $1")
-            .await?,
-        &[&turn_id],
-    )
-    .await?;
+    record_spent(&tx, tenant, conversation, turn_id, spent).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -1024,22 +1075,42 @@ pub async fn find_products(
     text: &str,
     limit: usize,
 ) -> Result<Vec<CatalogItem>, AgentError> {
-    let hits = app
-        .search
-        .search_products(&SearchQuery::new(tenant, text).with_limit(limit))
-        .await
-        .map_err(|e| AgentError::Search(e.to_string()))?;
-    let ids: Vec<Uuid> = hits
-        .iter()
-        .filter(|h| h.kind == HitKind::Product)
-        .map(|h| h.id)
-        .collect();
-    if ids.is_empty() {
+    let query = SearchQuery::new(tenant, text).with_limit(limit);
+    let ids = |hits: Vec<crate::search::SearchHit>| -> Vec<Uuid> {
+        hits.iter()
+            .filter(|h| h.kind == HitKind::Product)
+            .map(|h| h.id)
+            .collect()
+    };
+    let searched = |e: crate::search::SearchError| AgentError::Search(e.to_string());
+    // Searched in the database: the search and the items in one transaction. Elsewhere: the
+    // search first, with no connection held while it runs.
+    let in_database = app.search.product_index() == crate::search::ProductIndex::SearchText;
+    let found = match in_database {
+        true => None,
+        false => Some(ids(app
+            .search
+            .search_products(&query)
+            .await
+            .map_err(searched)?)),
+    };
+    if found.as_ref().is_some_and(Vec::is_empty) {
         return Ok(vec![]);
     }
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    let items = crate::catalog::get_items(&tx, &ids).await?;
+    let ids = match found {
+        Some(ids) => ids,
+        None => ids(app
+            .search
+            .search_products_in(&tx, &query)
+            .await
+            .map_err(searched)?),
+    };
+    let items = match ids.is_empty() {
+        true => vec![],
+        false => crate::catalog::get_items(&tx, &ids).await?,
+    };
     tx.commit().await.map_err(DbError::from)?;
     Ok(items.into_iter().filter(|i| i.is_active).collect())
 }
@@ -1075,18 +1146,9 @@ pub async fn find_passages(
     let record = async {
         match (embedded, turn) {
             (Some((client, u)), Some((conversation, turn_id))) => {
-                let model = client.embedding_model().unwrap_or_default().to_owned();
-                record_usage(
-                    app,
-                    tenant,
-                    conversation,
-                    turn_id,
-                    client,
-                    CallKind::Embedding,
-                    &model,
-                    u,
-                )
-                .await
+                let model = client.embedding_model().unwrap_or_default();
+                let spent = Spent::of(client, CallKind::Embedding, model, u);
+                record_usage(app, tenant, conversation, turn_id, &spent).await
             }
             _ => Ok(()),
         }

@@ -329,6 +329,16 @@ pub trait Search: Send + Sync {
         -> Result<(), SearchError>;
     /// Active products of the query's tenant, best first.
     async fn search_products(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError>;
+    /// [`Search::search_products`] in the caller's transaction (begun for the query's tenant),
+    /// so what the caller reads next shares its round trips. A backend outside the database
+    /// ([`ProductIndex::External`]) searches on its own: the default.
+    async fn search_products_in(
+        &self,
+        _tx: &deadpool_postgres::Transaction<'_>,
+        q: &SearchQuery,
+    ) -> Result<Vec<SearchHit>, SearchError> {
+        self.search_products(q).await
+    }
     /// Passages of the query's tenant, best first; hybrid when the query has an embedding.
     async fn search_passages(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError>;
     /// Startup work: Azure creates or updates its index; Postgres checks the migration ran.

@@ -583,9 +583,17 @@ impl Search for PostgresSearch {
     async fn search_products(&self, q: &SearchQuery) -> Result<Vec<SearchHit>, SearchError> {
         let mut client = self.db.app().await?;
         let tx = begin_for_tenant(&mut client, q.tenant()).await?;
-        let found =
-            Self::lexical(&tx, PRODUCTS_SQL, q, HitKind::Product, q.clamped_limit()).await?;
+        let found = self.search_products_in(&tx, q).await?;
         tx.commit().await?;
+        Ok(found)
+    }
+
+    async fn search_products_in(
+        &self,
+        tx: &Transaction<'_>,
+        q: &SearchQuery,
+    ) -> Result<Vec<SearchHit>, SearchError> {
+        let found = Self::lexical(tx, PRODUCTS_SQL, q, HitKind::Product, q.clamped_limit()).await?;
         Ok(found.into_iter().map(product_hit).collect())
     }
 

@@ -1438,7 +1438,7 @@ async fn embeddings_held_in_the_process_follow_every_change_to_the_knowledge_bas
         Some(along(5).iter().map(|x| x * 2.0).collect()),
     );
     other
-        .index_passages(shop.tenant, doc, &[new_one.clone()])
+        .index_passages(shop.tenant, doc, std::slice::from_ref(&new_one))
         .await
         .unwrap();
     let hits = shop
@@ -1481,7 +1481,7 @@ async fn embeddings_held_in_the_process_follow_every_change_to_the_knowledge_bas
     let doc_b = b.document("FAQ").await;
     let theirs = passage(0, "", "جواب رقم 7", Some(along(7)));
     b.search
-        .index_passages(b.tenant, doc_b, &[theirs.clone()])
+        .index_passages(b.tenant, doc_b, std::slice::from_ref(&theirs))
         .await
         .unwrap();
     let q = SearchQuery::new(shop.tenant, "لون")
