@@ -432,16 +432,22 @@ async fn finish_turn(
 ) -> Result<(), AgentError> {
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    tx.execute(&tx.prepare_cached("UPDATE agent_turns SET status = $2, skip_reason = coalesce($3, skip_reason), error = coalesce($4, error), finished_at = now()
-          WHERE id = $1").await?,
-        &[&turn_id, &status.as_str(), &skip_reason, &error],
-    )
-    .await?;
-    tx.execute(&tx.prepare_cached("UPDATE messages SET answered_by_turn = $1
-          WHERE id = ANY((SELECT message_ids FROM agent_turns WHERE id = $1)::uuid[]) AND answered_by_turn IS NULL").await?,
-        &[&turn_id],
-    )
-    .await?;
+    // Sent together (pipelined, run in this order).
+    let ended = async {
+        tx.execute(&tx.prepare_cached("UPDATE agent_turns SET status = $2, skip_reason = coalesce($3, skip_reason), error = coalesce($4, error), finished_at = now()
+              WHERE id = $1").await?,
+            &[&turn_id, &status.as_str(), &skip_reason, &error],
+        )
+        .await
+    };
+    let answered = async {
+        tx.execute(&tx.prepare_cached("UPDATE messages SET answered_by_turn = $1
+              WHERE id = ANY((SELECT message_ids FROM agent_turns WHERE id = $1)::uuid[]) AND answered_by_turn IS NULL").await?,
+            &[&turn_id],
+        )
+        .await
+    };
+    tokio::try_join!(ended, answered)?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -650,7 +656,9 @@ struct Decided {
     status: TurnStatus,
     error: Option<String>,
     /// The model call that gave the reply: recorded in the transaction that records the
-    /// reply (a crash before it records neither, and the turn runs again).
+    /// reply, one transaction fewer per turn. A crash between the model's answer and that
+    /// commit leaves the call unrecorded (its answer is not used either); the turn runs again
+    /// and records the call that gives its reply.
     spent: Option<Spent>,
 }
 

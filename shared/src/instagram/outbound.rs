@@ -276,24 +276,41 @@ async fn send_parts(
     let token = {
         let mut c = app.db.app().await?;
         let tx = begin_for_tenant(&mut c, to.tenant).await?;
-        let Some(token) = tokens::load(&tx, &app.keys, to.tenant).await? else {
+        let stored: Vec<serde_json::Value> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                serde_json::to_value(Stored {
+                    recipient: to.customer_igsid.clone(),
+                    author: author.to_owned(),
+                    message_key: key.to_owned(),
+                    seq: i as i32 + 1,
+                    text: part.text().map(str::to_owned),
+                    part: part.clone(),
+                })
+                .expect("serialisable")
+            })
+            .collect();
+        let insert = tx.prepare_cached("INSERT INTO outbound_messages (tenant_id, conversation_id, idempotency_key, kind, payload)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING 1").await?;
+        // The token and every part's record, sent together (rolled back when not connected).
+        let kinds: Vec<&str> = parts.iter().map(Part::kind).collect();
+        let recorded = futures::future::try_join_all((0..total).map(|i| {
+            let (tx, insert, t, kinds, keys, stored) = (&tx, &insert, &t, &kinds, &keys, &stored);
+            async move {
+                tx.query_opt(
+                    insert,
+                    &[t, &to.conversation, &keys[i], &kinds[i], &stored[i]],
+                )
+                .await
+            }
+        }));
+        let (token, recorded) = tokio::join!(tokens::load(&tx, &app.keys, to.tenant), recorded);
+        let Some(token) = token? else {
             return Ok(SendOutcome::NotConnected);
         };
-        for (i, part) in parts.iter().enumerate() {
-            let stored = Stored {
-                recipient: to.customer_igsid.clone(),
-                author: author.to_owned(),
-                message_key: key.to_owned(),
-                seq: i as i32 + 1,
-                text: part.text().map(str::to_owned),
-                part: part.clone(),
-            };
-            fresh[i] = tx.query_opt(&tx.prepare_cached("INSERT INTO outbound_messages (tenant_id, conversation_id, idempotency_key, kind, payload)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING 1").await?,
-                &[&t, &to.conversation, &keys[i], &part.kind(), &serde_json::to_value(&stored).expect("serialisable")],
-            )
-            .await?
-            .is_some();
+        for (i, row) in recorded?.into_iter().enumerate() {
+            fresh[i] = row.is_some();
         }
         tx.commit().await?;
         token
@@ -664,33 +681,44 @@ pub(crate) async fn record_sent(
     by: &str,
 ) -> Result<(), tokio_postgres::Error> {
     let t = tenant.as_uuid();
-    if let Some(mid) = mid {
-        // Instagram's answer names the part it delivered; an echo of the same text bound to
-        // another part is taken back from it (that part is settled again).
-        tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET mid = NULL, status = 'sending', confirmed_by = NULL,
-                    attempt_started_at = coalesce(attempt_started_at, now()), next_attempt_at = now()
-              WHERE tenant_id = $1 AND mid = $2 AND idempotency_key <> $3").await?,
-            &[&t, &mid, &key],
-        )
-        .await?;
-    }
-    tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'sent', mid = coalesce($3, mid), sent_at = coalesce(sent_at, now()),
-                confirmed_by = coalesce(confirmed_by, $4), error_class = NULL, last_error = NULL, next_attempt_at = NULL
-          WHERE tenant_id = $1 AND idempotency_key = $2").await?,
-        &[&t, &key, &mid, &by],
-    )
-    .await?;
-    if let (Some(mid), Some(text), Some(conversation)) = (mid, text, conversation) {
-        let inserted = tx.execute(&tx.prepare_cached("INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
-             VALUES ($1, $2, 'outbound', $3, $4, $5, now())
-             ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING").await?,
-            &[&t, &conversation, &author, &mid, &text],
-        )
-        .await?;
-        if inserted == 1 {
-            tx.execute(&tx.prepare_cached("UPDATE conversations SET last_message_at = now(), updated_at = now() WHERE id = $1").await?, &[&conversation]).await?;
+    // Sent together (pipelined on the connection, so run in this order).
+    let unbind = async {
+        if let Some(mid) = mid {
+            // Instagram's answer names the part it delivered; an echo of the same text bound
+            // to another part is taken back from it (that part is settled again).
+            tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET mid = NULL, status = 'sending', confirmed_by = NULL,
+                        attempt_started_at = coalesce(attempt_started_at, now()), next_attempt_at = now()
+                  WHERE tenant_id = $1 AND mid = $2 AND idempotency_key <> $3").await?,
+                &[&t, &mid, &key],
+            )
+            .await?;
         }
-    }
+        Ok::<_, tokio_postgres::Error>(())
+    };
+    let sent = async {
+        tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'sent', mid = coalesce($3, mid), sent_at = coalesce(sent_at, now()),
+                    confirmed_by = coalesce(confirmed_by, $4), error_class = NULL, last_error = NULL, next_attempt_at = NULL
+              WHERE tenant_id = $1 AND idempotency_key = $2").await?,
+            &[&t, &key, &mid, &by],
+        )
+        .await
+    };
+    let history = async {
+        if let (Some(mid), Some(text), Some(conversation)) = (mid, text, conversation) {
+            // The conversation moves only when the message is new.
+            tx.execute(&tx.prepare_cached("WITH entered AS (
+                   INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
+                   VALUES ($1, $2, 'outbound', $3, $4, $5, now())
+                   ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING RETURNING 1)
+                 UPDATE conversations SET last_message_at = now(), updated_at = now()
+                  WHERE id = $2 AND EXISTS (SELECT 1 FROM entered)").await?,
+                &[&t, &conversation, &author, &mid, &text],
+            )
+            .await?;
+        }
+        Ok(())
+    };
+    tokio::try_join!(unbind, sent, history)?;
     Ok(())
 }
 
