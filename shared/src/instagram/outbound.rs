@@ -681,40 +681,37 @@ pub(crate) async fn record_sent(
     by: &str,
 ) -> Result<(), tokio_postgres::Error> {
     let t = tenant.as_uuid();
-    // Sent together (pipelined on the connection, so run in this order).
+    // Sent together, and run in this order: the statements are prepared first (a statement
+    // not yet prepared on this connection would otherwise let a later one overtake it), so
+    // each is sent at its first poll, in the order below.
+    let (unbind_sql, sent_sql, history_sql) = tokio::try_join!(
+        tx.prepare_cached("UPDATE outbound_messages SET mid = NULL, status = 'sending', confirmed_by = NULL,
+                attempt_started_at = coalesce(attempt_started_at, now()), next_attempt_at = now()
+          WHERE tenant_id = $1 AND mid = $2 AND idempotency_key <> $3"),
+        tx.prepare_cached("UPDATE outbound_messages SET status = 'sent', mid = coalesce($3, mid), sent_at = coalesce(sent_at, now()),
+                confirmed_by = coalesce(confirmed_by, $4), error_class = NULL, last_error = NULL, next_attempt_at = NULL
+          WHERE tenant_id = $1 AND idempotency_key = $2"),
+        // The conversation moves only when the message is new.
+        tx.prepare_cached("WITH entered AS (
+               INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
+               VALUES ($1, $2, 'outbound', $3, $4, $5, now())
+               ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING RETURNING 1)
+             UPDATE conversations SET last_message_at = now(), updated_at = now()
+              WHERE id = $2 AND EXISTS (SELECT 1 FROM entered)"),
+    )?;
+    // Instagram's answer names the part it delivered; an echo of the same text bound to
+    // another part is taken back from it first (that part is settled again).
     let unbind = async {
         if let Some(mid) = mid {
-            // Instagram's answer names the part it delivered; an echo of the same text bound
-            // to another part is taken back from it (that part is settled again).
-            tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET mid = NULL, status = 'sending', confirmed_by = NULL,
-                        attempt_started_at = coalesce(attempt_started_at, now()), next_attempt_at = now()
-                  WHERE tenant_id = $1 AND mid = $2 AND idempotency_key <> $3").await?,
-                &[&t, &mid, &key],
-            )
-            .await?;
+            tx.execute(&unbind_sql, &[&t, &mid, &key]).await?;
         }
         Ok::<_, tokio_postgres::Error>(())
     };
-    let sent = async {
-        tx.execute(&tx.prepare_cached("UPDATE outbound_messages SET status = 'sent', mid = coalesce($3, mid), sent_at = coalesce(sent_at, now()),
-                    confirmed_by = coalesce(confirmed_by, $4), error_class = NULL, last_error = NULL, next_attempt_at = NULL
-              WHERE tenant_id = $1 AND idempotency_key = $2").await?,
-            &[&t, &key, &mid, &by],
-        )
-        .await
-    };
+    let sent = async { tx.execute(&sent_sql, &[&t, &key, &mid, &by]).await };
     let history = async {
         if let (Some(mid), Some(text), Some(conversation)) = (mid, text, conversation) {
-            // The conversation moves only when the message is new.
-            tx.execute(&tx.prepare_cached("WITH entered AS (
-                   INSERT INTO messages (tenant_id, conversation_id, direction, author, mid, text, sent_at)
-                   VALUES ($1, $2, 'outbound', $3, $4, $5, now())
-                   ON CONFLICT (tenant_id, mid) WHERE mid IS NOT NULL DO NOTHING RETURNING 1)
-                 UPDATE conversations SET last_message_at = now(), updated_at = now()
-                  WHERE id = $2 AND EXISTS (SELECT 1 FROM entered)").await?,
-                &[&t, &conversation, &author, &mid, &text],
-            )
-            .await?;
+            tx.execute(&history_sql, &[&t, &conversation, &author, &mid, &text])
+                .await?;
         }
         Ok(())
     };
