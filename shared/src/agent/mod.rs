@@ -1084,40 +1084,37 @@ pub async fn find_products(
     limit: usize,
 ) -> Result<Vec<CatalogItem>, AgentError> {
     let query = SearchQuery::new(tenant, text).with_limit(limit);
-    let ids = |hits: Vec<crate::search::SearchHit>| -> Vec<Uuid> {
-        hits.iter()
-            .filter(|h| h.kind == HitKind::Product)
-            .map(|h| h.id)
-            .collect()
+    let failed = |e: crate::search::SearchError| AgentError::Search(e.to_string());
+    // Searched in the database: the search and the items in one transaction. Elsewhere (Azure
+    // AI Search): the search first, with no connection held while it runs.
+    let searched_elsewhere = match app.search.product_index() {
+        crate::search::ProductIndex::SearchText => None,
+        crate::search::ProductIndex::External => {
+            Some(app.search.search_products(&query).await.map_err(failed)?)
+        }
     };
-    let searched = |e: crate::search::SearchError| AgentError::Search(e.to_string());
-    // Searched in the database: the search and the items in one transaction. Elsewhere: the
-    // search first, with no connection held while it runs.
-    let in_database = app.search.product_index() == crate::search::ProductIndex::SearchText;
-    let found = match in_database {
-        true => None,
-        false => Some(ids(app
-            .search
-            .search_products(&query)
-            .await
-            .map_err(searched)?)),
-    };
-    if found.as_ref().is_some_and(Vec::is_empty) {
+    if searched_elsewhere.as_ref().is_some_and(Vec::is_empty) {
         return Ok(vec![]);
     }
     let mut c = app.db.app().await?;
     let tx = begin_for_tenant(&mut c, tenant).await?;
-    let ids = match found {
-        Some(ids) => ids,
-        None => ids(app
+    let hits = match searched_elsewhere {
+        Some(hits) => hits,
+        None => app
             .search
             .search_products_in(&tx, &query)
             .await
-            .map_err(searched)?),
+            .map_err(failed)?,
     };
-    let items = match ids.is_empty() {
-        true => vec![],
-        false => crate::catalog::get_items(&tx, &ids).await?,
+    let ids: Vec<Uuid> = hits
+        .iter()
+        .filter(|h| h.kind == HitKind::Product)
+        .map(|h| h.id)
+        .collect();
+    let items = if ids.is_empty() {
+        vec![]
+    } else {
+        crate::catalog::get_items(&tx, &ids).await?
     };
     tx.commit().await.map_err(DbError::from)?;
     Ok(items.into_iter().filter(|i| i.is_active).collect())

@@ -99,6 +99,19 @@ impl<'a> Shop<'a> {
         .get(0)
     }
 
+    /// A document of `n` passages "جواب رقم i", passage i embedded [`along`] i, indexed.
+    async fn answers_along(&self, n: usize) -> (Uuid, Vec<PassageDoc>) {
+        let doc = self.document("الأسئلة").await;
+        let passages: Vec<PassageDoc> = (0..n)
+            .map(|i| passage(i as i32, "", &format!("جواب رقم {i}"), Some(along(i))))
+            .collect();
+        self.search
+            .index_passages(self.tenant, doc, &passages)
+            .await
+            .unwrap();
+        (doc, passages)
+    }
+
     async fn products(&self, text: &str) -> Vec<SearchHit> {
         self.search
             .search_products(&SearchQuery::new(self.tenant, text))
@@ -1384,14 +1397,7 @@ async fn embeddings_held_in_the_process_follow_every_change_to_the_knowledge_bas
     let shop = Shop::new(&t, "shop_held").await;
     // A second instance of the app (another Functions instance) over the same database.
     let other = PostgresSearch::new(t.db.clone());
-    let doc = shop.document("الأسئلة").await;
-    let passages: Vec<PassageDoc> = (0..300)
-        .map(|i| passage(i as i32, "", &format!("جواب رقم {i}"), Some(along(i))))
-        .collect();
-    shop.search
-        .index_passages(shop.tenant, doc, &passages)
-        .await
-        .unwrap();
+    let (doc, passages) = shop.answers_along(300).await;
     let query = |text: &str, i: usize| {
         SearchQuery::new(shop.tenant, text)
             .with_embedding(along(i))
@@ -1502,14 +1508,7 @@ async fn embeddings_held_in_the_process_follow_every_change_to_the_knowledge_bas
 async fn a_shop_too_big_for_the_budget_is_searched_in_sql_with_the_same_answers() {
     let t = TestDb::new().await;
     let shop = Shop::new(&t, "shop_big").await;
-    let doc = shop.document("الأسئلة").await;
-    let passages: Vec<PassageDoc> = (0..200)
-        .map(|i| passage(i as i32, "", &format!("جواب رقم {i}"), Some(along(i))))
-        .collect();
-    shop.search
-        .index_passages(shop.tenant, doc, &passages)
-        .await
-        .unwrap();
+    shop.answers_along(200).await;
     // Room for about a tenth of the set.
     let small = PostgresSearch::with_vector_cache(t.db.clone(), 2_000);
     for (text, i) in [("لون", 3), ("جواب", 9), ("جواب رقم 17", 1)] {
